@@ -1,0 +1,29 @@
+import pytest
+
+from vae_core.config import ConfigError, VAEConfig, preset_config
+
+
+def test_defaults_are_a_2d_bernoulli_vae():
+    config = VAEConfig()
+    assert (config.latent_dim, config.likelihood, config.beta) == (2, "bernoulli", 1.0)
+
+
+@pytest.mark.parametrize(
+    "field, value, fragment",
+    [("latent_dim", 0, "latent_dim=0"), ("latent_dim", 257, "1 to 256"), ("epochs", -1, "epochs=-1"),
+     ("preset", "nope", "keras-io"), ("likelihood", "poisson", "bernoulli"), ("beta", -0.1, "beta")],
+)
+def test_out_of_range_values_are_rejected_with_the_field_named(field, value, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        VAEConfig(**{field: value})
+
+
+def test_presets_reproduce_the_reference_settings():
+    seed = preset_config("beta-vae-seed")
+    assert (seed.likelihood, seed.beta, seed.batch_size) == ("mse", 0.001, 512)
+    assert preset_config("keras-io", epochs=10).epochs == 10
+
+
+def test_round_trip_through_a_manifest_dict_ignores_unknown_fields():
+    config = VAEConfig(latent_dim=16, prior_components=10)
+    assert VAEConfig.from_dict({**config.to_dict(), "from_the_future": 1}) == config

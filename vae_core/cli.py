@@ -1,0 +1,226 @@
+"""`python -m vae_core train|evaluate|list|export-test-images`: the only place that parses flags."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+from .config import PRESETS, ConfigError, VAEConfig, preset_config  # noqa: E402
+from .data import DataError  # noqa: E402
+
+log = logging.getLogger("vae_core")
+
+# CLI flag -> VAEConfig field, for every field a user may set.
+CONFIG_FLAGS = {
+    "latent_dim": int, "likelihood": str, "beta": float, "prior_components": int, "width": int,
+    "epochs": int, "batch_size": int, "learning_rate": float, "kl_warmup_epochs": int,
+    "patience": int, "seed": int, "n_train": int, "iw_samples": int, "distribute": str,
+}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `vae-core train: error: ...` and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="vae-core", description="Train, evaluate and export Fashion-MNIST VAE bundles.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    train = sub.add_parser("train", help="train a VAE and export a bundle")
+    train.add_argument("--preset", choices=PRESETS, default="default", help="architecture (default: %(default)s)")
+    defaults = VAEConfig()
+    for field, kind in CONFIG_FLAGS.items():
+        train.add_argument(
+            "--" + field.replace("_", "-"), type=kind, default=None,
+            help=f"(default: the preset's, {getattr(defaults, field)!r} for 'default')",
+        )
+    train.add_argument("--out", type=Path, help="bundle folder (default: artifacts/fashion-mnist-<dim>d[-preset])")
+    train.add_argument("--data-dir", type=Path, help="folder with the four Fashion-MNIST .gz files")
+    train.add_argument("--fresh", action="store_true", help="discard an interrupted run's checkpoints and start over")
+
+    evaluate = sub.add_parser("evaluate", help="print a bundle's test-set metrics")
+    evaluate.add_argument("bundle", type=Path, help="bundle folder, e.g. artifacts/fashion-mnist-2d")
+    evaluate.add_argument("--iw-samples", type=int, default=64, help="importance samples k of the IWAE bound")
+    evaluate.add_argument("--data-dir", type=Path, help="folder with the four Fashion-MNIST .gz files")
+
+    listing = sub.add_parser("list", help="list the bundles under a folder")
+    listing.add_argument("root", type=Path, nargs="?", default=Path("artifacts"))
+
+    images = sub.add_parser("export-test-images", help="store the test images for the app (no dataset needed then)")
+    images.add_argument("--out", type=Path, default=Path("artifacts"))
+    images.add_argument("--data-dir", type=Path)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> VAEConfig:
+    overrides = {f: getattr(args, f) for f in CONFIG_FLAGS if getattr(args, f) is not None}
+    return preset_config(args.preset, **overrides)
+
+
+def default_bundle_path(config: VAEConfig) -> Path:
+    suffix = "" if config.preset == "default" else f"-{config.preset}"
+    return Path("artifacts") / f"fashion-mnist-{config.latent_dim}d{suffix}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.command == "train":
+        try:
+            config = config_from_args(args)
+        except ConfigError as e:
+            parser.exit(2, f"vae-core train: error: {e}\n")
+        if args.iw_samples is not None and args.iw_samples < 1:
+            parser.exit(2, "vae-core train: error: iw_samples must be >= 1\n")
+    from .bundle import BundleError  # imports Keras: only after the flags were checked
+
+    try:
+        if args.command == "train":
+            cmd_train(config, args, argv)
+        elif args.command == "evaluate":
+            if args.iw_samples < 1:
+                parser.exit(2, "vae-core evaluate: error: --iw-samples must be >= 1\n")
+            cmd_evaluate(args)
+        elif args.command == "list":
+            cmd_list(args.root)
+        else:
+            cmd_export_test_images(args)
+    except (DataError, BundleError) as e:
+        print(f"vae-core {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _load_splits(data_dir):
+    from .data import load_fashion_mnist, split_validation, to_float
+
+    data = load_fashion_mnist(data_dir)
+    x_train, y_train, x_val, _ = split_validation(data.x_train, data.y_train)
+    return data, to_float(x_train), y_train, to_float(x_val)
+
+
+def cmd_train(config: VAEConfig, args: argparse.Namespace, argv: list[str]) -> None:
+    from .bundle import export_bundle, save_test_images, TEST_IMAGES_FILE
+    from .data import to_float
+    from .evaluate import evaluate
+    from .train import prior_of, train
+
+    out = args.out or default_bundle_path(config)
+    work_dir = out.parent / f".{out.name}.work"
+    if args.fresh and work_dir.exists():
+        shutil.rmtree(work_dir)
+    data, x_train, y_train, x_val = _load_splits(args.data_dir)
+    log.info("training %s (latent_dim %d) on %d images, validating on %d; checkpoints in %s",
+             config.preset, config.latent_dim, config.n_train, len(x_val), work_dir)
+    result = train(config, x_train[: config.n_train], x_val, work_dir, progress=log.info)
+    log.info("evaluating on the test set ...")
+    prior = prior_of(result.vae)
+    metrics, (z_mean, z_log_var) = evaluate(
+        result.vae.encoder, result.vae.decoder, to_float(data.x_test), data.y_test, x_train, y_train,
+        prior=prior, iw_samples=config.iw_samples, seed=config.seed,
+    )
+    training = {
+        "epochs_run": len(result.history),
+        "best_epoch": result.best_epoch,
+        "seconds": round(result.seconds, 1),
+        "seconds_per_epoch": round(result.seconds / len(result.history), 1),
+        "machine": f"{os.cpu_count()} CPU cores",
+    }
+    export_bundle(
+        out, encoder=result.vae.encoder, decoder=result.vae.decoder, config=config,
+        z_mean=z_mean, z_log_var=z_log_var, labels=data.y_test, history=result.history,
+        metrics=metrics, prior=prior,
+        extra={
+            "data": {"source": data.source, "sha256": data.digests},
+            "training": training,
+            "command": "python -m vae_core " + shlex.join(argv),
+        },
+    )
+    if not (out.parent / TEST_IMAGES_FILE).exists():
+        save_test_images(out.parent, data.x_test, data.y_test)
+    shutil.rmtree(work_dir, ignore_errors=True)
+    print(format_metrics(metrics, title=f"{out} (trained {training['seconds'] / 60:.1f} min)"))
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from .bundle import load_bundle
+    from .data import load_fashion_mnist, to_float
+    from .evaluate import evaluate
+
+    bundle = load_bundle(args.bundle)
+    try:
+        data = load_fashion_mnist(args.data_dir)
+    except DataError as e:
+        raise DataError(f"{e}\n(evaluate needs the training images for the 5-NN metric.)") from None
+    metrics, _ = evaluate(
+        bundle.encoder, bundle.decoder, to_float(data.x_test), data.y_test,
+        to_float(data.x_train[:50_000]), data.y_train[:50_000],
+        prior=bundle.prior, iw_samples=args.iw_samples, seed=bundle.config.seed,
+    )
+    print(format_metrics(metrics, title=f"{bundle.path} ({bundle.config.preset}, latent_dim {bundle.latent_dim})"))
+    stored = bundle.metrics.get("test_neg_elbo_nats")
+    if stored is not None:
+        print(f"\nmanifest's test -ELBO: {stored:.2f} nats (differences come from the single posterior sample)")
+
+
+def cmd_list(root: Path) -> None:
+    from .bundle import BundleError, list_bundles, read_manifest
+
+    paths = list_bundles(root)
+    if not paths:
+        print(f"no bundles under {root}/ (train one with `python -m vae_core train`)")
+    for path in paths:
+        try:
+            m = read_manifest(path)
+            print(f"{path.name:32} latent_dim {m['latent_dim']:>3}  -ELBO {m['metrics']['test_neg_elbo_nats']:7.2f}  "
+                  f"5-NN {m['metrics']['knn5_accuracy']:.3f}  {m['config']['preset']}")
+        except BundleError as e:
+            print(f"{path.name:32} BROKEN: {e}")
+
+
+def cmd_export_test_images(args: argparse.Namespace) -> None:
+    from .bundle import save_test_images
+    from .data import load_fashion_mnist
+
+    data = load_fashion_mnist(args.data_dir)
+    print(f"wrote {save_test_images(args.out, data.x_test, data.y_test)}")
+
+
+def format_metrics(metrics: dict, title: str = "") -> str:
+    """A plain-text table of the scalar metrics and the per-dimension latent statistics."""
+    rows = [
+        ("test -ELBO (nats)", metrics["test_neg_elbo_nats"], "lower is better"),
+        ("  reconstruction BCE (nats)", metrics["test_recon_bce_nats"], ""),
+        ("  KL (nats)", metrics["test_kl_nats"], metrics.get("kl_estimator", "")),
+        (f"IWAE NLL bound, k={metrics.get('iw_samples', '?')} (nats)", metrics.get("test_iw_nll_nats"), "lower is better"),
+        ("5-NN accuracy of z_mean", metrics["knn5_accuracy"], "higher is better"),
+        ("reconstruction MSE", metrics.get("test_recon_mse"), "per pixel"),
+        ("aggregate posterior KL to N(0,I)", metrics.get("aggregate_posterior_kl_to_standard_normal"), "0 = matches prior"),
+    ]
+    lines = [title, "-" * max(len(title), 60)] if title else []
+    lines += [f"{name:40} {value:>10.4f}  {note}" if value is not None else f"{name:40} {'n/a':>10}" for name, value, note in rows]
+    stats = metrics.get("latent_stats")
+    if stats:
+        lines += ["", f"{'dim':>5} {'min':>9} {'max':>9} {'mean':>9} {'std':>9} {'KL':>9}"]
+        kl = metrics.get("kl_per_dimension", [float("nan")] * len(stats["mean"]))
+        shown = range(min(len(stats["mean"]), 32))
+        lines += [
+            f"{j:>5} {stats['min'][j]:9.3f} {stats['max'][j]:9.3f} {stats['mean'][j]:9.3f} {stats['std'][j]:9.3f} {kl[j]:9.3f}"
+            for j in shown
+        ]
+        if len(stats["mean"]) > 32:
+            lines.append(f"  ... {len(stats['mean']) - 32} more dimensions")
+    return "\n".join(lines)

@@ -1,0 +1,81 @@
+"""The one config object of a training run. It is saved into every bundle's manifest."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+PRESETS = ("default", "keras-io", "beta-vae-seed", "mlp")
+LIKELIHOODS = ("bernoulli", "mse")
+DISTRIBUTE = ("none", "mirrored")
+
+
+class ConfigError(ValueError):
+    """A config value is out of range; the message names the field and the allowed values."""
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Model and training hyper-parameters. Every field is written to manifest.json."""
+
+    # model
+    preset: str = "default"  # architecture: default | keras-io | beta-vae-seed | mlp
+    latent_dim: int = 2  # size of z; 2 gives the explorer a true (unprojected) map
+    likelihood: str = "bernoulli"  # bernoulli = summed BCE over 784 pixels; mse = mean squared error
+    beta: float = 1.0  # weight of the KL term (β-VAE); 1.0 gives the true ELBO
+    prior_components: int = 0  # 0: N(0, I) prior; K > 0: learned mixture of K diagonal Gaussians
+    width: int = 64  # base channel count of the default preset (others are fixed by reference)
+    # optimisation
+    epochs: int = 20  # upper bound; early stopping usually ends sooner
+    batch_size: int = 128
+    learning_rate: float = 1e-3  # Adam, cosine-decayed to 10% over `epochs` in the default preset
+    kl_warmup_epochs: int = 0  # ramp the KL weight linearly from 0 to beta over this many epochs
+    patience: int = 5  # early stopping: epochs without validation improvement before stopping
+    seed: int = 0  # seeds weights, shuffling and sampling noise
+    # data and evaluation
+    n_train: int = 50_000  # training images used (the last 10,000 are always validation)
+    iw_samples: int = 16  # importance samples for the IWAE bound in the manifest's metrics
+    distribute: str = "none"  # none | mirrored (tf.distribute.MirroredStrategy over all devices)
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.preset in PRESETS, "preset", f"one of {', '.join(PRESETS)}"),
+            (self.likelihood in LIKELIHOODS, "likelihood", f"one of {', '.join(LIKELIHOODS)}"),
+            (self.distribute in DISTRIBUTE, "distribute", f"one of {', '.join(DISTRIBUTE)}"),
+            (1 <= self.latent_dim <= 256, "latent_dim", "an integer from 1 to 256"),
+            (self.beta >= 0, "beta", "a number >= 0"),
+            (0 <= self.prior_components <= 100, "prior_components", "an integer from 0 to 100"),
+            (8 <= self.width <= 512, "width", "an integer from 8 to 512"),
+            (self.epochs >= 1, "epochs", "an integer >= 1"),
+            (self.batch_size >= 1, "batch_size", "an integer >= 1"),
+            (self.learning_rate > 0, "learning_rate", "a number > 0"),
+            (self.kl_warmup_epochs >= 0, "kl_warmup_epochs", "an integer >= 0"),
+            (self.patience >= 1, "patience", "an integer >= 1"),
+            (1 <= self.n_train <= 50_000, "n_train", "an integer from 1 to 50000"),
+            (self.iw_samples >= 1, "iw_samples", "an integer >= 1"),
+        ]
+        for ok, name, allowed in checks:
+            if not ok:
+                raise ConfigError(f"{name}={getattr(self, name)!r} is invalid: use {allowed}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> VAEConfig:
+        """Rebuild a config from a manifest, ignoring fields this version does not know."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def preset_config(preset: str, **overrides) -> VAEConfig:
+    """The reference settings of a preset (as published), with explicit overrides on top."""
+    base = {
+        "default": {},
+        "keras-io": {"batch_size": 128, "epochs": 30},
+        "beta-vae-seed": {"likelihood": "mse", "beta": 0.001, "batch_size": 512, "epochs": 10},
+        "mlp": {"batch_size": 128, "epochs": 50},
+    }
+    if preset not in base:
+        raise ConfigError(f"preset={preset!r} is invalid: use one of {', '.join(PRESETS)}")
+    return VAEConfig(preset=preset, **{**base[preset], **overrides})

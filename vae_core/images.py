@@ -1,0 +1,318 @@
+"""Image helpers: upload preprocessing into the Fashion-MNIST format, upscaling, strips, GIFs.
+
+Pillow + numpy only (no TensorFlow). Model images are ``(28, 28)`` float32 in [0, 1] with a
+light garment on a black background, like Fashion-MNIST; display images are uint8.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+SIZE = 28  # side of a Fashion-MNIST image
+CONTENT = 24  # longer side of the garment after preprocessing (2 px margin, like the data)
+MIN_SIDE = 8
+GAP_GREY = 128
+_FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP")
+_FORMAT_NAMES = "PNG/JPEG/GIF/WebP/BMP"
+# What Pillow raises for broken files (OSError covers "image file is truncated").
+_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    Image.DecompressionBombError,
+)
+
+
+class ImageError(ValueError):
+    """An image that cannot be used; the message says what was wrong and how to fix it."""
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedImage:
+    """An uploaded image in the training format, with notes on what was done to it."""
+
+    pixels: np.ndarray  # (28, 28) float32 in [0, 1], light garment on black
+    notes: tuple[str, ...]  # human-readable notes, e.g. "inverted a light background"
+
+
+# --- upload ---------------------------------------------------------------------------------------
+
+
+def _sniff_format(data: bytes) -> str | None:
+    """The image format named by the file's magic bytes, or None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data[:2] == b"BM":
+        return "BMP"
+    return None
+
+
+def _corrupt(exc: BaseException) -> ImageError:
+    """The error for a file that has an image signature but does not decode."""
+    return ImageError(f"the image is truncated or corrupt ({exc}); re-save it and try again")
+
+
+def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
+    """Open ``data`` and check its header size, without decoding the pixels."""
+    if _sniff_format(data) is None:
+        raise ImageError(
+            f"the file is not a {_FORMAT_NAMES} image; upload a photo or scan of a garment "
+            "saved as PNG or JPEG"
+        )
+    try:
+        img = Image.open(io.BytesIO(data), formats=_FORMATS)
+    except UnidentifiedImageError:
+        raise ImageError(
+            f"the file is not a {_FORMAT_NAMES} image Pillow can read; re-save it as PNG or JPEG"
+        ) from None
+    except Image.DecompressionBombError:
+        raise ImageError(
+            f"the image has more than the pixel cap of {max_pixels:,} pixels; "
+            "resize it to at most a few thousand pixels a side"
+        ) from None
+    except _DECODE_ERRORS as exc:
+        raise _corrupt(exc) from None
+    width, height = img.size
+    if width * height > max_pixels:
+        raise ImageError(
+            f"the image is {width}x{height} = {width * height:,} pixels, over the pixel cap "
+            f"of {max_pixels:,}; resize it to at most a few thousand pixels a side"
+        )
+    if width < MIN_SIDE or height < MIN_SIDE:
+        raise ImageError(
+            f"the image is {width}x{height} pixels, too small; it must be at least "
+            f"{MIN_SIDE}x{MIN_SIDE} (ideally 28x28 or larger)"
+        )
+    return img
+
+
+def _decode_first_frame(img: Image.Image, notes: list[str]) -> Image.Image:
+    """Fully decode the first frame (noting animations and EXIF rotation)."""
+    try:
+        n_frames = int(getattr(img, "n_frames", 1))
+        if n_frames > 1:
+            img.seek(0)
+            notes.append(f"used the first of {n_frames} animation frames")
+        img.load()
+    except _DECODE_ERRORS as exc:
+        raise _corrupt(exc) from None
+    try:
+        orientation = img.getexif().get(0x0112, 1)  # EXIF Orientation tag
+        if orientation in (2, 3, 4, 5, 6, 7, 8):
+            rotated = ImageOps.exif_transpose(img)
+            notes.append("rotated the image as its EXIF orientation says")
+            return rotated
+    except _DECODE_ERRORS:  # unreadable EXIF: keep the pixels as stored
+        pass
+    return img
+
+
+def _to_gray(img: Image.Image, notes: list[str]) -> np.ndarray:
+    """Grayscale ``(H, W)`` float64 in [0, 1]; transparent areas are composited on white."""
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        values = np.asarray(img, dtype=np.float64)  # (H, W)
+        full = 65535.0 if img.mode.startswith("I;16") or values.max() > 255 else 255.0
+        return np.clip(values / full, 0.0, 1.0)
+    if img.mode == "F":
+        values = np.asarray(img, dtype=np.float64)
+        return np.clip(values / (255.0 if values.max() > 1.0 else 1.0), 0.0, 1.0)
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, rgba)
+        notes.append("filled transparent areas with white")
+    if img.mode not in ("L", "RGB"):  # CMYK, P, 1, YCbCr, ...
+        img = img.convert("RGB")
+    return np.asarray(img.convert("L"), dtype=np.float64) / 255.0
+
+
+def _border_mean(gray: np.ndarray, width: int = 2) -> float:
+    """Mean of the outer ring of ``width`` pixels of ``gray`` ``(H, W)``."""
+    ring = np.ones(gray.shape, dtype=bool)
+    ring[width:-width, width:-width] = False
+    return float(gray[ring].mean())
+
+
+def _crop_to_content(gray: np.ndarray, threshold: float = 0.1) -> np.ndarray:
+    """The bounding box of pixels above ``threshold``, padded with black to a square."""
+    rows = np.flatnonzero(np.any(gray > threshold, axis=1))
+    cols = np.flatnonzero(np.any(gray > threshold, axis=0))
+    if rows.size == 0:
+        raise ImageError(
+            "the image looks blank (no garment found); upload a picture with one garment "
+            "on a plain background"
+        )
+    crop = gray[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]  # (h, w)
+    side = max(crop.shape)
+    square = np.zeros((side, side))  # (side, side)
+    top, left = (side - crop.shape[0]) // 2, (side - crop.shape[1]) // 2
+    square[top : top + crop.shape[0], left : left + crop.shape[1]] = crop
+    return square
+
+
+def prepare_upload(
+    data: bytes, *, max_bytes: int = 5_000_000, max_pixels: int = 25_000_000
+) -> PreparedImage:
+    """Turn an uploaded PNG/JPEG/GIF/WebP/BMP of a garment into the training format.
+
+    Steps: first frame of an animation, transparency composited on white, grayscale in
+    [0, 1], inverted when the 2-px border is mostly light (Fashion-MNIST is a light garment
+    on black), cropped to the garment, padded to a square, resized (Lanczos) to 24 px and
+    centred in a 28x28 black image. Raises :class:`ImageError` for files that are empty,
+    too large, not images, truncated, over ``max_pixels`` pixels, smaller than 8x8 or blank.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ImageError(f"expected the file's bytes, got {type(data).__name__}")
+    data = bytes(data)
+    if len(data) == 0:
+        raise ImageError("the file is empty; choose a PNG or JPEG image of a garment")
+    if len(data) > max_bytes:
+        raise ImageError(
+            f"the file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; "
+            "save a smaller image (a few hundred pixels a side is plenty)"
+        )
+    notes: list[str] = []
+    with _open_checked(data, max_pixels) as img:
+        gray = _to_gray(_decode_first_frame(img, notes), notes)  # (H, W)
+    if _border_mean(gray) > 0.5:
+        gray = 1.0 - gray
+        notes.append("inverted a light background (the model expects a light garment on black)")
+    square = _crop_to_content(gray)  # (side, side)
+    small = Image.fromarray(square.astype(np.float32))  # mode "F": no 8-bit rounding
+    small = small.resize((CONTENT, CONTENT), Image.Resampling.LANCZOS)  # (24, 24)
+    pixels = np.zeros((SIZE, SIZE), dtype=np.float32)  # (28, 28)
+    offset = (SIZE - CONTENT) // 2
+    pixels[offset : offset + CONTENT, offset : offset + CONTENT] = np.asarray(small)
+    return PreparedImage(pixels=np.clip(pixels, 0.0, 1.0), notes=tuple(notes))
+
+
+# --- display --------------------------------------------------------------------------------------
+
+
+def to_uint8(img: object) -> np.ndarray:
+    """uint8 ``(H, W)`` from a float image in [0, 1] (clipped, rounded) or a uint8 image.
+
+    Accepts ``(H, W)`` or ``(H, W, 1)``, e.g. a decoder output ``(28, 28, 1)``.
+    """
+    arr = np.asarray(img)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    if arr.ndim != 2 or 0 in arr.shape:
+        raise ImageError(f"expected an image of shape (H, W) or (H, W, 1), got {arr.shape}")
+    if arr.dtype == np.uint8:
+        return arr
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ImageError("the image contains NaN or infinite values; check the decoder output")
+    return np.rint(np.clip(arr, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def _enlarge(img: np.ndarray, factor: int) -> np.ndarray:
+    """``(H, W)`` -> ``(H*factor, W*factor)`` by repeating each pixel (nearest neighbour)."""
+    return np.repeat(np.repeat(img, factor, axis=0), factor, axis=1)
+
+
+def upscale(img: object, size: int = 224) -> np.ndarray:
+    """Nearest-neighbour enlargement to uint8 ``(size, size)``: crisp pixels, no blur."""
+    arr = to_uint8(img)  # (H, W)
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 4096:
+        raise ImageError(f"size must be an integer from 1 to 4096, got {size!r}")
+    h, w = arr.shape
+    if h == w and size % h == 0:
+        factor = size // h
+        return _enlarge(arr, factor)
+    return np.asarray(Image.fromarray(arr).resize((size, size), Image.Resampling.NEAREST))
+
+
+def png_bytes(img_uint8: object) -> bytes:
+    """PNG file bytes of a grayscale image (uint8, or float in [0, 1])."""
+    buf = io.BytesIO()
+    Image.fromarray(to_uint8(img_uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _as_stack(images: object) -> np.ndarray:
+    """uint8 ``(n, H, W)`` from ``(n, H, W)`` or ``(n, H, W, 1)`` images."""
+    arr = np.asarray(images)
+    if arr.ndim == 4 and arr.shape[3] == 1:
+        arr = arr[..., 0]
+    if arr.ndim != 3 or 0 in arr.shape:
+        raise ImageError(f"expected images of shape (n, H, W), got {arr.shape}")
+    return np.stack([to_uint8(a) for a in arr])
+
+
+def _check_layout(scale: int, gap: int) -> None:
+    """Raise ImageError unless ``scale >= 1`` and ``gap >= 0`` are integers."""
+    for name, value, lo in (("scale", scale, 1), ("gap", gap, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= 64:
+            raise ImageError(f"{name} must be an integer from {lo} to 64, got {value!r}")
+
+
+def image_grid(images: object, n: int, *, scale: int = 1, gap: int = 0) -> np.ndarray:
+    """uint8 ``(n*H*scale + (n-1)*gap, n*W*scale + (n-1)*gap)``: ``n*n`` images, row-major.
+
+    Image ``r * n + c`` sits in row r (row 0 on top), column c; gaps are mid-grey.
+    """
+    stack = _as_stack(images)  # (n*n, H, W)
+    _check_layout(scale, gap)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1 or stack.shape[0] != n * n:
+        raise ImageError(f"expected n*n images for n={n!r}, got {stack.shape[0]}")
+    h, w = stack.shape[1] * scale, stack.shape[2] * scale
+    out = np.full((n * h + (n - 1) * gap, n * w + (n - 1) * gap), GAP_GREY, dtype=np.uint8)
+    for i, tile in enumerate(stack):
+        r, c = divmod(i, n)
+        big = _enlarge(tile, scale)  # (h, w)
+        out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = big
+    return out
+
+
+def image_strip(images: object, *, scale: int = 3, gap: int = 2) -> np.ndarray:
+    """uint8 ``(H*scale, n*W*scale + (n-1)*gap)``: images left to right, mid-grey gaps."""
+    stack = _as_stack(images)  # (n, H, W)
+    _check_layout(scale, gap)
+    h, w = stack.shape[1] * scale, stack.shape[2] * scale
+    n = stack.shape[0]
+    out = np.full((h, n * w + (n - 1) * gap), GAP_GREY, dtype=np.uint8)
+    for i, tile in enumerate(stack):
+        out[:, i * (w + gap) : i * (w + gap) + w] = _enlarge(tile, scale)
+    return out
+
+
+def gif_bytes(
+    frames: object,
+    *,
+    scale: int = 4,
+    duration_ms: int = 120,
+    loop: bool = True,
+    bounce: bool = False,
+) -> bytes:
+    """Animated GIF bytes of ``frames`` ``(n, H, W)``, each enlarged ``scale`` times.
+
+    ``bounce`` plays forth and back (2n - 2 frames); ``loop`` repeats forever, else plays
+    once. Note that GIF writers merge identical consecutive frames.
+    """
+    stack = _as_stack(frames)  # (n, H, W)
+    _check_layout(scale, 0)
+    if isinstance(duration_ms, bool) or not isinstance(duration_ms, int) or duration_ms < 10:
+        raise ImageError(f"duration_ms must be an integer of at least 10, got {duration_ms!r}")
+    if bounce and stack.shape[0] > 2:
+        stack = np.concatenate([stack, stack[-2:0:-1]])  # (2n - 2, H, W)
+    pictures = [Image.fromarray(_enlarge(frame, scale)) for frame in stack]
+    buf = io.BytesIO()
+    extra = {"loop": 0} if loop else {}
+    pictures[0].save(
+        buf, format="GIF", save_all=True, append_images=pictures[1:], duration=duration_ms, **extra
+    )
+    return buf.getvalue()

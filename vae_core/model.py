@@ -1,0 +1,246 @@
+"""The VAE: a Sampling layer, encoder/decoder builders per preset, priors and the training model.
+
+Encoder: images (N, 28, 28, 1) in [0, 1] -> [z_mean, z_log_var], each (N, latent_dim).
+Decoder: z (N, latent_dim) -> Bernoulli means (N, 28, 28, 1). Its last two layers are a linear
+layer named "logits" and a sigmoid named "bernoulli_mean", so losses can use the logits
+(numerically stable) while the saved decoder still outputs probabilities.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+from keras import layers, ops  # noqa: E402
+
+from .config import VAEConfig  # noqa: E402
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+@keras.saving.register_keras_serializable(package="vae_core")
+class Sampling(layers.Layer):
+    """Draws z = z_mean + exp(z_log_var / 2) * eps (the reparameterisation trick)."""
+
+    def __init__(self, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs  # (batch, latent_dim) each
+        eps = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * eps
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="vae_core")
+class MixturePrior(layers.Layer):
+    """A learned prior p(z) = sum_k w_k N(z; mu_k, diag(exp(log_var_k)))."""
+
+    def __init__(self, components: int, latent_dim: int, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.components, self.latent_dim, self.seed = components, latent_dim, seed
+        self.weight_logits = self.add_weight(shape=(components,), initializer="zeros", name="weight_logits")
+        # Means start spread like the standard normal so every component gets data early.
+        self.means = self.add_weight(
+            shape=(components, latent_dim),
+            initializer=keras.initializers.RandomNormal(stddev=1.0, seed=seed),
+            name="means",
+        )
+        self.log_vars = self.add_weight(shape=(components, latent_dim), initializer="zeros", name="log_vars")
+
+    def call(self, z):
+        return mixture_log_density(z, self.weight_logits, self.means, self.log_vars)
+
+    def get_config(self):
+        return {**super().get_config(), "components": self.components, "latent_dim": self.latent_dim, "seed": self.seed}
+
+
+# ---------------------------------------------------------------------------- loss math
+
+
+def bernoulli_nll(x, logits):
+    """Summed binary cross-entropy per image, in nats, from logits. (batch,)"""
+    # -[x log s(l) + (1 - x) log(1 - s(l))] == softplus(l) - x * l, stable for any l.
+    return ops.sum(ops.softplus(logits) - x * logits, axis=(1, 2, 3))
+
+
+def mse_loss(x, logits):
+    """Mean squared error per image between x and sigmoid(logits) (the β-VAE seed's loss). (batch,)"""
+    return ops.mean(ops.square(x - ops.sigmoid(logits)), axis=(1, 2, 3))
+
+
+def gaussian_log_density(z, mean, log_var):
+    """log N(z; mean, diag(exp(log_var))), summed over the last axis."""
+    return -0.5 * ops.sum(LOG_2PI + log_var + ops.square(z - mean) / ops.exp(log_var), axis=-1)
+
+
+def mixture_log_density(z, weight_logits, means, log_vars):
+    """log of a diagonal Gaussian mixture at z (batch, d) -> (batch,)."""
+    per_component = gaussian_log_density(z[:, None, :], means[None], log_vars[None])  # (batch, K)
+    log_weights = ops.log_softmax(weight_logits)  # (K,)
+    return ops.logsumexp(per_component + log_weights[None], axis=1)
+
+
+def kl_standard_normal(z_mean, z_log_var):
+    """Analytic KL(q(z|x) || N(0, I)) per image. (batch,)"""
+    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1)
+
+
+# ---------------------------------------------------------------------------- architectures
+
+
+def _conv_encoder(x, filters_strides, dense_units):
+    for filters, stride in filters_strides:
+        x = layers.Conv2D(filters, 3, strides=stride, padding="same", activation="relu")(x)
+    x = layers.Flatten()(x)
+    if dense_units:
+        x = layers.Dense(dense_units, activation="relu")(x)
+    return x
+
+
+def build_encoder(config: VAEConfig) -> keras.Model:
+    """Images (N, 28, 28, 1) -> [z_mean, z_log_var] for the config's preset."""
+    images = keras.Input(shape=(28, 28, 1), name="images")
+    w = config.width
+    if config.preset == "keras-io":
+        x = _conv_encoder(images, [(32, 2), (64, 2)], dense_units=16)
+    elif config.preset == "beta-vae-seed":
+        x = _conv_encoder(images, [(32, 1), (64, 2), (64, 2), (64, 1)], dense_units=0)
+    elif config.preset == "mlp":
+        x = layers.Dense(512, activation="relu")(layers.Flatten()(images))
+    else:  # default
+        x = _conv_encoder(images, [(w // 2, 2), (w, 2), (2 * w, 1)], dense_units=256)
+    z_mean = layers.Dense(config.latent_dim, name="z_mean")(x)
+    z_log_var = layers.Dense(config.latent_dim, name="z_log_var")(x)
+    return keras.Model(images, [z_mean, z_log_var], name="encoder")
+
+
+def _conv_decoder(x, channels, transposed, final_conv):
+    x = layers.Reshape((7, 7, channels[0]))(x)
+    for filters in transposed:
+        x = layers.Conv2DTranspose(filters, 3, strides=2, padding="same", activation="relu")(x)
+    conv = layers.Conv2D if final_conv else layers.Conv2DTranspose
+    return conv(1, 3, padding="same", name="logits")(x)
+
+
+def build_decoder(config: VAEConfig) -> keras.Model:
+    """z (N, latent_dim) -> Bernoulli means (N, 28, 28, 1) for the config's preset."""
+    z = keras.Input(shape=(config.latent_dim,), name="z")
+    w = config.width
+    if config.preset == "keras-io":
+        x = layers.Dense(7 * 7 * 64, activation="relu")(z)
+        logits = _conv_decoder(x, [64], [64, 32], final_conv=False)
+    elif config.preset == "beta-vae-seed":
+        x = layers.Dense(7 * 7 * 64, activation="relu")(z)
+        logits = _conv_decoder(x, [64], [64, 32], final_conv=True)
+    elif config.preset == "mlp":
+        x = layers.Dense(512, activation="relu")(z)
+        logits = layers.Reshape((28, 28, 1))(layers.Dense(784, name="logits")(x))
+    else:  # default
+        x = layers.Dense(256, activation="relu")(z)
+        x = layers.Dense(7 * 7 * 2 * w, activation="relu")(x)
+        x = layers.Reshape((7, 7, 2 * w))(x)
+        x = layers.Conv2DTranspose(w, 3, strides=2, padding="same", activation="relu")(x)
+        x = layers.Conv2DTranspose(w // 2, 3, strides=2, padding="same", activation="relu")(x)
+        x = layers.Conv2D(w // 2, 3, padding="same", activation="relu")(x)
+        logits = layers.Conv2D(1, 3, padding="same", name="logits")(x)
+    probs = layers.Activation("sigmoid", name="bernoulli_mean")(logits)
+    return keras.Model(z, probs, name="decoder")
+
+
+def logits_model(decoder: keras.Model) -> keras.Model:
+    """The decoder up to its "logits" layer (sharing weights), or the decoder itself if absent."""
+    try:
+        return keras.Model(decoder.input, decoder.get_layer("logits").output, name="decoder_logits")
+    except ValueError:
+        return decoder
+
+
+# ---------------------------------------------------------------------------- training model
+
+
+class VAE(keras.Model):
+    """Composes encoder and decoder; train_step/test_step compute the (β-weighted) negative ELBO."""
+
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, config: VAEConfig, **kwargs):
+        super().__init__(name="vae", **kwargs)
+        self.encoder, self.decoder, self.config = encoder, decoder, config
+        self.decoder_logits = logits_model(decoder)
+        self.sampling = Sampling(seed=config.seed, name="sampling")
+        self.prior = (
+            MixturePrior(config.prior_components, config.latent_dim, seed=config.seed, name="prior")
+            if config.prior_components
+            else None
+        )
+        # The KL weight actually used for gradients; a callback ramps it during warm-up.
+        start = 0.0 if config.kl_warmup_epochs else config.beta
+        self.kl_weight = self.add_weight(
+            shape=(), initializer=keras.initializers.Constant(start), trainable=False, name="kl_weight"
+        )
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.recon_tracker = keras.metrics.Mean(name="recon")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+
+    def build(self, input_shape=None):
+        # The sub-models are built when created; nothing is left to build here.
+        self.built = True
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.recon_tracker, self.kl_tracker]
+
+    def call(self, images, training=False):
+        z_mean, _ = self.encoder(images, training=training)
+        return self.decoder(z_mean, training=training)
+
+    def per_image_losses(self, images, training=False):
+        """(reconstruction, KL) per image for one posterior sample. Each (batch,)."""
+        z_mean, z_log_var = self.encoder(images, training=training)  # (batch, latent_dim)
+        z = self.sampling([z_mean, z_log_var])
+        logits = self.decoder_logits(z, training=training)  # (batch, 28, 28, 1)
+        if self.config.likelihood == "mse":
+            recon = mse_loss(images, logits)
+        else:
+            recon = bernoulli_nll(images, logits)
+        if self.prior is None:
+            kl = kl_standard_normal(z_mean, z_log_var)
+        else:  # single-sample Monte Carlo estimate: log q(z|x) - log p(z)
+            kl = gaussian_log_density(z, z_mean, z_log_var) - self.prior(z)
+        return recon, kl
+
+    def _track(self, recon, kl):
+        # "loss" always uses the full beta so validation losses compare across warm-up epochs.
+        self.loss_tracker.update_state(recon + self.config.beta * kl)
+        self.recon_tracker.update_state(recon)
+        self.kl_tracker.update_state(kl)
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, images):
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            recon, kl = self.per_image_losses(images, training=True)
+            loss = ops.mean(recon + self.kl_weight * kl)
+            # Under MirroredStrategy each replica sees batch/replicas images and the optimizer
+            # sums gradients across replicas: divide so the sum is the global-batch mean.
+            scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
+        grads = tape.gradient(scaled, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        return self._track(recon, kl)
+
+    def test_step(self, images):
+        recon, kl = self.per_image_losses(images, training=False)
+        return self._track(recon, kl)
+
+
+def build_vae(config: VAEConfig) -> VAE:
+    vae = VAE(build_encoder(config), build_decoder(config), config)
+    vae.build((None, 28, 28, 1))
+    return vae

@@ -1,0 +1,201 @@
+"""train(config, x_train, x_val, work_dir) -> a trained VAE and its per-epoch history.
+
+Training survives interruption: every completed epoch is backed up in `work_dir`
+(Keras BackupAndRestore plus our own history and best-weights files), so running the same
+command again continues from the last completed epoch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import VAEConfig
+from .data import make_dataset
+from .evaluate import Prior
+from .model import VAE, build_vae
+
+import keras  # noqa: E402  (model.py selected the backend)
+
+log = logging.getLogger(__name__)
+
+HISTORY_FILE = "history.jsonl"
+BEST_WEIGHTS = "best.weights.h5"
+
+
+@dataclass
+class TrainResult:
+    vae: VAE
+    history: list[dict]  # one row per completed epoch: losses, val losses, seconds
+    best_epoch: int  # 1-based epoch whose weights the model holds
+    seconds: float  # wall time of all epochs, including those of interrupted runs
+
+
+def read_history(work_dir: Path) -> list[dict]:
+    """Rows of completed epochs, the last record of each epoch winning (re-runs after a crash)."""
+    path = Path(work_dir) / HISTORY_FILE
+    if not path.exists():
+        return []
+    rows: dict[int, dict] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            rows[row["epoch"]] = row
+    return [rows[e] for e in sorted(rows)]
+
+
+def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    tmp = path.with_name("tmp-" + path.name)  # keeps the suffix Keras insists on
+    write(tmp)
+    os.replace(tmp, path)
+
+
+class KLWarmup(keras.callbacks.Callback):
+    """Ramps the KL weight linearly from beta/warmup to beta over the first `warmup` epochs."""
+
+    def __init__(self, beta: float, warmup: int):
+        super().__init__()
+        self.beta, self.warmup = beta, warmup
+
+    def on_epoch_begin(self, epoch, logs=None):
+        weight = self.beta * min(1.0, (epoch + 1) / self.warmup) if self.warmup else self.beta
+        self.model.kl_weight.assign(weight)
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Appends each epoch to history.jsonl, stops early, and reports progress with an ETA.
+
+    Runs before BackupAndRestore at epoch end: if a run is killed between the two, the
+    resumed run repeats that epoch and its history row is replaced, never lost.
+    """
+
+    def __init__(self, work_dir: Path, config: VAEConfig, progress: Callable[[str], None]):
+        super().__init__()
+        self.work_dir, self.config, self.progress = Path(work_dir), config, progress
+        self.rows: list[dict] | None = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.rows is None:  # first epoch of this run: `epoch` epochs are already done
+            self.rows = [r for r in read_history(self.work_dir) if r["epoch"] <= epoch]
+            if epoch:
+                self.progress(f"resuming after epoch {epoch} from {self.work_dir}")
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
+        row["seconds"] = time.perf_counter() - self.started
+        self.rows.append(row)
+        with open(self.work_dir / HISTORY_FILE, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        self.model.stop_training = is_finished(self.rows, self.config)
+        mean_s = float(np.mean([r["seconds"] for r in self.rows]))
+        eta = mean_s * (self.config.epochs - row["epoch"])
+        self.progress(
+            f"epoch {row['epoch']:>3}/{self.config.epochs}  loss {row['loss']:.2f}  "
+            f"recon {row['recon']:.2f}  kl {row['kl']:.2f}  val_loss {row['val_loss']:.2f}  "
+            f"{row['seconds']:.0f}s" + (f"  ETA <= {eta / 60:.1f} min" if eta else "")
+            + ("  (early stop)" if self.model.stop_training and eta else "")
+        )
+
+
+class BestWeights(keras.callbacks.Callback):
+    """Saves the weights of the best validation epoch so far; restores them when training ends."""
+
+    def __init__(self, work_dir: Path):
+        super().__init__()
+        self.path = Path(work_dir) / BEST_WEIGHTS
+
+    def on_epoch_end(self, epoch, logs=None):
+        rows = read_history(self.path.parent)
+        if min(rows, key=lambda r: r["val_loss"])["epoch"] == epoch + 1:
+            _write_atomically(self.path, lambda p: self.model.save_weights(p))
+
+    def on_train_end(self, logs=None):
+        if self.path.exists():
+            self.model.load_weights(self.path)
+
+
+def is_finished(rows: list[dict], config: VAEConfig) -> bool:
+    """True when all epochs ran or validation loss has not improved for `patience` epochs."""
+    if not rows:
+        return False
+    best = min(rows, key=lambda r: r["val_loss"])
+    return rows[-1]["epoch"] >= config.epochs or rows[-1]["epoch"] - best["epoch"] >= config.patience
+
+
+def _optimizer(config: VAEConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    lr = config.learning_rate
+    if config.preset == "default":  # cosine decay to 10%: a free ~1-2 nats on the final ELBO
+        lr = keras.optimizers.schedules.CosineDecay(lr, config.epochs * steps_per_epoch, alpha=0.1)
+    return keras.optimizers.Adam(lr)
+
+
+def _strategy(config: VAEConfig):
+    import tensorflow as tf
+
+    if config.distribute == "mirrored":
+        strategy = tf.distribute.MirroredStrategy()
+        log.info("training on %d replicas", strategy.num_replicas_in_sync)
+        return strategy
+    return tf.distribute.get_strategy()  # the default, single-device strategy
+
+
+def train(
+    config: VAEConfig,
+    x_train: np.ndarray,  # (n, 28, 28, 1) float32 in [0, 1]
+    x_val: np.ndarray,  # (n_val, 28, 28, 1) float32 in [0, 1]
+    work_dir: str | Path,
+    *,
+    progress: Callable[[str], None] = log.info,
+    callbacks: tuple[keras.callbacks.Callback, ...] = (),  # extra ones, after ours
+) -> TrainResult:
+    """Train (or resume training) a VAE; returns the model holding its best validation weights."""
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    train_ds = make_dataset(x_train, config.batch_size, shuffle=True, seed=config.seed)
+    val_ds = make_dataset(x_val, config.batch_size, shuffle=False, seed=config.seed)
+    steps = int(np.ceil(len(x_train) / config.batch_size))
+    with _strategy(config).scope():
+        vae = build_vae(config)
+        vae.compile(optimizer=_optimizer(config, steps))
+    done = read_history(work_dir)
+    if is_finished(done, config) and (work_dir / BEST_WEIGHTS).exists():
+        # A finished run killed later (e.g. during export): reuse its best weights.
+        progress(f"training in {work_dir} already finished after epoch {done[-1]['epoch']}")
+        vae.load_weights(work_dir / BEST_WEIGHTS)
+    else:
+        all_callbacks = [
+            KLWarmup(config.beta, config.kl_warmup_epochs),
+            EpochLog(work_dir, config, progress),  # before the backup: see EpochLog
+            keras.callbacks.BackupAndRestore(
+                str(work_dir / "backup"), double_checkpoint=True, delete_checkpoint=False
+            ),
+            BestWeights(work_dir),
+            *callbacks,
+        ]
+        # shuffle=False: train_ds shuffles itself (seeded), fit's own flag would only warn.
+        vae.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=all_callbacks, shuffle=False, verbose=0)
+    history = read_history(work_dir)
+    best = min(history, key=lambda r: r["val_loss"])
+    return TrainResult(vae, history, best["epoch"], sum(r["seconds"] for r in history))
+
+
+def prior_of(vae: VAE) -> Prior | None:
+    """The trained prior as numpy arrays (None for the fixed N(0, I) prior)."""
+    if vae.prior is None:
+        return None
+    logits = keras.ops.convert_to_numpy(vae.prior.weight_logits).astype(np.float64)
+    weights = np.exp(logits - logits.max())
+    return Prior(
+        weights / weights.sum(),
+        keras.ops.convert_to_numpy(vae.prior.means).astype(np.float64),
+        keras.ops.convert_to_numpy(vae.prior.log_vars).astype(np.float64),
+    )
