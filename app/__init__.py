@@ -1,0 +1,1 @@
+"""The Streamlit explorer app (a thin front over vae_core)."""

@@ -1,0 +1,83 @@
+"""Interpolate between two latent points: a strip of decodes, the path on the map, a GIF."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from app import bridge
+from app.resources import Explorer
+from app.style import PATH_COLOR
+from vae_core import latent
+from vae_core.data import CLASS_NAMES
+from vae_core.images import gif_bytes, image_strip, png_bytes, to_uint8, upscale
+
+KINDS = {"centroid": "Class centroid", "image": "A test image", "current": "The current point"}
+DEFAULT_CLASS = {"a": 0, "b": 9}  # T-shirt/top -> Ankle boot: a long, varied walk
+
+
+def endpoint_ui(ex: Explorer, which: str) -> tuple[np.ndarray, str]:
+    """Controls of endpoint A or B; returns its latent point (d,) and a short label."""
+    st.markdown(f"**Endpoint {which.upper()}**")
+    kind = st.radio(
+        "From", list(KINDS), format_func=KINDS.get, key=f"ip_{which}_kind", horizontal=True,
+        label_visibility="collapsed",
+    )
+    if kind == "centroid":
+        c = st.selectbox(
+            "Class", range(len(CLASS_NAMES)), index=DEFAULT_CLASS[which], format_func=CLASS_NAMES.__getitem__,
+            key=f"ip_{which}_class",
+        )
+        return ex.centroids[c], f"{CLASS_NAMES[c]} centroid"
+    if kind == "image":
+        n = len(ex.bundle.labels)
+        i = st.number_input("Test image number", 0, n - 1, 0 if which == "a" else 1, key=f"ip_{which}_index")
+        return ex.bundle.z_mean[int(i)].astype(np.float64), f"#{int(i)} ({CLASS_NAMES[ex.bundle.labels[int(i)]]})"
+    return np.asarray(st.session_state["z"], dtype=np.float64), "current point"
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _gif(frames: np.ndarray, duration_ms: int) -> bytes:
+    return gif_bytes(frames, scale=6, duration_ms=duration_ms, bounce=True)
+
+
+@st.fragment
+def interpolation_fragment(ex: Explorer) -> None:
+    st.markdown("Walk from A to B through the latent space and decode every step.")
+    col_a, col_b, col_opts = st.columns([2, 2, 2])
+    with col_a:
+        a, label_a = endpoint_ui(ex, "a")
+    with col_b:
+        b, label_b = endpoint_ui(ex, "b")
+    with col_opts:
+        steps = st.slider("Steps", latent.MIN_STEPS, latent.MAX_STEPS, 10, key="ip_steps")
+        path = st.radio(
+            "Path", ["linear", "spherical"], key="ip_path", horizontal=True,
+            help="Spherical (slerp) keeps the distance from the origin, like typical prior samples.",
+        )
+        animate = st.toggle("Play as animation", value=True, key="ip_animate")
+    zs = latent.interpolate(a, b, steps, path)  # (steps, d)
+    frames = ex.decode(zs)  # (steps, 28, 28)
+    st.image(
+        [upscale(f, 84) for f in frames],
+        caption=[f"{t:.2f}" for t in np.linspace(0.0, 1.0, steps)],
+    )
+    st.caption(f"{steps} frames from {label_a} (left) to {label_b} (right), {path} path.")
+    frames_u8 = np.stack([to_uint8(f) for f in frames])  # (steps, 28, 28) uint8
+    gif = _gif(frames_u8, 120)
+    c1, c2, c3 = st.columns([1, 1, 2])
+    if animate:
+        c3.image(gif, caption="Animation (forth and back)", width=168)
+    c1.download_button("Download GIF", gif, "interpolation.gif", "image/gif", key="ip_dl_gif")
+    c2.download_button(
+        "Download PNG strip", png_bytes(image_strip(frames_u8, scale=3, gap=2)), "interpolation.png", "image/png",
+        key="ip_dl_png",
+    )
+    xy = ex.to_map(zs)
+    bridge.map_layer(
+        "path",
+        lines=[bridge.polyline(xy, PATH_COLOR, width=2.5, dash="6 3")],
+        points=[bridge.point(xy[0][0], xy[0][1], PATH_COLOR, 5, text="A"),
+                bridge.point(xy[-1][0], xy[-1][1], PATH_COLOR, 5, text="B")]
+        + [bridge.point(p[0], p[1], PATH_COLOR, 2.5) for p in xy[1:-1]],
+    )

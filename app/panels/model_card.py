@@ -1,0 +1,78 @@
+"""Model card: test metrics, loss curves, KL per latent dimension, how the bundle was made."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from app.resources import Explorer
+
+ACTIVE_KL = 0.1  # nats: a dimension with less average KL carries (almost) no information
+
+HEADLINE = (
+    ("test_neg_elbo_nats", "Test -ELBO", "{:.1f} nats", "Negative ELBO per test image (lower is better)."),
+    ("knn5_accuracy", "5-NN accuracy", "{:.1%}", "How well 5 nearest neighbours in the latent space predict the class."),
+    ("test_kl_nats", "KL to the prior", "{:.1f} nats", "Average KL(q(z|x) || p(z)) per test image."),
+    ("test_recon_bce_nats", "Reconstruction", "{:.1f} nats", "Average Bernoulli reconstruction error per test image."),
+)
+
+
+def metrics_row(ex: Explorer) -> None:
+    """The headline metrics as st.metric tiles."""
+    m = ex.bundle.metrics
+    cols = st.columns(len(HEADLINE) + 1)
+    cols[0].metric("Latent dimensions", ex.d)
+    for col, (key, label, fmt, help_text) in zip(cols[1:], HEADLINE):
+        value = m.get(key)
+        col.metric(label, fmt.format(value) if isinstance(value, (int, float)) else "n/a", help=help_text)
+
+
+def history_figure(history: list[dict]) -> go.Figure:
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("Loss (-ELBO)", "Reconstruction", "KL"))
+    epochs = [row.get("epoch") for row in history]
+    for col, key in enumerate(("loss", "recon", "kl"), start=1):
+        for prefix, dash, name in (("", "solid", "training"), ("val_", "dash", "validation")):
+            values = [row.get(prefix + key) for row in history]
+            fig.add_trace(go.Scatter(
+                x=epochs, y=values, mode="lines+markers", name=name, line={"dash": dash, "color": "#4E79A7" if not prefix else "#F28E2B"},
+                showlegend=col == 1, legendgroup=name,
+            ), row=1, col=col)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_layout(height=300, margin={"l": 40, "r": 10, "t": 40, "b": 40})
+    return fig
+
+
+def kl_figure(kl: list[float]) -> go.Figure:
+    kl = np.asarray(kl, dtype=np.float64)
+    colors = ["#4E79A7" if v >= ACTIVE_KL else "#BAB0AC" for v in kl]
+    fig = go.Figure(go.Bar(x=[f"z{i + 1}" for i in range(len(kl))], y=kl, marker_color=colors))
+    fig.update_layout(height=260, margin={"l": 40, "r": 10, "t": 10, "b": 40}, yaxis_title="nats")
+    return fig
+
+
+def model_card_ui(ex: Explorer) -> None:
+    b = ex.bundle
+    m, manifest = b.metrics, b.manifest
+    with st.expander("Model card: training history and test metrics", expanded=False):
+        cfg = b.config
+        training = manifest.get("training", {})
+        st.markdown(
+            f"**{b.name}** — preset `{cfg.preset}`, latent_dim {cfg.latent_dim}, {cfg.likelihood} likelihood, "
+            f"β = {cfg.beta:g}, prior {manifest.get('prior', {}).get('type', 'standard_normal')}; "
+            f"{training.get('epochs_run', '?')} epochs in {training.get('seconds', '?')} s; "
+            f"created {manifest.get('created', '?')}."
+        )
+        if manifest.get("command"):
+            st.code(manifest["command"], language="bash")
+        if b.history:
+            st.plotly_chart(history_figure(b.history), key="mc_history")
+        rows = {k: v for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        st.dataframe({"metric": list(rows), "value": [f"{v:.4g}" for v in rows.values()]}, hide_index=True)
+        kl = m.get("kl_per_dimension")
+        if kl:
+            active = int(np.sum(np.asarray(kl) >= ACTIVE_KL))
+            st.markdown(f"**KL per latent dimension:** {active} of {len(kl)} dimensions are active "
+                        f"(average KL ≥ {ACTIVE_KL} nats); grey bars are unused dimensions.")
+            st.plotly_chart(kl_figure(kl), key="mc_kl")

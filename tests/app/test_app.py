@@ -1,0 +1,212 @@
+"""The Streamlit script under streamlit.testing.v1.AppTest, on tiny bundles (see conftest)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vae_core.data import CLASS_NAMES
+
+
+def decoded_image(at):
+    """The main decoded image (its caption starts with the coordinates)."""
+    return next(img for img in at.image if img.captions and img.captions[0].startswith("z = "))
+
+
+def _length(array) -> int:
+    """Length of a plotly JSON array (a list, or a typed array {"dtype", "bdata"})."""
+    if isinstance(array, dict):
+        import base64
+
+        return len(np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]))
+    return len(array)
+
+
+def no_errors(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_first_screen_shows_the_map_the_decoded_point_and_metrics(app_at):
+    at = app_at("one").run()
+    no_errors(at)
+    chart = at.get("plotly_chart")[0]
+    import json
+
+    figure = json.loads(chart.proto.spec)
+    names = [t.get("name") for t in figure["data"] if t.get("type") == "scattergl"]
+    assert names == list(CLASS_NAMES)
+    assert sum(_length(t["customdata"]) for t in figure["data"] if t.get("type") == "scattergl") == 200
+    assert "Test -ELBO" in [m.label for m in at.metric]
+    assert decoded_image(at).value  # something decoded at the default point
+    assert "bundle" not in [s.key for s in at.selectbox]  # one bundle: no selector
+    assert [s.key for s in at.slider][:2] == ["dim0", "dim1"]
+    assert at.session_state["sel"] == 0  # the first test image is selected at start
+    assert any("Clicked test image #0" in m.value for m in at.markdown)
+
+
+def test_moving_a_slider_moves_the_point_and_changes_the_decoded_image(app_at):
+    at = app_at("one").run()
+    before = decoded_image(at).value
+    slider = at.slider(key="dim0")
+    new = float(slider.max)  # the edge of the range: surely another decode
+    slider.set_value(new).run()
+    no_errors(at)
+    assert at.session_state["z"][0] == pytest.approx(new)
+    assert decoded_image(at).value != before
+    from app.state import format_z
+
+    shared = at.query_params["z"]
+    assert (shared[0] if isinstance(shared, list) else shared) == format_z(at.session_state["z"])
+
+
+def test_interpolation_strip_has_the_chosen_number_of_frames(app_at):
+    at = app_at("one").run()
+    at.slider(key="ip_steps").set_value(7).run()
+    at.radio(key="ip_path").set_value("spherical").run()
+    no_errors(at)
+    strip = next(img for img in at.image if len(img.value) > 1)
+    assert len(strip.value) == 7
+    assert strip.captions[0] == "0.00" and strip.captions[-1] == "1.00"
+    labels = [b.label for b in at.get("download_button")]
+    assert "Download GIF" in labels and "Download PNG strip" in labels
+
+
+def test_manifold_grid_has_n_by_n_tiles(app_at):
+    at = app_at("one", {"view": "manifold"}).run()
+    at.slider(key="mf_n").set_value(5).run()
+    no_errors(at)
+    grid = next(img for img in at.image if img.captions[0].startswith("5 x 5 decodes"))
+    side = 5 * 28 * 6  # 5 tiles of 28 px, each scaled 6x (about 840 px)
+    assert f"({side} x {side} px)" in grid.captions[0]
+    assert at.get("download_button")[0].label == "Download PNG"
+
+
+def test_new_prior_samples_change_the_grid(app_at):
+    at = app_at("one", {"view": "prior"}).run()
+    before = next(img for img in at.image if "prior samples" in img.captions[0]).value
+    at.button(key="prior_new").click().run()
+    no_errors(at)
+    after = next(img for img in at.image if "prior samples" in img.captions[0])
+    assert at.session_state["prior_seed"] == 1
+    assert "seed 1" in after.captions[0] and after.value != before
+
+
+def _png(light_background: bool) -> bytes:
+    img = np.zeros((64, 48), np.uint8)
+    img[10:54, 12:36] = 200  # a bright block: a very crude garment
+    if light_background:
+        img = 255 - img
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_uploading_an_image_encodes_and_reconstructs_it(app_at):
+    at = app_at("one", {"view": "encode"}).run()
+    at.file_uploader(key="enc_file").upload("shirt.png", _png(True), "image/png").run()
+    no_errors(at)
+    captions = [c for img in at.image for c in img.captions]
+    assert "As the model sees it (28 x 28)" in captions and "Reconstruction" in captions
+    assert any("inverted a light background" in c.value for c in at.caption)
+    assert "-ELBO (nats)" in [m.label for m in at.metric]
+    assert any("test images:" in c.value for c in at.caption)  # the out-of-distribution hint
+
+
+def test_a_broken_upload_says_what_is_wrong(app_at):
+    at = app_at("one", {"view": "encode"}).run()
+    at.file_uploader(key="enc_file").upload("notes.png", b"not an image at all", "image/png").run()
+    assert not at.exception
+    assert "not a PNG/JPEG" in at.error[0].value
+
+
+def test_a_test_image_by_number_can_be_encoded(app_at):
+    at = app_at("one", {"view": "encode"}).run()
+    at.radio(key="enc_source").set_value("test").run()
+    at.number_input(key="enc_index").set_value(13).run()
+    no_errors(at)
+    assert any(f"True class" in m.value and CLASS_NAMES[13 % 10] in m.value for m in at.markdown)
+
+
+def test_two_bundles_give_a_selector_and_a_projection_notice_for_5d(app_at):
+    at = app_at("two").run()
+    no_errors(at)
+    selector = at.selectbox(key="bundle")
+    assert selector.options == ["tiny-2d", "tiny-5d"]
+    assert not at.info  # 2-D: true coordinates, no projection notice
+    selector.set_value("tiny-5d").run()
+    no_errors(at)
+    assert "2-D projection" in at.info[0].value and "principal components" in at.info[0].value
+    assert sorted(s.key for s in at.slider if s.key.startswith("dim")) == [f"dim{i}" for i in range(5)]
+    assert len(at.session_state["z"]) == 5
+
+
+def test_a_20d_model_gets_principal_direction_sliders(app_at):
+    at = app_at("wide").run()
+    no_errors(at)
+    keys = [s.key for s in at.slider]
+    assert sorted(k for k in keys if k.startswith("pc")) == [f"pc{j}" for j in range(8)]
+    assert not any(k.startswith("dim") for k in keys)
+    before = list(at.session_state["z"])
+    at.slider(key="pc0").set_value(float(at.slider(key="pc0").max)).run()
+    assert not np.allclose(at.session_state["z"], before)
+    at.multiselect(key="extra_dims").set_value([0, 19]).run()
+    no_errors(at)
+    assert {"dim0", "dim19"} <= {s.key for s in at.slider}
+
+
+@pytest.mark.parametrize(
+    ("root", "expected"),
+    [
+        ("empty", "python -m vae_core train"),
+        ("corrupt", "python -m vae_core train --out"),
+        ("schema", "schema version"),
+        ("noimages", "python -m vae_core export-test-images"),
+    ],
+)
+def test_bad_bundles_show_an_error_with_the_fix(app_at, root, expected):
+    at = app_at(root).run()
+    assert not at.exception
+    assert len(at.error) == 1 and expected in at.error[0].value
+    assert not at.get("plotly_chart")
+
+
+def test_a_shared_link_restores_bundle_point_view_and_selection(app_at):
+    at = app_at("two", {"bundle": "tiny-5d", "z": "0.5,-1,0.25,0,1.5", "view": "prior", "i": "7"}).run()
+    no_errors(at)
+    assert not at.warning
+    assert at.session_state["bundle"] == "tiny-5d"
+    assert at.session_state["z"] == pytest.approx([0.5, -1, 0.25, 0, 1.5])
+    assert at.session_state["view"] == "prior" and at.session_state["sel"] == 7
+    assert any("prior samples" in (img.captions[0] or "") for img in at.image)
+
+
+def test_malformed_link_values_are_ignored_with_a_notice(app_at):
+    at = app_at("one", {"z": "1,banana", "view": "nowhere", "i": "-3"}).run()
+    no_errors(at)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "`z`" in warnings and "`view`" in warnings and "`i`" in warnings
+    assert at.session_state["sel"] == 0 and at.session_state["view"] == "interpolate"  # defaults
+
+
+def test_a_link_point_of_the_wrong_dimension_is_ignored(app_at):
+    at = app_at("one", {"z": "1,2,3"}).run()
+    no_errors(at)
+    assert "3 coordinates" in at.warning[0].value
+    assert len(at.session_state["z"]) == 2
+
+
+def test_uncertainty_view_adds_a_density_background_and_sizes_points_by_std(app_at):
+    import json
+
+    at = app_at("one").run()
+    at.selectbox(key="map_background").set_value("aggregate").run()
+    at.toggle(key="map_size_std").set_value(True).run()
+    no_errors(at)
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert figure["data"][0]["type"] == "heatmap"
+    sizes = figure["data"][1]["marker"]["size"]
+    assert _length(sizes) == 20  # one size per point of the class, not a constant
