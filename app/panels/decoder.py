@@ -12,7 +12,7 @@ import functools
 import numpy as np
 import streamlit as st
 
-from app import bridge, geometry
+from app import bridge
 from app.panels import neighbours
 from app.resources import MAX_DIM_SLIDERS, Explorer
 from app.style import BIG, CURRENT_COLOR, class_chip
@@ -68,7 +68,7 @@ def _on_click(ex: Explorer) -> None:
     shown = st.session_state.get("map_classes", CLASS_NAMES)
     visible_classes = [c for c, name in enumerate(CLASS_NAMES) if name in shown and name not in hidden]
     visible = np.isin(ex.bundle.labels, visible_classes)
-    index, z = geometry.click_to_latent(
+    index, z = latent.click_to_latent(
         ex.projection, ex.xy, click, units, current_z(ex), ex.bundle.z_mean, visible
     )
     set_point(ex, z, index)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import bridge, geometry
+from app import bridge
 from app.resources import Explorer
 from app.style import PATH_COLOR
 from vae_core import latent
@@ -31,7 +31,7 @@ def manifold_fragment(ex: Explorer, stamp: float) -> None:
         "Decode an evenly spaced grid of latent points, the classic picture of what the model "
         "learned. Draw a box on the map (the box-select tool at the top right of the map) to decode that region instead."
     )
-    default = geometry.default_region(ex.projection)
+    default = latent.default_region(ex.projection)
     c1, c2 = st.columns([1, 2])
     with c1:
         n = st.slider("Grid size N (N x N images)", 2, MAX_N, 15, key="mf_n")

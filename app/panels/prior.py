@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import geometry
 from app.resources import Explorer
+from vae_core import latent
 from vae_core.images import image_grid, png_bytes
 
 
@@ -17,7 +17,7 @@ def _new_samples() -> None:
 @st.cache_data(max_entries=16, show_spinner=False)
 def sampled_grid(_ex: Explorer, key: str, n: int, seed: int) -> np.ndarray:
     ex = _ex
-    z = geometry.sample_prior(ex.bundle.prior, ex.d, n * n, seed)  # (n*n, d)
+    z = latent.sample_prior(ex.bundle.prior, ex.d, n * n, seed)  # (n*n, d)
     return image_grid(ex.decode(z), n, scale=max(1, 560 // (28 * n)), gap=2)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import bridge, geometry
+from app import bridge
 from app.panels.decoder import coordinates_text, set_point
 from app.resources import Explorer
 from app.style import UPLOAD_COLOR, class_chip
@@ -80,7 +80,7 @@ def upload_fragment(ex: Explorer) -> None:
     recon = ex.decode(z_mean)[0]
     rec_nll, kl = neg_elbo(ex, pixels[None])
     score = float(rec_nll[0] + kl[0])
-    below = geometry.percentile_of(score, reference_elbo(ex))
+    below = latent.percentile_of(score, reference_elbo(ex))
     with c2:
         i1, i2, i3 = st.columns(3)
         i1.image(upscale(pixels, 168), caption="As the model sees it (28 x 28)")

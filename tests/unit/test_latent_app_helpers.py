@@ -1,11 +1,11 @@
-"""Pure helpers of the app (app/geometry.py): click mapping, prior samples, percentiles."""
+"""Latent helpers the app relies on: click mapping, prior samples, percentiles, regions."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from app.geometry import click_to_latent, default_region, percentile_of, sample_prior
+from vae_core.latent import click_to_latent, default_region, percentile_of, sample_prior
 from vae_core import latent
 from vae_core.evaluate import Prior
 
