@@ -1,7 +1,7 @@
 """train(config, x_train, x_val, work_dir) -> a trained VAE and its per-epoch history.
 
 Training survives interruption: every completed epoch is backed up in `work_dir`
-(Keras BackupAndRestore plus our own history and best-weights files), so running the same
+(weights and optimizer state, history and best weights), so running the same
 command again continues from the last completed epoch.
 """
 
@@ -72,7 +72,7 @@ class KLWarmup(keras.callbacks.Callback):
 class EpochLog(keras.callbacks.Callback):
     """Appends each epoch to history.jsonl, stops early, and reports progress with an ETA.
 
-    Runs before BackupAndRestore at epoch end: if a run is killed between the two, the
+    Runs before Checkpoint at epoch end: if a run is killed between the two, the
     resumed run repeats that epoch and its history row is replaced, never lost.
     """
 
@@ -103,6 +103,38 @@ class EpochLog(keras.callbacks.Callback):
             f"{row['seconds']:.0f}s" + (f"  ETA <= {eta / 60:.1f} min" if eta else "")
             + ("  (early stop)" if self.model.stop_training and eta else "")
         )
+
+
+class Checkpoint(keras.callbacks.Callback):
+    """Saves weights and optimizer state after every epoch; restores them when training starts.
+
+    Like keras.callbacks.BackupAndRestore, but a kill in the middle of a save never leaves an
+    unreadable checkpoint: each epoch gets a new file and a small JSON pointer is replaced
+    atomically once the file is complete.
+    """
+
+    def __init__(self, work_dir: Path):
+        super().__init__()
+        self.dir = Path(work_dir) / "checkpoint"
+        self.pointer = self.dir / "latest.json"
+
+    def on_train_begin(self, logs=None):
+        if not self.pointer.exists():
+            return
+        latest = json.loads(self.pointer.read_text())
+        if not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        self.model.load_weights(self.dir / latest["file"])
+        self.model._initial_epoch = latest["epoch"]  # fit() starts from here
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.dir.mkdir(exist_ok=True)
+        name = f"epoch-{epoch + 1}.weights.h5"
+        self.model.save_weights(self.dir / name)
+        _write_atomically(self.pointer, lambda p: p.write_text(json.dumps({"epoch": epoch + 1, "file": name})))
+        for old in self.dir.glob("epoch-*.weights.h5"):
+            if old.name != name:
+                old.unlink()
 
 
 class BestWeights(keras.callbacks.Callback):
@@ -174,10 +206,8 @@ def train(
     else:
         all_callbacks = [
             KLWarmup(config.beta, config.kl_warmup_epochs),
-            EpochLog(work_dir, config, progress),  # before the backup: see EpochLog
-            keras.callbacks.BackupAndRestore(
-                str(work_dir / "backup"), double_checkpoint=True, delete_checkpoint=False
-            ),
+            EpochLog(work_dir, config, progress),  # before the checkpoint: see EpochLog
+            Checkpoint(work_dir),
             BestWeights(work_dir),
             *callbacks,
         ]

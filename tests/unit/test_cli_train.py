@@ -32,13 +32,14 @@ def vae_core(*args, **kwargs):
 def test_train_killed_with_sigkill_resumes_exports_and_evaluates(tmp_path):
     out = tmp_path / "artifacts" / "cli-2d"
     args = ["train", "--preset", "keras-io", "--epochs", "3", "--n-train", "4096", "--iw-samples", "2", "--out", str(out)]
-    history = out.parent / ".cli-2d.work" / "history.jsonl"
+    work = out.parent / ".cli-2d.work"
     first = vae_core(*args)
     deadline = time.time() + 240
-    while not (history.exists() and history.read_text().strip()) and time.time() < deadline and first.poll() is None:
-        time.sleep(0.2)
-    first.send_signal(signal.SIGKILL)  # right after epoch 1 was recorded
+    while not (work / "checkpoint" / "latest.json").exists() and time.time() < deadline and first.poll() is None:
+        time.sleep(0.1)
+    first.send_signal(signal.SIGKILL)  # as soon as epoch 1 was checkpointed
     first.wait()
+    history = work / "history.jsonl"
     assert not out.exists()
     done_before_kill = len(history.read_text().splitlines())
     assert done_before_kill >= 1

@@ -43,6 +43,8 @@ def test_interrupted_training_resumes_without_losing_epochs(images, tmp_path):
     with pytest.raises(Crash):
         train(config, images, images[:64], tmp_path, callbacks=(CrashAfterEpoch(2),))
     assert [r["epoch"] for r in read_history(tmp_path)] == [1, 2]
+    # as if a later save had been killed half-way: a partial file the pointer never named
+    (tmp_path / "checkpoint" / "epoch-3.weights.h5").write_bytes(b"\x89HDF partial")
     messages = []
     result = train(config, images, images[:64], tmp_path, progress=messages.append)
     assert [r["epoch"] for r in result.history] == [1, 2, 3]
