@@ -113,6 +113,7 @@ def export_bundle(
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a bundle is read by other users (the container's)
     try:
         encoder.save(tmp / "encoder.keras")
         decoder.save(tmp / "decoder.keras")
