@@ -14,34 +14,46 @@ import pytest  # noqa: E402
 
 FAKE_METRICS = {
     "test_neg_elbo_nats": 300.0,
-    "test_recon_bce_nats": 295.0,
-    "test_kl_nats": 5.0,
+    "test_recon_bce_nats": 290.0,
+    "test_kl_nats": 10.0,
+    "test_iw_nll_nats": 295.0,
     "knn5_accuracy": 0.5,
+    "test_recon_mse": 0.05,
 }
 
 
-def make_bundle(path: Path, latent_dim: int = 2, preset: str = "keras-io", n: int = 200, seed: int = 0, **config) -> Path:
-    """Write an untrained but valid bundle with n fake test latents (no training: ~1 s)."""
+def make_bundle(path: Path, latent_dim: int = 2, *, n: int = 200, seed: int = 0, preset: str = "default",
+                width: int = 8, test_images: bool = False) -> Path:
+    """Write an untrained but valid bundle with n fake test latents (no training: ~1 s).
+
+    With test_images, random test images for the n labels are saved beside it, as the app needs.
+    """
     import keras
 
-    from vae_core.bundle import export_bundle
+    from vae_core.bundle import export_bundle, save_test_images
     from vae_core.config import VAEConfig
     from vae_core.model import build_decoder, build_encoder
 
     keras.utils.set_random_seed(seed)
-    cfg = VAEConfig(preset=preset, latent_dim=latent_dim, **config)
+    config = VAEConfig(preset=preset, latent_dim=latent_dim, width=width, epochs=2)
     rng = np.random.default_rng(seed)
-    return export_bundle(
-        path,
-        encoder=build_encoder(cfg),
-        decoder=build_decoder(cfg),
-        config=cfg,
-        z_mean=rng.standard_normal((n, latent_dim)).astype(np.float32),
+    labels = (np.arange(n) % 10).astype(np.uint8)  # every class present
+    history = [
+        {"epoch": e, "loss": 300.0 - e, "recon": 290.0 - e, "kl": 10.0, "val_loss": 301.0 - e,
+         "val_recon": 291.0 - e, "val_kl": 10.0, "seconds": 1.0}
+        for e in (1, 2)
+    ]
+    path = export_bundle(
+        path, encoder=build_encoder(config), decoder=build_decoder(config), config=config,
+        z_mean=rng.standard_normal((n, latent_dim)).astype(np.float32) + labels[:, None] * 0.3,
         z_log_var=np.full((n, latent_dim), -2.0, np.float32),
-        labels=(np.arange(n) % 10).astype(np.uint8),
-        history=[{"epoch": 1, "loss": 400.0, "val_loss": 390.0}],
-        metrics=dict(FAKE_METRICS),
+        labels=labels, history=history,
+        metrics={**FAKE_METRICS, "kl_per_dimension": [2.0] + [0.01] * (latent_dim - 1)},
+        extra={"training": {"epochs_run": 2, "seconds": 2.0}, "command": f"python -m vae_core train --out {path}"},
     )
+    if test_images:
+        save_test_images(path.parent, rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), labels)
+    return path
 
 
 @pytest.fixture

@@ -16,8 +16,9 @@ import os
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
+
+import tests.conftest
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -27,34 +28,8 @@ APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 
 
 def make_bundle(root: Path, name: str, latent_dim: int, seed: int = 0) -> Path:
-    """Export an untrained width-8 VAE bundle with fake metrics, plus random test images."""
-    from vae_core.bundle import export_bundle, save_test_images
-    from vae_core.config import VAEConfig
-    from vae_core.model import build_decoder, build_encoder
-
-    rng = np.random.default_rng(seed)
-    config = VAEConfig(latent_dim=latent_dim, width=8, epochs=2)
-    labels = (np.arange(N_IMAGES) % 10).astype(np.uint8)
-    images = rng.integers(0, 256, (N_IMAGES, 28, 28), dtype=np.uint8)
-    z_mean = rng.standard_normal((N_IMAGES, latent_dim)).astype(np.float32) + labels[:, None] * 0.3
-    z_log_var = np.full((N_IMAGES, latent_dim), -2.0, np.float32)
-    history = [
-        {"epoch": e, "loss": 300.0 - e, "recon": 290.0 - e, "kl": 10.0, "val_loss": 301.0 - e,
-         "val_recon": 291.0 - e, "val_kl": 10.0, "seconds": 1.0}
-        for e in (1, 2)
-    ]
-    metrics = {
-        "test_neg_elbo_nats": 300.0, "test_recon_bce_nats": 290.0, "test_kl_nats": 10.0,
-        "test_iw_nll_nats": 295.0, "knn5_accuracy": 0.5, "test_recon_mse": 0.05,
-        "kl_per_dimension": [2.0] + [0.01] * (latent_dim - 1),
-    }
-    path = export_bundle(
-        root / name, encoder=build_encoder(config), decoder=build_decoder(config), config=config,
-        z_mean=z_mean, z_log_var=z_log_var, labels=labels, history=history, metrics=metrics,
-        extra={"training": {"epochs_run": 2, "seconds": 2.0}, "command": f"python -m vae_core train --out {root / name}"},
-    )
-    save_test_images(root, images, labels)
-    return path
+    """An untrained bundle `root/name` with N_IMAGES random test images beside it."""
+    return tests.conftest.make_bundle(root / name, latent_dim, n=N_IMAGES, seed=seed, test_images=True)
 
 
 @pytest.fixture(scope="session")
