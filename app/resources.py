@@ -7,6 +7,7 @@ directions and the test images. Geometry comes from ``vae_core.latent`` only.
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +95,11 @@ def load_explorer(path: str, stamp: float) -> Explorer:
     lo, hi = latent.slider_ranges(bundle.z_mean, n_std=4.0)
     k = min(PRINCIPAL_SLIDERS, bundle.latent_dim)
     pc_mean, pc_directions, pc_std = latent.principal_directions(bundle.z_mean, k)
+    # TensorFlow and the model leave ~370k long-lived Python objects. Streamlit runs a full
+    # gc.collect() after every rerun (runner.postScriptGC), which scanned them all: ~130 ms
+    # per slider move, holding the lock that serves the new image. Freezing moves everything
+    # alive now out of the collector's reach; later garbage is still collected.
+    gc.freeze()
     return Explorer(
         bundle=bundle,
         images=images,

@@ -53,7 +53,7 @@ def parse_query(params: Mapping[str, object], n_images: int | None = None) -> tu
             continue
         parsed, problem = _PARSERS[key](raw, n_images)
         if problem:
-            notices.append(f"Ignored the link's `{key}` value {_shorten(raw)!r}: {problem}.")
+            notices.append(f"Ignored the link's `{key}` value {shorten(raw)!r}: {problem}.")
         else:
             values[key] = parsed
     state = ViewState(
@@ -85,7 +85,7 @@ def _parse_view(raw: str, _n: int | None) -> tuple[str | None, str]:
 
 
 def _parse_index(raw: str, n: int | None) -> tuple[int | None, str]:
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:  # "²".isdigit() but int("²") fails
         return None, "expected a test-image number like 42"
     index = int(raw)
     if n is not None and index >= n:
@@ -96,7 +96,8 @@ def _parse_index(raw: str, n: int | None) -> tuple[int | None, str]:
 _PARSERS = {"bundle": _parse_bundle, "z": _parse_z, "view": _parse_view, "i": _parse_index}
 
 
-def _shorten(raw: str, limit: int = 40) -> str:
+def shorten(raw: str, limit: int = 40) -> str:
+    """``raw`` cut to ``limit`` characters (with "...") for a notice."""
     return raw if len(raw) <= limit else raw[: limit - 3] + "..."
 
 

@@ -60,7 +60,7 @@ def bundle_ui(url: state.ViewState) -> Path | None:
         wanted = url.bundle
         if wanted is not None and wanted not in names:
             st.session_state.setdefault("url_notices", []).append(
-                f"Ignored the link's `bundle` value {wanted!r}: no such bundle in {root}."
+                f"Ignored the link's `bundle` value {state.shorten(wanted)!r}: no such bundle in {root}."
             )
             st.warning(st.session_state["url_notices"][-1], icon=":material/link:")
             wanted = None
@@ -165,6 +165,7 @@ def main() -> None:
         ex = load_explorer(str(path), manifest_stamp(path))
     except BundleError as e:
         st.error(f"The bundle `{path.name}` cannot be used.\n\n{e}")
+        bundle_selector_ui(path.parent)  # the other bundles stay one choice away
         return
     stamp = manifest_stamp(path)
     init_point(ex, url)

@@ -114,8 +114,8 @@ def selected_ui(ex: Explorer, index: int | None) -> None:
     recon = ex.decode(b.z_mean[index])[0]
     st.markdown(f"**Clicked test image #{index}** {class_chip(label)}", unsafe_allow_html=True)
     c1, c2 = st.columns(2)
-    c1.image(upscale(ex.images[index], 112), caption="Real image")
-    c2.image(upscale(recon, 112), caption="Decoded")
+    c1.image(upscale(ex.images[index], 112), caption="Real image", output_format="PNG")
+    c2.image(upscale(recon, 112), caption="Decoded", output_format="PNG")
 
 
 def coordinates_text(z: np.ndarray, limit: int = 8) -> str:
@@ -131,7 +131,7 @@ def explorer_fragment(ex: Explorer, on_change) -> None:
     index = st.session_state.get("sel")
     st.subheader("Decoded at the current point")
     img_col, info_col = st.columns([5, 4])
-    img_col.image(upscale(ex.decode(z)[0], BIG), caption=coordinates_text(z))
+    img_col.image(upscale(ex.decode(z)[0], BIG), caption=coordinates_text(z), output_format="PNG")
     with info_col:
         selected_ui(ex, index)
     if ex.d > 2:

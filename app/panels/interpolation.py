@@ -61,6 +61,7 @@ def interpolation_fragment(ex: Explorer) -> None:
     st.image(
         [upscale(f, 84) for f in frames],
         caption=[f"{t:.2f}" for t in np.linspace(0.0, 1.0, steps)],
+        output_format="PNG",
     )
     st.caption(f"{steps} frames from {label_a} (left) to {label_b} (right), {path} path.")
     frames_u8 = np.stack([to_uint8(f) for f in frames])  # (steps, 28, 28) uint8

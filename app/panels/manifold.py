@@ -48,7 +48,7 @@ def manifold_fragment(ex: Explorer, stamp: float) -> None:
                    + (" (map plane through the data mean)" if ex.d > 2 else ""))
     grid = decoded_grid(ex, f"{ex.name}:{stamp}", region, n)
     with c2:
-        st.image(grid, caption=f"{n} x {n} decodes ({grid.shape[1]} x {grid.shape[0]} px); top left is ({x0:.2f}, {y1:.2f})")
+        st.image(grid, caption=f"{n} x {n} decodes ({grid.shape[1]} x {grid.shape[0]} px); top left is ({x0:.2f}, {y1:.2f})", output_format="PNG")
         st.download_button("Download PNG", png_bytes(grid), f"manifold-{n}x{n}.png", "image/png", key="mf_dl")
     corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
     bridge.map_layer(

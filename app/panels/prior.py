@@ -33,5 +33,5 @@ def prior_fragment(ex: Explorer, stamp: float) -> None:
     seed = int(st.session_state["prior_seed"])
     grid = sampled_grid(ex, ex.name + f":{stamp}", n, seed)
     with c2:
-        st.image(grid, caption=f"{n * n} prior samples, seed {seed}")
+        st.image(grid, caption=f"{n * n} prior samples, seed {seed}", output_format="PNG")
         st.download_button("Download PNG", png_bytes(grid), f"prior-samples-seed{seed}.png", "image/png", key="prior_dl")

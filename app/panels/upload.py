@@ -83,8 +83,8 @@ def upload_fragment(ex: Explorer) -> None:
     below = latent.percentile_of(score, reference_elbo(ex))
     with c2:
         i1, i2, i3 = st.columns(3)
-        i1.image(upscale(pixels, 168), caption="As the model sees it (28 x 28)")
-        i2.image(upscale(recon, 168), caption="Reconstruction")
+        i1.image(upscale(pixels, 168), caption="As the model sees it (28 x 28)", output_format="PNG")
+        i2.image(upscale(recon, 168), caption="Reconstruction", output_format="PNG")
         with i3:
             if label is not None:
                 st.markdown(f"True class: {class_chip(label)}", unsafe_allow_html=True)

@@ -119,7 +119,9 @@ class Explorer:
 
     def __init__(self, page, name: str):
         self.page = page
-        self.name = name
+        self.name = name  # names the screenshots
+        self.errors: list[str] = []  # uncaught JavaScript errors in the page
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
 
     # -- waiting -------------------------------------------------------------------------
     def wait_ready(self) -> None:
@@ -301,10 +303,7 @@ def explorer(browser, app_url, request):
     context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
     app = Explorer(page, request.node.name.removeprefix("test_"))
-    app.errors = errors
     (OUTPUT / f"FAILED-{app.name}.png").unlink(missing_ok=True)
     page.goto(app_url, timeout=TIMEOUT_MS)
     app.wait_ready()

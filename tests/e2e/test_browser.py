@@ -75,7 +75,7 @@ def pick_empty_spot(points: dict, clearance_px: float = 30.0, margin_px: float =
 def assert_no_errors(explorer) -> None:
     page = explorer.page
     assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").all_inner_texts()
-    errors = [t for t in page.get_by_test_id("stAlertContentError").all_inner_texts()]
+    errors = page.get_by_test_id("stAlertContentError").all_inner_texts()
     assert not errors, errors
     assert not explorer.errors, explorer.errors  # uncaught JavaScript errors
 

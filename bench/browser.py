@@ -1,0 +1,444 @@
+"""Browser speed and server memory of the explorer: a real `streamlit run` driven by headless Chromium.
+
+    python bench/browser.py [--artifacts artifacts] [--moves 30] [--clicks 30] [--sessions 10]
+                            [--soak 200] [--set runner.postScriptGC=false] [--out bench/results/browser.json]
+
+Measures, on the default bundle (issue 5's targets in brackets):
+
+* slider moved with the keyboard -> new decoded image rendered, p50/p95 [<= 200 / 400 ms];
+* click on the map (half on test points, half on empty space) -> new decoded image [p50 <= 300 ms];
+* cold start: `streamlit run` spawned -> map visible in the browser [<= 12 s];
+* server RSS (the streamlit process and its children, /proc/<pid>/status VmRSS) with 1 and
+  with 10 concurrent pages [<= 800 MB], and its growth over 200 interactions [none].
+
+Latency is timed inside the page with performance.now(): from the keydown / pointerup
+event to the frame after the decoded image's new `src` has loaded and decoded (a
+MutationObserver sees the change). Each input waits for the app to be idle before the next;
+a few uncounted interactions (--warmup) follow the cold start.
+Timings depend on the load of the machine: the table says what the load average was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+VIEWPORT = {"width": 1500, "height": 1100}
+IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+MAP = ".st-key-latent_map_box .js-plotly-plot"
+TIMEOUT_MS = 120_000
+TARGETS = {  # issue 5
+    "slider_ms": "p50 <= 200, p95 <= 400",
+    "click_ms": "p50 <= 300",
+    "cold_start_s": "<= 12",
+    "rss_10_pages_mb": "<= 800",
+    "rss_growth_mb": "no growth",
+}
+
+# Installed in every page before the app's own scripts: input timestamps and a watcher.
+INSTRUMENT = """
+window.__bench = { input: null, idle: null };
+addEventListener('keydown', () => { window.__bench.input = performance.now(); }, true);
+addEventListener('pointerup', () => { window.__bench.input = performance.now(); }, true);
+// When the script (or a fragment) last finished running.
+new MutationObserver(() => {
+  if (document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning')
+    window.__bench.idle = performance.now();
+}).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-test-script-state'] });
+window.__benchDecodedImg = () => {
+  const box = [...document.querySelectorAll('[data-testid=stImage]')].find(
+    (e) => (e.querySelector('[data-testid=stImageCaption]')?.textContent || '').startsWith('z = ('));
+  return box ? box.querySelector('img') : null;
+};
+window.__benchSrc = () => window.__benchDecodedImg()?.getAttribute('src') || '';
+// Resolves when the decoded image shows a src other than `old`, loaded, decoded and painted.
+window.__benchWatch = (old, timeoutMs) => new Promise((resolve) => {
+  let done = false;
+  const finish = (result) => { if (!done) { done = true; observer.disconnect(); resolve(result); } };
+  const check = () => {
+    const img = window.__benchDecodedImg();
+    if (done || !img || img.getAttribute('src') === old) return;
+    const seen = performance.now();
+    const painted = () => requestAnimationFrame(() => {
+      const fetched = performance.getEntriesByName(img.src).pop();  // the image's own HTTP request
+      finish({ input: window.__bench.input, seen, painted: performance.now(),
+               response: fetched ? fetched.responseEnd : null });
+    });
+    (img.complete && img.naturalWidth ? Promise.resolve() : img.decode()).then(painted, painted);
+  };
+  const observer = new MutationObserver(check);
+  observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['src'] });
+  setTimeout(() => finish(null), timeoutMs);
+  check();
+});
+"""
+MAP_POINTS = """() => {
+  const gd = document.querySelector('.st-key-latent_map_box .js-plotly-plot');
+  const fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis, r = gd.getBoundingClientRect();
+  const px = [], py = [];
+  for (const t of gd._fullData) {
+    if (t.type !== 'scattergl' || t.visible !== true) continue;
+    for (let i = 0; i < t._length; i++) {
+      px.push(r.left + xa._offset + xa.l2p(t.x[i])); py.push(r.top + ya._offset + ya.l2p(t.y[i]));
+    }
+  }
+  return { px, py, box: [r.left + xa._offset, r.top + ya._offset, xa._length, ya._length] };
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MB (from /proc)."""
+    total_kb, todo, seen = 0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            total_kb += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, StopIteration):
+            continue
+    return total_kb / 1024
+
+
+def settled_rss(pid: int, seconds: float = 3.0) -> float:
+    """RSS after the server had a moment to finish its work (max of a few samples)."""
+    samples = []
+    for _ in range(int(seconds / 0.5)):
+        time.sleep(0.5)
+        samples.append(rss_mb(pid))
+    return max(samples)
+
+
+def stats(values: list[float]) -> dict:
+    a = np.asarray(values, dtype=np.float64)
+    if not a.size:
+        return {"n": 0}
+    return {"n": int(a.size), "p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)),
+            "min": float(a.min()), "max": float(a.max()), "mean": float(a.mean())}
+
+
+class Server:
+    """`python -m streamlit run app/streamlit_app.py` on a free port."""
+
+    def __init__(self, artifacts: Path, log: Path, options: list[str] = ()):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, VAE_ARTIFACTS=str(artifacts), TF_CPP_MIN_LOG_LEVEL="2")
+        self.log = open(log, "wb")
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py", "--server.headless", "true",
+             "--server.port", str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             *[arg for option in options for arg in ("--" + option.split("=", 1)[0], option.split("=", 1)[1])]],
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+
+    def wait_healthy(self, timeout_s: float = 180) -> float:
+        deadline = time.perf_counter() + timeout_s
+        while time.perf_counter() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"streamlit exited with {self.proc.returncode}; see {self.log.name}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return time.perf_counter() - self.started
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise SystemExit(f"streamlit did not answer within {timeout_s} s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+class Page:
+    """One browser context (one Streamlit session) on the explorer."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context(viewport=VIEWPORT)
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.context.add_init_script(INSTRUMENT)
+        self.page = self.context.new_page()
+        self.url = url
+        self.points = None
+
+    def open(self) -> None:
+        self.page.goto(self.url, wait_until="commit", timeout=TIMEOUT_MS)
+
+    def wait_map(self) -> None:
+        self.page.wait_for_selector(f"{MAP} .legendtext", state="attached")
+
+    def wait_ready(self) -> None:
+        self.wait_map()
+        self.page.wait_for_selector(f'{MAP} svg.vae-overlay g[data-layer="current"] circle', state="attached")
+        self.page.wait_for_function("() => window.__benchSrc() !== ''")
+        self.page.wait_for_selector(IDLE, state="attached")
+
+    def timed(self, action, timeout_ms: int = 20_000) -> dict | None:
+        """Run ``action`` (an input) and time it to the new decoded image; None if none came."""
+        old = self.page.evaluate("() => window.__benchSrc()")
+        self.page.evaluate(
+            "([old, t]) => { performance.clearResourceTimings(); window.__benchDone = window.__benchWatch(old, t); }",
+            [old, timeout_ms],
+        )
+        action()
+        result = self.page.evaluate("() => window.__benchDone")
+        self.page.wait_for_selector(IDLE, state="attached")
+        self.page.wait_for_timeout(100)
+        if not result or result["input"] is None:
+            return None
+        idle = self.page.evaluate("() => window.__bench.idle")
+        t0 = result["input"]
+        return {
+            "ms": result["painted"] - t0,  # input -> new image painted
+            "src_ms": result["seen"] - t0,  # input -> the new image's URL is in the page
+            "response_ms": None if result["response"] is None else result["response"] - t0,  # -> its bytes arrived
+            "idle_ms": None if idle is None or idle < t0 else idle - t0,  # -> the rerun finished
+        }
+
+    def slider(self, dim: int, key: str) -> dict | None:
+        thumb = self.page.locator(f".st-key-dim{dim} input[type=range]")
+        thumb.focus()
+        return self.timed(lambda: self.page.keyboard.press(key))
+
+    def click(self, x: float, y: float) -> dict | None:
+        self.page.mouse.move(x, y)
+        return self.timed(lambda: (self.page.mouse.down(), self.page.mouse.up()))
+
+    def targets(self, rng: np.random.Generator, n: int) -> list[tuple[str, float, float]]:
+        """n click targets alternating between distinct test points and empty spots on the map."""
+        from scipy.spatial import cKDTree
+
+        found = self.page.evaluate(MAP_POINTS)
+        px, py = np.asarray(found["px"]), np.asarray(found["py"])
+        x0, y0, w, h = found["box"]
+        tree = cKDTree(np.c_[px, py])
+        gap = tree.query(np.c_[px, py], k=2)[0][:, 1]
+        m = 30.0
+        inside = (px > x0 + m) & (px < x0 + w - m) & (py > y0 + m) & (py < y0 + h - m)
+        points = rng.permutation(np.flatnonzero(inside & (gap >= 4.0)))
+        gx, gy = np.meshgrid(np.arange(x0 + m, x0 + w - m, 7.0), np.arange(y0 + m, y0 + h - m, 7.0))
+        gx, gy = gx.ravel(), gy.ravel()
+        clear = tree.query(np.c_[gx, gy], k=1)[0]
+        empty = rng.permutation(np.flatnonzero(clear >= 12.0))
+        out = []
+        for k in range(n):
+            if k % 2 == 0 and k // 2 < len(points):
+                i = points[k // 2]
+                out.append(("point", float(px[i]), float(py[i])))
+            else:
+                j = empty[(k // 2) % len(empty)]
+                out.append(("empty", float(gx[j]), float(gy[j])))
+        return out
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def interact(page: Page, rng: np.random.Generator, n: int, log: list | None = None) -> int:
+    """n mixed interactions (slider keys and map clicks); returns how many gave no new image."""
+    targets = page.targets(rng, max(n, 2))
+    misses = 0
+    for k in range(n):
+        if k % 2 == 0:
+            result = page.slider(k % 4 // 2, "ArrowRight" if (k // 4) % 2 == 0 else "ArrowLeft")
+        else:
+            _, x, y = targets[k]
+            result = page.click(x, y)
+        if result is None:
+            misses += 1
+        elif log is not None:
+            log.append(result)
+    return misses
+
+
+PHASES = ("src_ms", "response_ms", "ms", "idle_ms")  # in the order they happen after the input
+
+
+def summary(runs: list[dict], misses: int) -> dict:
+    """p50/p95 of input -> painted ("ms") plus the same for each phase, and the raw values."""
+    out = {**stats([r["ms"] for r in runs]), "no_new_image": misses,
+           "from_browser_cache": sum(r.get("response_ms") is None for r in runs)}
+    out["phases"] = {k: stats([r[k] for r in runs if r.get(k) is not None]) for k in PHASES}
+    out["values"] = [{k: None if r.get(k) is None else round(r[k], 1) for k in PHASES} for r in runs]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    default_root = os.environ.get("VAE_ARTIFACTS") or str(REPO / "artifacts")
+    parser.add_argument("--artifacts", type=Path, default=Path(default_root), help="folder of bundles (VAE_ARTIFACTS)")
+    parser.add_argument("--moves", type=int, default=30, help="slider moves (keyboard)")
+    parser.add_argument("--clicks", type=int, default=30, help="map clicks (half on points, half on empty space)")
+    parser.add_argument("--sessions", type=int, default=10, help="concurrent pages for the memory measurement")
+    parser.add_argument("--soak", type=int, default=200, help="interactions for the memory-growth measurement")
+    parser.add_argument("--warmup", type=int, default=4, help="uncounted interactions after the cold start")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
+                        help="an extra `streamlit run` option for an experiment, e.g. runner.postScriptGC=false")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "browser.json")
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} not found: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    rng = np.random.default_rng(args.seed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    result: dict = {"artifacts": str(args.artifacts), "streamlit_options": args.set, "load_average_before": os.getloadavg()}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = Page(browser, "")
+        page.page.goto("about:blank")  # the browser is warm: the cold start is the server's
+        log = REPO / "test-output" / "bench" / "browser.server.log"  # gitignored
+        log.parent.mkdir(parents=True, exist_ok=True)
+        server = Server(args.artifacts, log, args.set)
+        try:
+            health_s = server.wait_healthy()
+            page.url = server.url
+            page.open()
+            page.wait_map()
+            map_s = time.perf_counter() - server.started
+            page.wait_ready()
+            ready_s = time.perf_counter() - server.started
+            result["cold_start"] = {"health_s": health_s, "map_visible_s": map_s, "first_screen_idle_s": ready_s}
+            print(f"cold start: health {health_s:.1f} s, map visible {map_s:.1f} s, idle {ready_s:.1f} s", flush=True)
+
+            interact(page, rng, args.warmup)  # first decodes and reruns of a session: not counted
+            slider, misses = [], 0
+            for k in range(args.moves):
+                r = page.slider(k % 2, "ArrowRight")  # one way only: no revisited (browser-cached) image
+                misses += r is None
+                slider += [r] if r else []
+            result["slider"] = summary(slider, misses)
+            print(f"slider moves: p50 {result['slider'].get('p50', float('nan')):.0f} ms", flush=True)
+
+            clicks: dict[str, list[dict]] = {"point": [], "empty": []}
+            misses = 0
+            for kind, x, y in page.targets(rng, args.clicks):
+                r = page.click(x, y)
+                misses += r is None
+                clicks[kind] += [r] if r else []
+            result["click"] = summary(clicks["point"] + clicks["empty"], misses)
+            result["click"]["point"] = stats([r["ms"] for r in clicks["point"]])
+            result["click"]["empty"] = stats([r["ms"] for r in clicks["empty"]])
+            print(f"map clicks: p50 {result['click'].get('p50', float('nan')):.0f} ms", flush=True)
+
+            rss_1 = settled_rss(server.proc.pid)
+            print(f"RSS with 1 page: {rss_1:.0f} MB", flush=True)
+            others = [Page(browser, server.url) for _ in range(args.sessions - 1)]
+            for p in others:
+                p.open()  # all sessions load at once
+            for p in others:
+                p.wait_ready()
+            for p in others:
+                interact(p, rng, 3)
+            rss_many = settled_rss(server.proc.pid)
+            print(f"RSS with {args.sessions} pages: {rss_many:.0f} MB", flush=True)
+            for p in others:
+                p.close()
+
+            soak_rss = [(0, settled_rss(server.proc.pid, 2.0))]
+            soak: list[dict] = []
+            misses = 0
+            block = 20
+            for done in range(block, args.soak + 1, block):
+                misses += interact(page, rng, block, soak)
+                soak_rss.append((done, settled_rss(server.proc.pid, 2.0)))
+                print(f"  soak {done}: {soak_rss[-1][1]:.0f} MB", flush=True)
+            page.close()
+        finally:
+            server.stop()
+            browser.close()
+
+    half = len(soak_rss) // 2
+    result["rss_mb"] = {
+        "one_page": rss_1, "many_pages": rss_many, "sessions": args.sessions,
+        "soak": {"interactions": args.soak, "samples": soak_rss, "growth": soak_rss[-1][1] - soak_rss[0][1],
+                 "growth_second_half": soak_rss[-1][1] - soak_rss[half][1]},
+    }
+    result["soak"] = summary(soak, misses)
+    result["load_average_after"] = os.getloadavg()
+    result["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
+    result["targets"] = TARGETS
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print_table(result, args)
+
+
+def print_table(result: dict, args) -> None:
+    s, c, soak = result["slider"], result["click"], result["soak"]
+    rss, cold = result["rss_mb"], result["cold_start"]
+
+    def ms(d: dict) -> tuple[str, str]:
+        return (f"{d['p50']:.0f}", f"{d['p95']:.0f}") if d.get("n") else ("-", "-")
+
+    many = rss["many_pages"]
+    rows = [
+        ("slider -> new image (ms)", s["n"], *ms(s), TARGETS["slider_ms"], s["n"] and s["p50"] <= 200 and s["p95"] <= 400),
+        ("map click -> new image (ms)", c["n"], *ms(c), TARGETS["click_ms"], c["n"] and c["p50"] <= 300),
+        ("  on a test point", c["point"]["n"], *ms(c["point"]), "", None),
+        ("  on empty space", c["empty"]["n"], *ms(c["empty"]), "", None),
+        ("mixed inputs during the soak (ms)", soak["n"], *ms(soak), "", None),
+        ("cold start -> map visible (s)", 1, f"{cold['map_visible_s']:.1f}", "", TARGETS["cold_start_s"],
+         cold["map_visible_s"] <= 12),
+        ("server RSS, 1 page (MB)", 1, f"{rss['one_page']:.0f}", "", "", None),
+        (f"server RSS, {rss['sessions']} pages (MB)", 1, f"{many:.0f}", "", TARGETS["rss_10_pages_mb"], many <= 800),
+        (f"RSS growth, {rss['soak']['interactions']} interactions (MB)", 1, f"{rss['soak']['growth']:+.0f}", "",
+         f"none (2nd half {rss['soak']['growth_second_half']:+.0f})", None),
+    ]
+    print()
+    print(f"| {'measure':<38} | {'n':>3} | {'p50':>6} | {'p95':>6} | {'target':<26} | met |")
+    print(f"| {'-' * 38} | --:| -----:| -----:| {'-' * 26} | --- |")
+    for name, n, p50, p95, target, met in rows:
+        flag = "" if met is None else ("yes" if met else "no")
+        print(f"| {name:<38} | {n:>3} | {p50:>6} | {p95:>6} | {target:<26} | {flag:<3} |")
+
+    print("\nWhere the time goes, p50 ms after the input: the new image's URL in the page, its bytes "
+          "received, painted, the rerun finished")
+    print(f"| {'input':<10} | {'URL set':>8} | {'bytes in':>8} | {'painted':>8} | {'rerun done':>10} |")
+    print(f"| {'-' * 10} | -------:| -------:| -------:| ---------:|")
+    for name, d in (("slider", s), ("map click", c), ("soak", soak)):
+        ph = d["phases"]
+        cells = [f"{ph[k]['p50']:.0f}" if ph[k].get("n") else "-" for k in PHASES]
+        print(f"| {name:<10} | {cells[0]:>8} | {cells[1]:>8} | {cells[2]:>8} | {cells[3]:>10} |")
+    misses = s["no_new_image"] + c["no_new_image"] + soak["no_new_image"]
+    cached = s["from_browser_cache"] + c["from_browser_cache"] + soak["from_browser_cache"]
+    lb, la = result["load_average_before"], result["load_average_after"]
+    print(f"\n{os.cpu_count()} CPUs; 1-min load average {lb[0]:.1f} before, {la[0]:.1f} after (other work on "
+          f"the machine slows every number). Inputs without a new image: {misses}; new images the browser "
+          f"had cached (an earlier decode, no request): {cached}. Written {args.out}")
+
+
+if __name__ == "__main__":
+    main()
