@@ -142,8 +142,10 @@ export default function (component) {
     if (gd && axes(gd)) {
       if (!S.bound.has(gd)) { bind(gd); S.bound.add(gd); }
       draw(gd);
-    } else if (tries++ < 100) {
-      timer = setTimeout(attach, 100);
+    } else if (tries++ < 1300) {
+      // The map can take far longer than 10 s to appear on a loaded machine (20 sessions on
+      // 2 cores: ~100 s): keep looking (every 0.1 s, after 10 s every 0.5 s, up to ~10 min).
+      timer = setTimeout(attach, tries < 100 ? 100 : 500);
     }
   };
   attach();

@@ -7,6 +7,7 @@ light garment on a black background, like Fashion-MNIST; display images are uint
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 SIZE = 28  # side of a Fashion-MNIST image
 CONTENT = 24  # longer side of the garment after preprocessing (2 px margin, like the data)
 MIN_SIDE = 8
+WORK_SIDE = 1024  # bigger uploads are shrunk to this many pixels a side before the float steps
 GAP_GREY = 128
 _FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP")
 _FORMAT_NAMES = "PNG/JPEG/GIF/WebP/BMP"
@@ -105,6 +107,8 @@ def _decode_first_frame(img: Image.Image, notes: list[str]) -> Image.Image:
         if n_frames > 1:
             img.seek(0)
             notes.append(f"used the first of {n_frames} animation frames")
+        if img.format == "JPEG":  # let libjpeg decode a big photo at 1/2, 1/4 or 1/8 scale
+            img.draft(img.mode, (WORK_SIDE, WORK_SIDE))
         img.load()
     except _DECODE_ERRORS as exc:
         raise _corrupt(exc) from None
@@ -117,6 +121,21 @@ def _decode_first_frame(img: Image.Image, notes: list[str]) -> Image.Image:
     except _DECODE_ERRORS:  # unreadable EXIF: keep the pixels as stored
         pass
     return img
+
+
+def _shrink(img: Image.Image) -> Image.Image:
+    """At most WORK_SIDE pixels a side (box filter, aspect kept): a 25-megapixel upload would
+    otherwise take ~0.7 GB as float arrays, and only 24x24 pixels of it survive anyway."""
+    width, height = img.size
+    scale = WORK_SIDE / max(width, height)
+    if scale >= 1.0:
+        return img
+    if img.mode == "PA" or ("transparency" in img.info and img.mode not in ("RGBA", "LA")):
+        img = img.convert("RGBA")  # a transparent colour key does not survive filtering; alpha does
+    elif img.mode in ("1", "P"):  # Pillow resizes these by nearest neighbour only
+        img = img.convert("RGB")
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return img.resize(size, Image.Resampling.BOX)  # RGBA is resized with premultiplied alpha
 
 
 def _to_gray(img: Image.Image, notes: list[str]) -> np.ndarray:
@@ -167,11 +186,12 @@ def prepare_upload(
 ) -> PreparedImage:
     """Turn an uploaded PNG/JPEG/GIF/WebP/BMP of a garment into the training format.
 
-    Steps: first frame of an animation, transparency composited on white, grayscale in
-    [0, 1], inverted when the 2-px border is mostly light (Fashion-MNIST is a light garment
-    on black), cropped to the garment, padded to a square, resized (Lanczos) to 24 px and
-    centred in a 28x28 black image. Raises :class:`ImageError` for files that are empty,
-    too large, not images, truncated, over ``max_pixels`` pixels, smaller than 8x8 or blank.
+    Steps: first frame of an animation, shrunk to at most WORK_SIDE pixels a side,
+    transparency composited on white, grayscale in [0, 1], inverted when the 2-px border is
+    mostly light (Fashion-MNIST is a light garment on black), cropped to the garment, padded
+    to a square, resized (Lanczos) to 24 px and centred in a 28x28 black image. Raises
+    :class:`ImageError` for files that are empty, too large, not images, truncated, over
+    ``max_pixels`` pixels, smaller than 8x8 or blank.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ImageError(f"expected the file's bytes, got {type(data).__name__}")
@@ -180,12 +200,12 @@ def prepare_upload(
         raise ImageError("the file is empty; choose a PNG or JPEG image of a garment")
     if len(data) > max_bytes:
         raise ImageError(
-            f"the file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; "
+            f"the file is {math.ceil(len(data) / 1e5) / 10:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; "
             "save a smaller image (a few hundred pixels a side is plenty)"
         )
     notes: list[str] = []
     with _open_checked(data, max_pixels) as img:
-        gray = _to_gray(_decode_first_frame(img, notes), notes)  # (H, W)
+        gray = _to_gray(_shrink(_decode_first_frame(img, notes)), notes)  # (H, W)
     if _border_mean(gray) > 0.5:
         gray = 1.0 - gray
         notes.append("inverted a light background (the model expects a light garment on black)")

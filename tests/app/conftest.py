@@ -6,7 +6,8 @@ Built once per test session (a few seconds). Folders (each an artifacts root):
 * ``two``: a 2-D and a 5-D bundle (selector, projection);
 * ``wide``: a 20-D bundle (principal-direction sliders);
 * ``empty``: no bundle; ``corrupt``: a damaged decoder.keras; ``schema``: an unknown
-  schema version; ``noimages``: a good bundle without the shared test images.
+  schema version; ``noimages``: a good bundle without the shared test images; ``mixed``:
+  ``tiny-2d`` and ``broken-2d``, a copy with a damaged decoder.keras.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def make_bundle(root: Path, name: str, latent_dim: int, seed: int = 0) -> Path:
 @pytest.fixture(scope="session")
 def roots(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("artifacts")
-    out = {name: base / name for name in ("one", "two", "wide", "empty", "corrupt", "schema", "noimages")}
+    out = {name: base / name for name in ("one", "two", "wide", "empty", "corrupt", "schema", "noimages", "mixed")}
     for p in out.values():
         p.mkdir()
     tiny2 = make_bundle(out["one"], "tiny-2d", 2)
@@ -43,11 +44,13 @@ def roots(tmp_path_factory) -> dict[str, Path]:
     shutil.copy(out["one"] / "fashion-mnist-test.npz", out["two"])
     make_bundle(out["two"], "tiny-5d", 5, seed=1)
     make_bundle(out["wide"], "tiny-20d", 20, seed=2)
-    for name in ("corrupt", "schema", "noimages"):
+    for name in ("corrupt", "schema", "noimages", "mixed"):
         shutil.copytree(tiny2, out[name] / "tiny-2d")
-    shutil.copy(out["one"] / "fashion-mnist-test.npz", out["corrupt"])
-    shutil.copy(out["one"] / "fashion-mnist-test.npz", out["schema"])
-    (out["corrupt"] / "tiny-2d" / "decoder.keras").write_bytes(b"this is not a zip file")
+    shutil.copytree(tiny2, out["mixed"] / "broken-2d")
+    for name in ("corrupt", "schema", "mixed"):
+        shutil.copy(out["one"] / "fashion-mnist-test.npz", out[name])
+    for broken in (out["corrupt"] / "tiny-2d", out["mixed"] / "broken-2d"):
+        (broken / "decoder.keras").write_bytes(b"this is not a zip file")
     manifest = out["schema"] / "tiny-2d" / "manifest.json"
     data = json.loads(manifest.read_text())
     data["schema_version"] = 99

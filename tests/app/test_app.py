@@ -116,11 +116,95 @@ def test_uploading_an_image_encodes_and_reconstructs_it(app_at):
     assert any("test images:" in c.value for c in at.caption)  # the out-of-distribution hint
 
 
-def test_a_broken_upload_says_what_is_wrong(app_at):
+def _encoded(img: Image.Image, fmt: str, **kwargs) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kwargs)
+    return buf.getvalue()
+
+
+def _truncated_png() -> bytes:
+    noise = np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8)
+    data = _encoded(Image.fromarray(noise), "PNG")
+    return data[: len(data) // 2]
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims width x height pixels (a decompression bomb's shape)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+
+
+BAD_UPLOADS = {  # what is uploaded (name, bytes) -> what the person is told
+    "not-an-image": ("notes.png", b"not an image at all", "is not a PNG/JPEG/GIF/WebP/BMP image"),
+    "truncated": ("shirt.png", _truncated_png(), "is truncated or corrupt"),
+    "huge": ("bomb.png", _png_claiming(20000, 20000), "more than the pixel cap of 25,000,000 pixels"),
+    "one-pixel": ("dot.png", _encoded(Image.new("L", (1, 1), 255), "PNG"), "1x1 pixels, too small"),
+    "svg-as-png": (
+        "logo.png", b'<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28"></svg>',
+        "is not a PNG/JPEG/GIF/WebP/BMP image",
+    ),
+    "html-as-jpg": (
+        "page.jpg", b"<html><script>alert(1)</script></html>", "is not a PNG/JPEG/GIF/WebP/BMP image",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_UPLOADS))
+def test_a_bad_upload_says_what_is_wrong_and_the_app_keeps_working(app_at, case):
+    name, data, message = BAD_UPLOADS[case]
     at = app_at("one", {"view": "encode"}).run()
-    at.file_uploader(key="enc_file").upload("notes.png", b"not an image at all", "image/png").run()
+    uploader = at.file_uploader(key="enc_file")
+    uploader.upload(name, data, "image/png").run()
     assert not at.exception
-    assert "not a PNG/JPEG" in at.error[0].value
+    assert len(at.error) == 1 and at.error[0].value.startswith(f"Cannot use {name}: ")
+    assert message in at.error[0].value
+    assert decoded_image(at).value and at.get("plotly_chart")  # the rest of the page is intact
+    at.file_uploader(key="enc_file").upload("shirt.png", _png(True), "image/png").run()
+    no_errors(at)  # the next (good) upload is encoded
+    assert "Reconstruction" in [c for img in at.image for c in img.captions]
+
+
+def _rgba_shirt() -> bytes:
+    img = Image.new("RGBA", (60, 60), (0, 0, 0, 0))  # transparent around the garment
+    img.paste((40, 40, 40, 255), (20, 10, 40, 50))
+    return _encoded(img, "PNG")
+
+
+def _animated_gif() -> bytes:
+    frames = [Image.new("L", (64, 64), 0) for _ in range(3)]
+    frames[0].paste(255, (16, 8, 48, 56))
+    frames[1].paste(255, (0, 0, 20, 20))
+    return _encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50)
+
+
+def _sixteen_bit_png() -> bytes:
+    values = np.zeros((40, 40), dtype=np.uint16)
+    values[8:32, 12:28] = 50000
+    return _encoded(Image.fromarray(values), "PNG")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "note"),
+    [
+        ("walk.gif", _animated_gif(), "Note: used the first of 3 animation frames."),
+        ("cutout.png", _rgba_shirt(), "Note: filled transparent areas with white."),
+        ("scan16.png", _sixteen_bit_png(), None),
+    ],
+    ids=["animated-gif", "rgba", "16-bit"],
+)
+def test_unusual_but_valid_uploads_are_encoded_with_a_note(app_at, name, data, note):
+    at = app_at("one", {"view": "encode"}).run()
+    at.file_uploader(key="enc_file").upload(name, data, "image/png").run()
+    no_errors(at)
+    assert "Reconstruction" in [c for img in at.image for c in img.captions]
+    captions = [c.value for c in at.caption]
+    assert note is None or note in captions, captions
 
 
 def test_a_test_image_by_number_can_be_encoded(app_at):
@@ -172,6 +256,17 @@ def test_bad_bundles_show_an_error_with_the_fix(app_at, root, expected):
     assert not at.exception
     assert len(at.error) == 1 and expected in at.error[0].value
     assert not at.get("plotly_chart")
+
+
+def test_a_broken_bundle_keeps_the_selector_so_another_can_be_chosen(app_at):
+    at = app_at("mixed", {"bundle": "broken-2d"}).run()
+    assert not at.exception
+    assert len(at.error) == 1 and at.error[0].value.startswith("The bundle `broken-2d` cannot be used.")
+    assert "could not be loaded as a Keras 3 model" in at.error[0].value
+    at.selectbox(key="bundle").set_value("tiny-2d").run()
+    no_errors(at)
+    assert at.get("plotly_chart") and decoded_image(at).value
+    assert at.query_params["bundle"] in ("tiny-2d", ["tiny-2d"])  # the link no longer names the broken one
 
 
 def test_a_shared_link_restores_bundle_point_view_and_selection(app_at):

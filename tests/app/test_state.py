@@ -1,4 +1,4 @@
-"""URL query string <-> explorer state (app/state.py): pure functions."""
+"""URL query string <-> explorer state (app/state.py): pure functions, then bad links through the app."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def test_format_query_leaves_out_unset_fields():
         ("view", "settings", ", ".join(VIEWS)),
         ("i", "-3", "test-image number"),
         ("i", "4.5", "test-image number"),
+        ("i", "\u00b2", "test-image number"),  # a digit to str.isdigit, not to int()
         ("bundle", "../etc", "letters, digits"),
         ("bundle", ".hidden", "letters, digits"),
     ],
@@ -66,3 +67,54 @@ def test_index_is_bounded_by_the_number_of_images_when_known():
 def test_repeated_keys_use_the_last_value_and_unknown_keys_are_ignored():
     parsed, notices = parse_query({"view": ["prior", "encode"], "utm_source": "mail"})
     assert parsed.view == "encode" and notices == []
+
+
+# --- bad links through the app (AppTest on the tiny bundles of conftest.py) -----------------------
+
+
+def _renders_with_defaults(at) -> None:
+    """No exception or error; the map and the decoded first test image are there."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.get("plotly_chart")
+    assert any(img.captions and img.captions[0].startswith("z = ") for img in at.image)
+    assert at.session_state["bundle"] == "tiny-2d" and at.session_state["sel"] == 0
+    assert at.session_state["view"] == "interpolate"
+
+
+@pytest.mark.parametrize(
+    ("query", "notice"),
+    [
+        ({"z": "nan,0"},
+         "Ignored the link's `z` value 'nan,0': coordinates must be finite numbers within ±10000."),
+        ({"z": "inf,-inf"}, "Ignored the link's `z` value 'inf,-inf': coordinates must be finite"),
+        ({"z": "1e9,0"}, "Ignored the link's `z` value '1e9,0': coordinates must be finite"),
+        ({"i": "9999"}, "Ignored the link's test image 9999: this bundle has 200 test images."),
+        ({"i": "\u00b2"}, "Ignored the link's `i` value '²': expected a test-image number like 42."),
+        ({"bundle": "no-such-model"},
+         "Ignored the link's `bundle` value 'no-such-model': no such bundle in "),
+        ({"bundle": "../../etc/passwd"}, "uses letters, digits, '-', '_' and '.' only."),
+        ({"z": "0," * 3000}, "Ignored the link's `z`: it is 6000 characters long (at most 4000)."),
+        ({"bundle": "b" * 3999},
+         "Ignored the link's `bundle` value '" + "b" * 37 + "...': no such bundle in "),
+    ],
+    ids=["nan", "inf", "z-out-of-range", "i-out-of-range", "unicode-digit", "unknown-bundle",
+         "path-in-bundle", "very-long-z", "very-long-bundle"],
+)
+def test_a_bad_link_value_shows_a_notice_and_the_app_renders(app_at, query, notice):
+    at = app_at("one", query).run()
+    _renders_with_defaults(at)
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and notice in warnings[0], warnings
+    slider = at.slider(key="dim0")
+    slider.set_value(float(slider.max)).run()  # and it keeps working
+    assert not at.exception and at.session_state["z"][0] == pytest.approx(float(slider.max))
+
+
+def test_a_far_but_finite_link_point_is_kept_and_the_sliders_stop_at_their_ends(app_at):
+    at = app_at("one", {"z": "500,-500"}).run()
+    assert not at.exception and not at.error and not at.warning
+    assert at.session_state["z"] == pytest.approx([500.0, -500.0])
+    assert at.slider(key="dim0").value == at.slider(key="dim0").max
+    assert at.slider(key="dim1").value == at.slider(key="dim1").min
+    assert any(img.captions and img.captions[0] == "z = (+500.00, -500.00)" for img in at.image)

@@ -155,11 +155,26 @@ def test_pixel_cap_is_checked_before_decoding():
         images.prepare_upload(_encode(_shirt(0, 255), "PNG"), max_pixels=1000)
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_big_photo_gives_the_same_image_as_a_small_one(fmt, monkeypatch):
+    small = _shirt(255, 40, size=(100, 80))
+    big = small.resize((3000, 2400), Image.Resampling.NEAREST)  # the same picture, 30x larger
+    expected = images.prepare_upload(_encode(small, "PNG")).pixels
+    seen = []  # sizes reaching the float steps: a 25-megapixel upload must not (memory)
+    to_gray = images._to_gray
+    monkeypatch.setattr(images, "_to_gray", lambda img, notes: seen.append(img.size) or to_gray(img, notes))
+    got = images.prepare_upload(_encode(big, fmt, **({"quality": 95} if fmt == "JPEG" else {}))).pixels
+    assert max(seen[0]) <= images.WORK_SIDE < max(big.size)
+    assert float(np.abs(got - expected).mean()) < 0.02
+
+
 def test_empty_oversized_and_blank_files_are_rejected():
     with pytest.raises(ImageError, match="empty"):
         images.prepare_upload(b"")
     with pytest.raises(ImageError, match="limit"):
         images.prepare_upload(_encode(_shirt(0, 255), "PNG"), max_bytes=100)
+    with pytest.raises(ImageError, match=r"the file is 5\.1 MB, over the 5\.0 MB limit"):  # rounded up
+        images.prepare_upload(b"\x89PNG\r\n\x1a\n" + bytes(5_000_001))
     for colour in (0, 255):
         with pytest.raises(ImageError, match="blank"):
             images.prepare_upload(_encode(Image.new("L", (40, 40), colour), "PNG"))
