@@ -30,7 +30,6 @@ import json
 import os
 import platform
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+from common import free_port, rss_mb  # bench/common.py (scripts run from bench/ on sys.path)
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium")
@@ -92,30 +92,6 @@ DIAGNOSE = """() => {
     decoded: window.__loadSrc() !== '',
   };
 }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MB (from /proc)."""
-    total_kb, todo, seen = 0, [pid], set()
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-            total_kb += next(int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmRSS:"))
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, StopIteration):
-            continue
-    return total_kb / 1024
 
 
 def percentiles(values: list[float]) -> dict:

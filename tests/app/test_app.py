@@ -212,7 +212,7 @@ def test_a_test_image_by_number_can_be_encoded(app_at):
     at.radio(key="enc_source").set_value("test").run()
     at.number_input(key="enc_index").set_value(13).run()
     no_errors(at)
-    assert any(f"True class" in m.value and CLASS_NAMES[13 % 10] in m.value for m in at.markdown)
+    assert any("True class" in m.value and CLASS_NAMES[13 % 10] in m.value for m in at.markdown)
 
 
 def test_two_bundles_give_a_selector_and_a_projection_notice_for_5d(app_at):

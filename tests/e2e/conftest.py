@@ -13,6 +13,7 @@ the page (the map, the decoded image, the overlay); the tests say what a person 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -240,43 +241,55 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
-def app_url(chromium_path, artifacts_root) -> str:
-    """Start `streamlit run` on a free port for the whole session; yield its URL."""
-    OUTPUT.mkdir(parents=True, exist_ok=True)
+@contextlib.contextmanager
+def _serve_app(artifacts: Path, log_path: Path):
+    """Run `streamlit run` over an artifacts folder on a free port; yield its URL, then stop it."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = dict(os.environ, VAE_ARTIFACTS=str(artifacts_root), TF_CPP_MIN_LOG_LEVEL="2")
-    log = open(OUTPUT / "server.log", "wb")
+    env = dict(os.environ, VAE_ARTIFACTS=str(artifacts), TF_CPP_MIN_LOG_LEVEL="2")
     cmd = [
         sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false",
     ]
-    server = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"streamlit exited with {server.returncode}; see {OUTPUT / 'server.log'}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer on {url} within {STARTUP_S} s")
-            time.sleep(0.3)
-        yield url
-    finally:
-        server.terminate()
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
         try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+            deadline = time.monotonic() + STARTUP_S
+            while True:
+                if server.poll() is not None:
+                    pytest.fail(f"streamlit exited with {server.returncode}; see {log_path}")
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"streamlit did not answer on {url} within {STARTUP_S} s")
+                time.sleep(0.3)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@pytest.fixture(scope="session")
+def serve_app():
+    """`with serve_app(artifacts, log_path) as url:` a server of its own (e.g. over other bundles)."""
+    return _serve_app
+
+
+@pytest.fixture(scope="session")
+def app_url(chromium_path, artifacts_root) -> str:
+    """Start `streamlit run` on a free port for the whole session; yield its URL."""
+    with _serve_app(artifacts_root, OUTPUT / "server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -15,11 +15,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -27,7 +22,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium"))
 OUTPUT = REPO / "test-output" / "e2e"
-STARTUP_S = 180  # TensorFlow import and a model load on 2 busy cores
 TIMEOUT_MS = 90_000
 VIEWPORT = {"width": 1500, "height": 1100}
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
@@ -63,12 +57,6 @@ _EMPTY_SPOTS = """() => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def fault_root(tmp_path_factory) -> Path:
     """The shipped default bundle (linked) and a damaged copy of it, side by side."""
@@ -84,42 +72,10 @@ def fault_root(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def fault_url(chromium_path, fault_root) -> str:
+def fault_url(chromium_path, fault_root, serve_app) -> str:
     """`streamlit run` on a free port over fault_root, for this module; yields its URL."""
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    env = dict(os.environ, VAE_ARTIFACTS=str(fault_root), TF_CPP_MIN_LOG_LEVEL="2")
-    log_path = OUTPUT / "faults-server.log"
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
-        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-    ]
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + STARTUP_S
-            while True:
-                if server.poll() is not None:
-                    pytest.fail(f"streamlit exited with {server.returncode}; see {log_path}")
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"streamlit did not answer on {url} within {STARTUP_S} s")
-                time.sleep(0.3)
-            yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    with serve_app(fault_root, OUTPUT / "faults-server.log") as url:
+        yield url
 
 
 class Session:

@@ -1,5 +1,4 @@
 import json
-import zipfile
 
 import keras
 import numpy as np
