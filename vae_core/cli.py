@@ -83,16 +83,14 @@ def main(argv: list[str] | None = None) -> int:
             config = config_from_args(args)
         except ConfigError as e:
             parser.exit(2, f"vae-core train: error: {e}\n")
-        if args.iw_samples is not None and args.iw_samples < 1:
-            parser.exit(2, "vae-core train: error: iw_samples must be >= 1\n")
+    elif args.command == "evaluate" and args.iw_samples < 1:
+        parser.exit(2, "vae-core evaluate: error: --iw-samples must be >= 1\n")
     from .bundle import BundleError  # imports Keras: only after the flags were checked
 
     try:
         if args.command == "train":
             cmd_train(config, args, argv)
         elif args.command == "evaluate":
-            if args.iw_samples < 1:
-                parser.exit(2, "vae-core evaluate: error: --iw-samples must be >= 1\n")
             cmd_evaluate(args)
         elif args.command == "list":
             cmd_list(args.root)
