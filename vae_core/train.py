@@ -94,7 +94,8 @@ class EpochLog(keras.callbacks.Callback):
         self.rows.append(row)
         with open(self.work_dir / HISTORY_FILE, "a") as f:
             f.write(json.dumps(row) + "\n")
-        self.model.stop_training = is_finished(self.rows, self.config)
+        # `or`: another callback (a time budget, say) may have asked to stop already.
+        self.model.stop_training = self.model.stop_training or is_finished(self.rows, self.config)
         mean_s = float(np.mean([r["seconds"] for r in self.rows]))
         eta = mean_s * (self.config.epochs - row["epoch"])
         self.progress(

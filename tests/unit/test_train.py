@@ -125,3 +125,13 @@ def test_mirrored_training_on_two_logical_cpus_matches_single_device(tmp_path):
     # unscaled would double the update (norm ratio 2).
     assert out["norm_ratio"] == pytest.approx(1.0, abs=0.15)
     assert out["cosine"] > 0.7
+
+
+class StopAfterFirstBatch(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        self.model.stop_training = True
+
+
+def test_a_stop_asked_by_another_callback_is_kept(images, tmp_path):
+    result = train(VAEConfig(epochs=5, **TINY), images, images[:64], tmp_path, callbacks=(StopAfterFirstBatch(),))
+    assert len(result.history) == 1
