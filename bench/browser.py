@@ -31,17 +31,9 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-from common import free_port, rss_mb  # bench/common.py (scripts run from bench/ on sys.path)
+from common import CHROMIUM, CHROMIUM_ARGS, IDLE, MAP, VIEWPORT, free_port, rss_mb  # bench/common.py
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
-VIEWPORT = {"width": 1500, "height": 1100}
-IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
-MAP = ".st-key-latent_map_box .js-plotly-plot"
 TIMEOUT_MS = 120_000
 TARGETS = {  # issue 5
     "slider_ms": "p50 <= 200, p95 <= 400",

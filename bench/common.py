@@ -1,9 +1,21 @@
-"""Helpers shared by the browser and load benchmarks."""
+"""Helpers shared by the browser and load benchmarks (imported as `common`: the scripts run
+with bench/ on sys.path)."""
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
+
+# Debian's Chromium, with the flags this sandbox needs (no background network calls).
+CHROMIUM = os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+VIEWPORT = {"width": 1500, "height": 1100}
+IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"  # Streamlit has finished a run
+MAP = ".st-key-latent_map_box .js-plotly-plot"
 
 
 def free_port() -> int:
