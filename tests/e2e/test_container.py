@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # the same browser and flags as the other browser tests
+
 pytestmark = [
     pytest.mark.container,
     pytest.mark.skipif(
@@ -34,15 +36,6 @@ pytestmark = [
 REPO = Path(__file__).resolve().parents[2]
 CHECK = Path(os.environ.get("VAE_CONTAINER_CHECK", REPO.parent / "shared" / "tools" / "container-check"))
 TAG = "vae-explorer:e2e"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAGE_TITLE = "VAE latent explorer"
 APP_HEADER = "Fashion-MNIST latent space explorer"
 DEFAULT_BUNDLE = REPO / "artifacts" / "fashion-mnist-2d"
@@ -120,7 +113,7 @@ def test_page_loads_in_chromium(container):
 
     _, port, _ = container
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             errors: list[str] = []
