@@ -105,6 +105,13 @@ def _conv_encoder(x, filters_strides, dense_units):
     return x
 
 
+def _residual_block(x, channels):
+    """Two 3x3 convolutions plus a skip connection (He et al. 2016); keeps the size and channels."""
+    y = layers.Conv2D(channels, 3, padding="same", activation="relu")(x)
+    y = layers.Conv2D(channels, 3, padding="same")(y)
+    return layers.Activation("relu")(layers.Add()([x, y]))
+
+
 def build_encoder(config: VAEConfig) -> keras.Model:
     """Images (N, 28, 28, 1) -> [z_mean, z_log_var] for the config's preset."""
     images = keras.Input(shape=(28, 28, 1), name="images")
@@ -117,6 +124,7 @@ def build_encoder(config: VAEConfig) -> keras.Model:
         x = layers.Dense(512, activation="relu")(layers.Flatten()(images))
     else:  # default
         x = _conv_encoder(images, [(w // 2, 2), (w, 2), (2 * w, 1)], dense_units=256)
+        x = layers.Dense(256, activation="relu")(x)
     z_mean = layers.Dense(config.latent_dim, name="z_mean")(x)
     z_log_var = layers.Dense(config.latent_dim, name="z_log_var")(x)
     return keras.Model(images, [z_mean, z_log_var], name="encoder")
@@ -143,13 +151,14 @@ def build_decoder(config: VAEConfig) -> keras.Model:
     elif config.preset == "mlp":
         x = layers.Dense(512, activation="relu")(z)
         logits = layers.Reshape((28, 28, 1))(layers.Dense(784, name="logits")(x))
-    else:  # default
-        x = layers.Dense(256, activation="relu")(z)
+    else:  # default: a wide MLP on z (cheap: z is tiny), then residual blocks at 7x7 and 14x14
+        x = layers.Dense(512, activation="relu")(z)
+        x = layers.Dense(512, activation="relu")(x)
         x = layers.Dense(7 * 7 * 2 * w, activation="relu")(x)
-        x = layers.Reshape((7, 7, 2 * w))(x)
+        x = _residual_block(layers.Reshape((7, 7, 2 * w))(x), 2 * w)
         x = layers.Conv2DTranspose(w, 3, strides=2, padding="same", activation="relu")(x)
+        x = _residual_block(x, w)
         x = layers.Conv2DTranspose(w // 2, 3, strides=2, padding="same", activation="relu")(x)
-        x = layers.Conv2D(w // 2, 3, padding="same", activation="relu")(x)
         logits = layers.Conv2D(1, 3, padding="same", name="logits")(x)
     probs = layers.Activation("sigmoid", name="bernoulli_mean")(logits)
     return keras.Model(z, probs, name="decoder")
