@@ -23,7 +23,7 @@ FAKE_METRICS = {
 
 
 def make_bundle(path: Path, latent_dim: int = 2, *, n: int = 200, seed: int = 0, preset: str = "default",
-                width: int = 8, test_images: bool = False) -> Path:
+                width: int = 8, test_images: bool = False, **config_fields) -> Path:
     """Write an untrained but valid bundle with n fake test latents (no training: ~1 s).
 
     With test_images, random test images for the n labels are saved beside it, as the app needs.
@@ -35,7 +35,7 @@ def make_bundle(path: Path, latent_dim: int = 2, *, n: int = 200, seed: int = 0,
     from vae_core.model import build_decoder, build_encoder
 
     keras.utils.set_random_seed(seed)
-    config = VAEConfig(preset=preset, latent_dim=latent_dim, width=width, epochs=2)
+    config = VAEConfig(preset=preset, latent_dim=latent_dim, width=width, epochs=2, **config_fields)
     rng = np.random.default_rng(seed)
     labels = (np.arange(n) % 10).astype(np.uint8)  # every class present
     history = [

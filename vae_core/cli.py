@@ -23,6 +23,7 @@ CONFIG_FLAGS = {
     "latent_dim": int, "likelihood": str, "beta": float, "prior_components": int, "width": int,
     "epochs": int, "batch_size": int, "learning_rate": float, "kl_warmup_epochs": int,
     "patience": int, "seed": int, "n_train": int, "iw_samples": int, "distribute": str,
+    "neighbour_weight": float, "neighbour_k": int, "neighbour_scale": float,
 }
 
 
@@ -39,7 +40,7 @@ def build_parser() -> Parser:
 
     train = sub.add_parser("train", help="train a VAE and export a bundle")
     train.add_argument("--preset", choices=PRESETS, default="default", help="architecture (default: %(default)s)")
-    defaults = VAEConfig()
+    defaults = preset_config("default")
     for field, kind in CONFIG_FLAGS.items():
         train.add_argument(
             "--" + field.replace("_", "-"), type=kind, default=None,

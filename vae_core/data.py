@@ -411,3 +411,60 @@ def make_dataset(
     if shuffle:
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def pixel_neighbours(images: np.ndarray, k: int, *, dims: int = 50, chunk: int = 2048) -> np.ndarray:
+    """The ``k`` nearest other images of each image, by Euclidean distance after PCA to ``dims``.
+
+    ``images`` is ``(N, 28, 28[, 1])``; returns int32 ``(N, k)`` indices, nearest first.
+    PCA keeps the search cheap (~20 s for 50,000 images on 2 cores) and drops pixel noise.
+    """
+    n = len(images)
+    if not 1 <= k < n:
+        raise ValueError(f"k must be between 1 and {n - 1} (the number of images - 1), got {k}")
+    flat = np.asarray(images, dtype=np.float32).reshape(n, -1)
+    centred = flat - flat.mean(axis=0)
+    # Principal axes from ~10,000 evenly spaced rows: as good as all 50,000 here, 5x cheaper.
+    _, _, axes = np.linalg.svd(centred[:: max(1, n // 10_000)], full_matrices=False)
+    points = centred @ axes[: min(dims, axes.shape[0])].T  # (N, dims)
+    norms = np.einsum("ij,ij->i", points, points)
+    out = np.empty((n, k), dtype=np.int32)
+    for start in range(0, n, chunk):
+        rows = slice(start, min(start + chunk, n))
+        dist = norms[rows, None] - 2.0 * points[rows] @ points.T + norms[None, :]  # (chunk, N)
+        dist[np.arange(dist.shape[0]), np.arange(rows.start, rows.stop)] = np.inf  # not itself
+        nearest = np.argpartition(dist, k, axis=1)[:, :k]
+        order = np.take_along_axis(dist, nearest, axis=1).argsort(axis=1, kind="stable")
+        out[rows] = np.take_along_axis(nearest, order, axis=1)
+    return out
+
+
+def make_pair_dataset(
+    images: np.ndarray, neighbours: np.ndarray, batch_size: int, *, seed: int
+) -> tf.data.Dataset:
+    """Batches of ``(anchors, partners)``, each ``(batch_size // 2, 28, 28, 1)``.
+
+    Each partner is a random one of its anchor's ``neighbours`` (an ``(N, k)`` index array).
+    An epoch takes a fresh random half of the images as anchors, so it costs as many images
+    as an epoch of :func:`make_dataset`.
+    """
+    if len(neighbours) != len(images):
+        raise ValueError(f"neighbours has {len(neighbours)} rows but there are {len(images)} images")
+    half = batch_size // 2
+    if half < 1:
+        raise ValueError(f"batch_size must be at least 2 for image pairs, got {batch_size}")
+    import tensorflow as tf  # lazy: importing TensorFlow takes seconds
+
+    pixels = tf.constant(images)
+    table = tf.constant(neighbours, dtype=tf.int32)
+    k = neighbours.shape[1]
+
+    def pair(index):
+        index = tf.cast(index, tf.int32)
+        partner = table[index, tf.random.uniform((), 0, k, dtype=tf.int32, seed=seed)]
+        return pixels[index], pixels[partner]
+
+    steps = max(1, len(images) // batch_size)
+    dataset = tf.data.Dataset.range(len(images)).shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.map(pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.batch(half, drop_remainder=True).take(steps).prefetch(tf.data.AUTOTUNE)

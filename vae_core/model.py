@@ -88,6 +88,20 @@ def mixture_log_density(z, weight_logits, means, log_vars):
     return ops.logsumexp(per_component + log_weights[None], axis=1)
 
 
+def neighbour_loss(z, scale):
+    """Contrastive t-SNE loss per anchor (InfoNCE with a Cauchy kernel; Damrich et al., ICLR 2023).
+
+    z is (2n, d): rows :n are anchors, rows n: their partners (neighbours in pixel space).
+    Each anchor should be more similar to its partner than to the other 2n - 2 rows. (n,)
+    """
+    n = ops.shape(z)[0] // 2
+    sq_dist = ops.sum(ops.square(z[:n, None, :] - z[None, :, :]), axis=-1) / scale**2  # (n, 2n)
+    log_sim = -ops.log1p(sq_dist)
+    log_sim_others = log_sim - 1e9 * ops.eye(n, 2 * n)  # an anchor is not its own negative
+    log_sim_partner = ops.diagonal(log_sim[:, n:])  # anchor i pairs with row n + i
+    return ops.logsumexp(log_sim_others, axis=1) - log_sim_partner
+
+
 def kl_standard_normal(z_mean, z_log_var):
     """Analytic KL(q(z|x) || N(0, I)) per image. (batch,)"""
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1)
@@ -196,6 +210,7 @@ class VAE(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.recon_tracker = keras.metrics.Mean(name="recon")
         self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.neighbour_tracker = keras.metrics.Mean(name="neighbour")
 
     def build(self, input_shape=None):
         # The sub-models are built when created; nothing is left to build here.
@@ -203,13 +218,14 @@ class VAE(keras.Model):
 
     @property
     def metrics(self):
-        return [self.loss_tracker, self.recon_tracker, self.kl_tracker]
+        trackers = [self.loss_tracker, self.recon_tracker, self.kl_tracker]
+        return trackers + [self.neighbour_tracker] if self.config.neighbour_weight else trackers
 
     def call(self, images, training=False):
         z_mean, _ = self.encoder(images, training=training)
         return self.decoder(z_mean, training=training)
 
-    def per_image_losses(self, images, training=False):
+    def per_image_losses(self, images, training=False, return_z_mean=False):
         """(reconstruction, KL) per image for one posterior sample. Each (batch,)."""
         z_mean, z_log_var = self.encoder(images, training=training)  # (batch, latent_dim)
         z = self.sampling([z_mean, z_log_var])
@@ -222,7 +238,7 @@ class VAE(keras.Model):
             kl = kl_standard_normal(z_mean, z_log_var)
         else:  # single-sample Monte Carlo estimate: log q(z|x) - log p(z)
             kl = gaussian_log_density(z, z_mean, z_log_var) - self.prior(z)
-        return recon, kl
+        return (recon, kl, z_mean) if return_z_mean else (recon, kl)
 
     def _track(self, recon, kl):
         # "loss" always uses the full beta so validation losses compare across warm-up epochs.
@@ -231,12 +247,19 @@ class VAE(keras.Model):
         self.kl_tracker.update_state(kl)
         return {m.name: m.result() for m in self.metrics}
 
-    def train_step(self, images):
+    def train_step(self, batch):
+        """One step on a batch of images, or of (anchors, partners) image pairs (neighbour term)."""
         import tensorflow as tf
 
+        pairs = isinstance(batch, tuple)
+        images = ops.concatenate(batch, axis=0) if pairs else batch
         with tf.GradientTape() as tape:
-            recon, kl = self.per_image_losses(images, training=True)
+            recon, kl, z_mean = self.per_image_losses(images, training=True, return_z_mean=True)
             loss = ops.mean(recon + self.kl_weight * kl)
+            if pairs:
+                neighbours = neighbour_loss(z_mean, self.config.neighbour_scale)
+                loss += self.config.neighbour_weight * ops.mean(neighbours)
+                self.neighbour_tracker.update_state(neighbours)
             # Under MirroredStrategy each replica sees batch/replicas images and the optimizer
             # sums gradients across replicas: divide so the sum is the global-batch mean.
             scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
@@ -246,7 +269,9 @@ class VAE(keras.Model):
 
     def test_step(self, images):
         recon, kl = self.per_image_losses(images, training=False)
-        return self._track(recon, kl)
+        logs = self._track(recon, kl)
+        logs.pop("neighbour", None)  # a training-only term: validation batches have no pairs
+        return logs
 
 
 def build_vae(config: VAEConfig) -> VAE:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import VAEConfig
-from .data import make_dataset
+from .data import make_dataset, make_pair_dataset, pixel_neighbours
 from .evaluate import Prior
 from .model import VAE, build_vae
 
@@ -193,9 +193,16 @@ def train(
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
-    train_ds = make_dataset(x_train, config.batch_size, shuffle=True, seed=config.seed)
+    if config.neighbour_weight:
+        start = time.perf_counter()
+        neighbours = pixel_neighbours(x_train, config.neighbour_k)
+        progress(f"found the {config.neighbour_k} nearest neighbours of {len(x_train):,} training images "
+                 f"in {time.perf_counter() - start:.0f} s")
+        train_ds = make_pair_dataset(x_train, neighbours, config.batch_size, seed=config.seed)
+    else:
+        train_ds = make_dataset(x_train, config.batch_size, shuffle=True, seed=config.seed)
     val_ds = make_dataset(x_val, config.batch_size, shuffle=False, seed=config.seed)
-    steps = int(np.ceil(len(x_train) / config.batch_size))
+    steps = int(train_ds.cardinality())  # batches per epoch, for the learning-rate schedule
     with _strategy(config).scope():
         vae = build_vae(config)
         vae.compile(optimizer=_optimizer(config, steps))

@@ -64,6 +64,13 @@ def model_card_ui(ex: Explorer) -> None:
             f"{training.get('epochs_run', '?')} epochs in {training.get('seconds', '?')} s; "
             f"created {manifest.get('created', '?')}."
         )
+        if cfg.neighbour_weight:
+            st.markdown(
+                f"Trained with a **neighbour term** (weight {cfg.neighbour_weight:g}): besides the ELBO, each "
+                f"training image's `z_mean` is pulled towards one of its {cfg.neighbour_k} nearest images in "
+                "pixel space and pushed away from the rest of its batch (a contrastive t-SNE loss). It "
+                "separates the classes on the map; the metrics below are the plain ELBO without it."
+            )
         if manifest.get("command"):
             st.code(manifest["command"], language="bash")
         if b.history:

@@ -28,9 +28,10 @@ N_IMAGES = 200  # test images per tiny bundle (all 10 classes present)
 APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 
 
-def make_bundle(root: Path, name: str, latent_dim: int, seed: int = 0) -> Path:
+def make_bundle(root: Path, name: str, latent_dim: int, seed: int = 0, **config_fields) -> Path:
     """An untrained bundle `root/name` with N_IMAGES random test images beside it."""
-    return tests.conftest.make_bundle(root / name, latent_dim, n=N_IMAGES, seed=seed, test_images=True)
+    return tests.conftest.make_bundle(root / name, latent_dim, n=N_IMAGES, seed=seed, test_images=True,
+                                      **config_fields)
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +40,7 @@ def roots(tmp_path_factory) -> dict[str, Path]:
     out = {name: base / name for name in ("one", "two", "wide", "empty", "corrupt", "schema", "noimages", "mixed")}
     for p in out.values():
         p.mkdir()
-    tiny2 = make_bundle(out["one"], "tiny-2d", 2)
+    tiny2 = make_bundle(out["one"], "tiny-2d", 2, neighbour_weight=10.0)  # for the model card note
     shutil.copytree(tiny2, out["two"] / "tiny-2d")
     shutil.copy(out["one"] / "fashion-mnist-test.npz", out["two"])
     make_bundle(out["two"], "tiny-5d", 5, seed=1)

@@ -48,6 +48,17 @@ def test_first_screen_shows_the_map_the_decoded_point_and_metrics(app_at):
     assert any("Clicked test image #0" in m.value for m in at.markdown)
 
 
+def test_the_model_card_says_when_a_neighbour_term_shaped_the_map(app_at):
+    def card_text(root):
+        at = app_at(root).run()
+        no_errors(at)
+        card = next(e for e in at.expander if e.label.startswith("Model card"))
+        return " ".join(m.value for m in card.markdown)
+
+    assert "neighbour term" in card_text("one")  # trained with neighbour_weight 10
+    assert "neighbour term" not in card_text("wide")  # a plain VAE
+
+
 def test_moving_a_slider_moves_the_point_and_changes_the_decoded_image(app_at):
     at = app_at("one").run()
     before = decoded_image(at).value

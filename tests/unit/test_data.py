@@ -17,6 +17,8 @@ from vae_core.data import (
     find_data_dir,
     load_fashion_mnist,
     make_dataset,
+    make_pair_dataset,
+    pixel_neighbours,
     read_idx_images,
     read_idx_labels,
     split_validation,
@@ -291,6 +293,46 @@ def test_make_dataset_batches_images_only():
     np.testing.assert_array_equal(np.concatenate(batches), images)
     shuffled = np.concatenate(list(make_dataset(images, 2, shuffle=True, seed=1)))
     assert sorted(shuffled.sum(axis=(1, 2, 3))) == sorted(images.sum(axis=(1, 2, 3)))
+
+
+def clustered_images(per_cluster: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """Three clusters of noisy uint8 images around different patterns, and each image's cluster."""
+    rng = np.random.default_rng(0)
+    centres = rng.integers(0, 256, (3, 28, 28))
+    images = np.concatenate([np.clip(c + rng.normal(0, 8, (per_cluster, 28, 28)), 0, 255) for c in centres])
+    return images.astype(np.uint8), np.repeat(np.arange(3), per_cluster)
+
+
+def test_pixel_neighbours_stay_in_their_cluster_nearest_first():
+    images, cluster = clustered_images()
+    neighbours = pixel_neighbours(images, 4, chunk=5)  # chunk < N: exercises the loop
+    assert neighbours.shape == (18, 4) and neighbours.dtype == np.int32
+    assert (cluster[neighbours] == cluster[:, None]).all()
+    assert (neighbours != np.arange(18)[:, None]).all()
+    flat = images.reshape(18, -1).astype(np.float64)
+    dist = np.linalg.norm(flat[neighbours] - flat[:, None], axis=-1)
+    assert (np.diff(dist, axis=1) >= -1e-4 * dist[:, 1:]).all()  # 18 images: PCA keeps all distances
+
+
+@pytest.mark.parametrize("k", [0, 18])
+def test_pixel_neighbours_rejects_impossible_k(k):
+    with pytest.raises(ValueError, match="between 1 and 17"):
+        pixel_neighbours(clustered_images()[0], k)
+
+
+def test_make_pair_dataset_pairs_each_anchor_with_one_of_its_neighbours():
+    images, _ = clustered_images()
+    floats = to_float(images)
+    neighbours = pixel_neighbours(images, 2)
+    batches = list(make_pair_dataset(floats, neighbours, 4, seed=0).as_numpy_iterator())
+    assert len(batches) == 18 // 4  # 4 images a batch: an epoch costs what one of make_dataset does
+    flat = floats.reshape(18, -1)
+    for anchors, partners in batches:
+        assert anchors.shape == partners.shape == (2, 28, 28, 1)
+        for a, p in zip(anchors, partners):
+            i = int(np.argmin(np.abs(flat - a.reshape(-1)).sum(axis=1)))
+            j = int(np.argmin(np.abs(flat - p.reshape(-1)).sum(axis=1)))
+            assert j in neighbours[i]
 
 
 # --------------------------------------------------------------------------- the real dataset

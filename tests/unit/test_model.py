@@ -6,7 +6,7 @@ import pytest
 from vae_core.config import VAEConfig
 from vae_core.model import (
     bernoulli_nll, build_decoder, build_encoder, build_vae, gaussian_log_density, kl_standard_normal,
-    logits_model, mixture_log_density, mse_loss,
+    logits_model, mixture_log_density, mse_loss, neighbour_loss,
 )
 
 
@@ -66,3 +66,30 @@ def test_vae_losses_are_per_image_and_finite(images):
     recon, kl = vae.per_image_losses(images[:8])
     assert recon.shape == kl.shape == (8,)
     assert np.isfinite(np.asarray(recon)).all() and np.isfinite(np.asarray(kl)).all()
+
+
+def test_neighbour_loss_matches_a_hand_computation():
+    z = np.array([[0, 0], [3, 0], [0.1, 0], [0, 2]], np.float32)  # anchors 0, 1; partners 2, 3
+    scale = 0.5
+    sim = 1 / (1 + np.sum((z[:2, None] - z[None]) ** 2, axis=-1) / scale**2)  # (2, 4)
+    expected = [np.log(sim[i].sum() - sim[i, i]) - np.log(sim[i, 2 + i]) for i in range(2)]
+    np.testing.assert_allclose(np.asarray(neighbour_loss(z, scale)), expected, rtol=1e-5)
+
+
+def test_neighbour_loss_is_lower_when_partners_are_close():
+    rng = np.random.default_rng(0)
+    anchors = rng.standard_normal((32, 2)).astype(np.float32)
+    close = np.concatenate([anchors, anchors + 0.01])
+    far = np.concatenate([anchors, rng.standard_normal((32, 2)).astype(np.float32)])
+    assert float(np.mean(neighbour_loss(close, 0.1))) < float(np.mean(neighbour_loss(far, 0.1)))
+
+
+def test_a_train_step_on_image_pairs_logs_the_neighbour_term(images):
+    import keras
+
+    vae = build_vae(VAEConfig(width=16, neighbour_weight=1.0))
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    logs = vae.train_step((images[:4], images[4:8]))
+    assert {"loss", "recon", "kl", "neighbour"} <= set(logs)
+    assert np.isfinite(float(logs["neighbour"]))
+    assert "neighbour" not in vae.test_step(images[:4])

@@ -38,6 +38,15 @@ def test_one_epoch_on_a_few_hundred_images_lowers_the_loss(images, tmp_path):
     assert any("epoch   2/2" in m for m in messages)
 
 
+def test_the_neighbour_term_trains_on_image_pairs(images, tmp_path):
+    messages = []
+    result = train(VAEConfig(epochs=1, neighbour_weight=1.0, neighbour_k=3, **TINY), images, images[:64], tmp_path,
+                   progress=messages.append)
+    row = result.history[0]
+    assert np.isfinite(row["neighbour"]) and "val_neighbour" not in row
+    assert any("nearest neighbours of 256 training images" in m for m in messages)
+
+
 def test_interrupted_training_resumes_without_losing_epochs(images, tmp_path):
     config = VAEConfig(epochs=3, **TINY)
     with pytest.raises(Crash):
