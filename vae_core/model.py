@@ -226,7 +226,7 @@ class VAE(keras.Model):
         return self.decoder(z_mean, training=training)
 
     def per_image_losses(self, images, training=False, return_z_mean=False):
-        """(reconstruction, KL) per image for one posterior sample. Each (batch,)."""
+        """(reconstruction, KL[, z_mean]) per image for one posterior sample. Each (batch[, d])."""
         z_mean, z_log_var = self.encoder(images, training=training)  # (batch, latent_dim)
         z = self.sampling([z_mean, z_log_var])
         logits = self.decoder_logits(z, training=training)  # (batch, 28, 28, 1)
