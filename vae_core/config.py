@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-PRESETS = ("default", "keras-io", "beta-vae-seed", "mlp")
+PRESETS = ("default", "conv", "keras-io", "beta-vae-seed", "mlp")
 LIKELIHOODS = ("bernoulli", "mse")
 DISTRIBUTE = ("none", "mirrored")
 
@@ -19,12 +19,12 @@ class VAEConfig:
     """Model and training hyper-parameters. Every field is written to manifest.json."""
 
     # model
-    preset: str = "default"  # architecture: default | keras-io | beta-vae-seed | mlp
+    preset: str = "default"  # architecture: default | conv | keras-io | beta-vae-seed | mlp
     latent_dim: int = 2  # size of z; 2 gives the explorer a true (unprojected) map
     likelihood: str = "bernoulli"  # bernoulli = summed BCE over 784 pixels; mse = mean squared error
     beta: float = 1.0  # weight of the KL term (β-VAE); 1.0 gives the true ELBO
     prior_components: int = 0  # 0: N(0, I) prior; K > 0: learned mixture of K diagonal Gaussians
-    width: int = 64  # base channel count of the default preset (others are fixed by reference)
+    width: int = 64  # base channel count of the default and conv presets (others are fixed)
     # Optional neighbour term: a contrastive t-SNE loss on z_mean that pulls each training image
     # towards one of its `neighbour_k` nearest images in pixel space and pushes it from the rest
     # of the batch. It trades ELBO for class separation (BENCHMARKS.md); metrics stay plain ELBO.
@@ -34,7 +34,7 @@ class VAEConfig:
     # optimisation
     epochs: int = 15  # upper bound (early stopping may end sooner); 15 fits in 15 min on 2 CPU cores
     batch_size: int = 128
-    learning_rate: float = 1e-3  # Adam, cosine-decayed to 10% over `epochs` in the default preset
+    learning_rate: float = 1e-3  # Adam, cosine-decayed to 10% over `epochs` (default, conv presets)
     kl_warmup_epochs: int = 0  # ramp the KL weight linearly from 0 to beta over this many epochs
     patience: int = 5  # early stopping: epochs without validation improvement before stopping
     seed: int = 0  # seeds weights, shuffling and sampling noise
@@ -81,6 +81,7 @@ def preset_config(preset: str, **overrides) -> VAEConfig:
     """The reference settings of a preset (as published), with explicit overrides on top."""
     base = {
         "default": {},
+        "conv": {"epochs": 20},
         "keras-io": {"batch_size": 128, "epochs": 30},
         "beta-vae-seed": {"likelihood": "mse", "beta": 0.001, "batch_size": 512, "epochs": 10},
         "mlp": {"batch_size": 128, "epochs": 50},

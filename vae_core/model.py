@@ -136,9 +136,10 @@ def build_encoder(config: VAEConfig) -> keras.Model:
         x = _conv_encoder(images, [(32, 1), (64, 2), (64, 2), (64, 1)], dense_units=0)
     elif config.preset == "mlp":
         x = layers.Dense(512, activation="relu")(layers.Flatten()(images))
-    else:  # default
+    else:  # default, conv
         x = _conv_encoder(images, [(w // 2, 2), (w, 2), (2 * w, 1)], dense_units=256)
-        x = layers.Dense(256, activation="relu")(x)
+        if config.preset == "default":
+            x = layers.Dense(256, activation="relu")(x)
     z_mean = layers.Dense(config.latent_dim, name="z_mean")(x)
     z_log_var = layers.Dense(config.latent_dim, name="z_log_var")(x)
     return keras.Model(images, [z_mean, z_log_var], name="encoder")
@@ -165,6 +166,14 @@ def build_decoder(config: VAEConfig) -> keras.Model:
     elif config.preset == "mlp":
         x = layers.Dense(512, activation="relu")(z)
         logits = layers.Reshape((28, 28, 1))(layers.Dense(784, name="logits")(x))
+    elif config.preset == "conv":  # the default until the residual decoder; better above 2-D
+        x = layers.Dense(256, activation="relu")(z)
+        x = layers.Dense(7 * 7 * 2 * w, activation="relu")(x)
+        x = layers.Reshape((7, 7, 2 * w))(x)
+        x = layers.Conv2DTranspose(w, 3, strides=2, padding="same", activation="relu")(x)
+        x = layers.Conv2DTranspose(w // 2, 3, strides=2, padding="same", activation="relu")(x)
+        x = layers.Conv2D(w // 2, 3, padding="same", activation="relu")(x)
+        logits = layers.Conv2D(1, 3, padding="same", name="logits")(x)
     else:  # default: a wide MLP on z (cheap: z is tiny), then residual blocks at 7x7 and 14x14
         x = layers.Dense(512, activation="relu")(z)
         x = layers.Dense(512, activation="relu")(x)

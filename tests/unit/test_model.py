@@ -10,7 +10,7 @@ from vae_core.model import (
 )
 
 
-@pytest.mark.parametrize("preset", ["default", "keras-io", "beta-vae-seed", "mlp"])
+@pytest.mark.parametrize("preset", ["default", "conv", "keras-io", "beta-vae-seed", "mlp"])
 @pytest.mark.parametrize("latent_dim", [1, 2, 16, 200])
 def test_encoder_and_decoder_shapes(preset, latent_dim):
     config = VAEConfig(preset=preset, latent_dim=latent_dim, width=16)
