@@ -1,0 +1,28 @@
+"""The shipped bundles stay reproducible: the command in each manifest rebuilds its config and network."""
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+
+from vae_core.cli import build_parser, config_from_args
+from vae_core.model import build_decoder, build_encoder
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+MANIFESTS = sorted(ARTIFACTS.glob("*/manifest.json"))
+
+
+def test_the_default_and_the_16d_bundle_ship():
+    assert {p.parent.name for p in MANIFESTS} >= {"fashion-mnist-2d", "fashion-mnist-16d"}
+
+
+@pytest.mark.parametrize("manifest_path", MANIFESTS, ids=lambda p: p.parent.name)
+def test_the_recorded_command_rebuilds_the_same_config_and_network(manifest_path):
+    manifest = json.loads(manifest_path.read_text())
+    argv = shlex.split(manifest["command"])
+    assert argv[:4] == ["python", "-m", "vae_core", "train"]
+    config = config_from_args(build_parser().parse_args(argv[3:]))
+    assert config.to_dict() == manifest["config"]
+    for part, build in (("encoder", build_encoder), ("decoder", build_decoder)):
+        assert build(config).count_params() == manifest["architecture"][part]["parameters"], part
