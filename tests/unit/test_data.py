@@ -305,13 +305,21 @@ def clustered_images(per_cluster: int = 6) -> tuple[np.ndarray, np.ndarray]:
 
 def test_pixel_neighbours_stay_in_their_cluster_nearest_first():
     images, cluster = clustered_images()
-    neighbours = pixel_neighbours(images, 4, chunk=5)  # chunk < N: exercises the loop
+    neighbours = pixel_neighbours(images, 4)
     assert neighbours.shape == (18, 4) and neighbours.dtype == np.int32
     assert (cluster[neighbours] == cluster[:, None]).all()
     assert (neighbours != np.arange(18)[:, None]).all()
     flat = images.reshape(18, -1).astype(np.float64)
     dist = np.linalg.norm(flat[neighbours] - flat[:, None], axis=-1)
     assert (np.diff(dist, axis=1) >= -1e-4 * dist[:, 1:]).all()  # 18 images: PCA keeps all distances
+
+
+def test_pixel_neighbours_never_list_the_image_itself_among_duplicates():
+    # 3 images, 6 copies each: the 4 nearest of an image may all be copies, the image not among them
+    images = np.repeat(clustered_images()[0][:3], 6, axis=0)
+    neighbours = pixel_neighbours(images, 3)
+    assert (neighbours != np.arange(18)[:, None]).all()
+    assert (neighbours // 6 == np.arange(18)[:, None] // 6).all()  # 3 of its copies
 
 
 @pytest.mark.parametrize("k", [0, 18])
