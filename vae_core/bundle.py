@@ -16,10 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .atomic import write_atomically
 from .config import ConfigError, VAEConfig
-from .evaluate import Prior
+from .density import Prior
+from .evaluate import elbo_terms
+from .model import logits_model
 
-import keras  # noqa: E402  (imported after .evaluate, which selects the backend via .model)
+import keras  # noqa: E402  (imported after .model, which selects the backend)
 
 SCHEMA_VERSION = 1
 MODEL_FILES = ("encoder.keras", "decoder.keras")
@@ -77,16 +80,25 @@ class Bundle:
 
         return decode
 
+    @functools.cached_property
+    def _logits_model(self) -> keras.Model:
+        return logits_model(self.decoder)  # built once: a new keras.Model per score was slow
+
     def decode(self, z: np.ndarray) -> np.ndarray:
-        """Bernoulli means (n, 28, 28) float32 for latent points z (n, latent_dim)."""
+        """Bernoulli means (n, 28, 28) float32 for latent points z (n, latent_dim) or one point (latent_dim,)."""
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent_dim)
         return self._decode_fn(z).numpy()[..., 0]
 
     def encode(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """z_mean, z_log_var (n, latent_dim) of images (n, 28, 28) or (n, 28, 28, 1) in [0, 1]."""
+        """z_mean, z_log_var (n, latent_dim) float64 of images (n, 28, 28) or (n, 28, 28, 1) in [0, 1]."""
         x = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
         z_mean, z_log_var = self.encoder(x, training=False)
-        return np.asarray(z_mean), np.asarray(z_log_var)
+        return np.asarray(z_mean, dtype=np.float64), np.asarray(z_log_var, dtype=np.float64)
+
+    def elbo_parts(self, images: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Reconstruction NLL and KL (nats) per image of images (n, 28, 28[, 1]) in [0, 1]; -ELBO is their sum."""
+        x = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
+        return elbo_terms(self.encoder, self.decoder, x, self.prior, seed=seed, logits_of=self._logits_model)
 
 
 # ---------------------------------------------------------------------------- export
@@ -329,10 +341,9 @@ def save_test_images(root: str | Path, images: np.ndarray, labels: np.ndarray) -
     """Store the test set (uint8) under root so the app can show real images without the dataset."""
     file = Path(root) / TEST_IMAGES_FILE
     file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_name(file.name + ".tmp.npz")
-    np.savez_compressed(tmp, images=images.astype(np.uint8), labels=labels.astype(np.uint8))
-    os.replace(tmp, file)
-    return file
+    return write_atomically(
+        file, lambda tmp: np.savez_compressed(tmp, images=images.astype(np.uint8), labels=labels.astype(np.uint8))
+    )
 
 
 def load_test_images(root: str | Path) -> tuple[np.ndarray, np.ndarray]:
