@@ -24,7 +24,8 @@ from .model import logits_model
 
 import keras  # noqa: E402  (imported after .model, which selects the backend)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added the optional browser models (encoder.onnx, decoder.onnx)
+READABLE_SCHEMA_VERSIONS = (1, 2)  # version 1 is version 2 without browser models
 MODEL_FILES = ("encoder.keras", "decoder.keras")
 REQUIRED_FIELDS = ("schema_version", "name", "latent_dim", "config", "metrics")
 REQUIRED_METRICS = ("test_neg_elbo_nats", "test_recon_bce_nats", "test_kl_nats", "knn5_accuracy")
@@ -52,6 +53,9 @@ class Bundle:
     labels: np.ndarray  # (10000,) uint8
     history: list[dict]
     prior: Prior | None
+    # "encoder"/"decoder" -> BrowserModel (absolute .onnx path, SHA-256, tensor names), checksums
+    # verified; None when the bundle has none (schema 1, or exported without): decode on the server.
+    browser_models: dict | None = None
 
     @property
     def name(self) -> str:
@@ -117,10 +121,13 @@ def export_bundle(
     metrics: dict,
     prior: Prior | None = None,
     extra: dict | None = None,
+    browser_models: bool = True,
 ) -> Path:
     """Write a bundle atomically: into a temporary folder beside `out_dir`, then renamed.
 
     An export killed at any point leaves the previous bundle (if any) intact and loadable.
+    With browser_models (the default) the encoder and decoder are also exported to ONNX for the
+    browser; tests that never decode in a browser turn it off to save the export's seconds.
     """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -129,6 +136,11 @@ def export_bundle(
     try:
         encoder.save(tmp / "encoder.keras")
         decoder.save(tmp / "decoder.keras")
+        onnx_entry = {}
+        if browser_models:
+            from .browser_models import export_browser_models  # it imports BundleError from here
+
+            onnx_entry = {"onnx": export_browser_models(tmp, encoder, decoder)}
         np.savez_compressed(
             tmp / "latents.npz",
             z_mean=z_mean.astype(np.float32),
@@ -151,6 +163,7 @@ def export_bundle(
                 "decoder": _describe(decoder),
             },
             "prior": prior_entry,
+            **onnx_entry,
             "metrics": metrics,
             "versions": _versions(),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -223,10 +236,11 @@ def read_manifest(path: str | Path) -> dict:
     missing = [f for f in REQUIRED_FIELDS if f not in manifest]
     if missing:
         raise BundleError(f"{file} lacks the field(s) {', '.join(missing)}. {_retrain_hint(path)}")
-    if manifest["schema_version"] != SCHEMA_VERSION:
+    if manifest["schema_version"] not in READABLE_SCHEMA_VERSIONS:
         raise BundleError(
             f"{path} has bundle schema version {manifest['schema_version']!r}, but this vae_core "
-            f"({__version__}) reads version {SCHEMA_VERSION} only. Use the vae_core version that made it, "
+            f"({__version__}) reads version {' or '.join(map(str, READABLE_SCHEMA_VERSIONS))} only. "
+            f"Use the vae_core version that made it, "
             f"or re-create it: {_retrain_hint(path)}"
         )
     missing = [m for m in REQUIRED_METRICS if m not in manifest["metrics"]]
@@ -246,8 +260,11 @@ def read_manifest(path: str | Path) -> dict:
 
 def load_bundle(path: str | Path) -> Bundle:
     """Load and validate a bundle; any problem raises BundleError saying what and how to fix it."""
+    from .browser_models import browser_models_of  # it imports BundleError from here
+
     path = Path(path)
     manifest = read_manifest(path)
+    browser_models = browser_models_of(path, manifest)  # checksums first: cheap, and a clear refusal
     d = int(manifest["latent_dim"])
     encoder, decoder = (_load_model(path / name) for name in MODEL_FILES)
     _check_models(path, encoder, decoder, d)
@@ -267,7 +284,7 @@ def load_bundle(path: str | Path) -> Bundle:
         raise BundleError(f"{path / 'history.json'} is missing or unreadable ({e}). {_retrain_hint(path)}") from None
     return Bundle(
         path, manifest, encoder, decoder, z_mean.astype(np.float32), z_log_var.astype(np.float32),
-        labels.astype(np.uint8), history, _load_prior(path, manifest, d),
+        labels.astype(np.uint8), history, _load_prior(path, manifest, d), browser_models,
     )
 
 
