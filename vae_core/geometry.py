@@ -203,21 +203,21 @@ def map_limits(
         raise ValueError(f"quantile must be in [0, 0.5), got {quantile}")
     if not 0.0 <= pad < 10.0:
         raise ValueError(f"pad must be in [0, 10), got {pad}")
-    lo = np.quantile(xy, quantile, axis=0)  # (2,)
-    hi = np.quantile(xy, 1.0 - quantile, axis=0)  # (2,)
-    span = hi - lo
+    low = np.quantile(xy, quantile, axis=0)  # (2,)
+    high = np.quantile(xy, 1.0 - quantile, axis=0)  # (2,)
+    span = high - low
     flat = span <= 1e-12
-    lo, hi = np.where(flat, lo - 0.5, lo), np.where(flat, hi + 0.5, hi)
+    low, high = np.where(flat, low - 0.5, low), np.where(flat, high + 0.5, high)
     span = np.where(flat, 1.0, span)
-    lo, hi = lo - pad * span, hi + pad * span
-    return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
+    low, high = low - pad * span, high + pad * span
+    return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))
 
 
 # --- sliders --------------------------------------------------------------------------------------
 
 
 def slider_ranges(z: object, n_std: float = SLIDER_STD) -> tuple[np.ndarray, np.ndarray]:
-    """Slider bounds ``lo, hi`` ``(d,)`` = mean -/+ ``n_std`` * std of each dimension of ``z``.
+    """Slider bounds ``low, high`` ``(d,)`` = mean -/+ ``n_std`` * std of each dimension of ``z``.
 
     A constant dimension gets std 1, so its slider still has a usable range.
     """
@@ -229,14 +229,14 @@ def slider_ranges(z: object, n_std: float = SLIDER_STD) -> tuple[np.ndarray, np.
     return mean - n_std * std, mean + n_std * std
 
 
-def clip_to_ranges(z: object, lo: object, hi: object) -> np.ndarray:
-    """``z`` (``(d,)`` or ``(N, d)``) clipped into ``[lo, hi]`` per dimension."""
+def clip_to_ranges(z: object, low: object, high: object) -> np.ndarray:
+    """``z`` (``(d,)`` or ``(N, d)``) clipped into ``[low, high]`` per dimension."""
     arr = np.asarray(z, dtype=np.float64)
     d = arr.shape[-1] if arr.ndim else 0
-    lo, hi = as_vector(lo, "lo", d), as_vector(hi, "hi", d)
-    if np.any(lo > hi):
-        raise ValueError("lo must not exceed hi in any dimension")
-    return np.clip(arr, lo, hi)
+    low, high = as_vector(low, "low", d), as_vector(high, "high", d)
+    if np.any(low > high):
+        raise ValueError("low must not exceed high in any dimension")
+    return np.clip(arr, low, high)
 
 
 def principal_directions(z: object, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -11,8 +11,11 @@ const NS = "http://www.w3.org/2000/svg";
 // Bottom to top: every layer the app draws, by name.
 const LAYER_ORDER = ["region", "upload", "path", "current"];
 
+// State shared by every mount, and the coordinate helpers for the page's other scripts (tests too).
 function shared() {
-  if (!window.__vaeMap) window.__vaeMap = { layers: {}, setters: {}, bound: new WeakSet(), n: 0 };
+  if (!window.__vaeMap) {
+    window.__vaeMap = { layers: {}, setters: {}, bound: new WeakSet(), n: 0, api: { axes, toData, toScreen, unitsPerPixel } };
+  }
   return window.__vaeMap;
 }
 
@@ -38,7 +41,7 @@ export function toScreen(ax, x, y) {
 }
 
 // Map units per screen pixel along x and y.
-function unitsPerPixel(ax) {
+export function unitsPerPixel(ax) {
   return { ux: Math.abs(ax.xa.p2l(1) - ax.xa.p2l(0)), uy: Math.abs(ax.ya.p2l(1) - ax.ya.p2l(0)) };
 }
 

@@ -22,6 +22,7 @@ from vae_core.images import upscale
 
 MAX_DIM_SLIDERS = 16  # one slider per dimension up to this latent_dim, else principal directions
 SLIDER_STEPS = 400  # slider resolution: range / SLIDER_STEPS
+COORDINATES_PREFIX = "z = ("  # how the decoded image's caption starts (the browser tests find it by it)
 
 
 def current_point() -> np.ndarray:
@@ -114,7 +115,7 @@ def selected_ui(explorer: Explorer, view: PointView) -> None:
 
 def coordinates_text(z: np.ndarray, limit: int = 8) -> str:
     shown = ", ".join(f"{v:+.2f}" for v in z[:limit])
-    return f"z = ({shown}{', ...' if len(z) > limit else ''})"
+    return f"{COORDINATES_PREFIX}{shown}{', ...' if len(z) > limit else ''})"
 
 
 @st.fragment

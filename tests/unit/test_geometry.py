@@ -176,10 +176,10 @@ def test_map_limits_ignore_outliers():
 
 def test_slider_ranges_and_clip():
     z = np.array([[0.0, 5.0], [2.0, 5.0]])
-    lo, hi = geometry.slider_ranges(z, n_std=2.0)
-    np.testing.assert_allclose(lo, [-1.0, 3.0])  # constant dim gets std 1
-    np.testing.assert_allclose(hi, [3.0, 7.0])
-    np.testing.assert_allclose(geometry.clip_to_ranges([9.0, 0.0], lo, hi), [3.0, 3.0])
+    low, high = geometry.slider_ranges(z, n_std=2.0)
+    np.testing.assert_allclose(low, [-1.0, 3.0])  # constant dim gets std 1
+    np.testing.assert_allclose(high, [3.0, 7.0])
+    np.testing.assert_allclose(geometry.clip_to_ranges([9.0, 0.0], low, high), [3.0, 3.0])
 
 
 def test_principal_coeffs_round_trip():
