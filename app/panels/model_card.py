@@ -7,9 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from app.explorer import Explorer
-
-ACTIVE_KL = 0.1  # nats: a dimension with less average KL carries (almost) no information
+from app.explorer import ACTIVE_KL, Explorer
 
 HEADLINE = (
     ("test_neg_elbo_nats", "Test -ELBO", "{:.1f} nats", "Negative ELBO per test image (lower is better)."),
