@@ -1,30 +1,35 @@
-// ESLint flat config for the app's browser JavaScript (app/frontend/*.js): `npm ci && npx eslint`.
+// ESLint flat config for the browser JavaScript (app/frontend/*.js, tests/e2e/page.js): `npm ci && npx eslint .`
 // The vendored runtime (app/static/vendor/) is third-party minified code and is not linted.
 import js from "@eslint/js";
+
+// The browser globals these files use (listed instead of depending on the `globals` package).
+const browser = {
+  window: "readonly", document: "readonly", globalThis: "readonly", performance: "readonly",
+  fetch: "readonly", caches: "readonly", URL: "readonly", Response: "readonly",
+  DecompressionStream: "readonly", console: "readonly",
+  setTimeout: "readonly", clearTimeout: "readonly", requestAnimationFrame: "readonly",
+  cancelAnimationFrame: "readonly", HTMLCanvasElement: "readonly", ImageData: "readonly",
+};
+const rules = {
+  "no-unused-vars": ["error", { args: "after-used", argsIgnorePattern: "^_" }],
+  eqeqeq: ["error", "always"],
+  "prefer-const": "error",
+  "no-var": "error",
+};
 
 export default [
   { ignores: ["app/static/**", "node_modules/**", "test-output/**", ".venv/**"] },
   js.configs.recommended,
   {
     files: ["app/frontend/**/*.js"],
-    languageOptions: {
-      ecmaVersion: 2024,
-      sourceType: "module",
-      // The browser globals these modules use (listed instead of depending on the `globals` package).
-      globals: {
-        window: "readonly", document: "readonly", globalThis: "readonly", performance: "readonly",
-        fetch: "readonly", caches: "readonly", URL: "readonly", Response: "readonly",
-        DecompressionStream: "readonly", console: "readonly",
-        setTimeout: "readonly", clearTimeout: "readonly", requestAnimationFrame: "readonly",
-        cancelAnimationFrame: "readonly", HTMLCanvasElement: "readonly", ImageData: "readonly",
-      },
-    },
-    rules: {
-      "no-unused-vars": ["error", { args: "after-used", argsIgnorePattern: "^_" }],
-      eqeqeq: ["error", "always"],
-      "prefer-const": "error",
-      "no-var": "error",
-    },
+    languageOptions: { ecmaVersion: 2024, sourceType: "module", globals: browser },
+    rules,
+  },
+  {
+    // Installed in the page by Playwright (add_init_script): a classic script, not a module.
+    files: ["tests/e2e/*.js"],
+    languageOptions: { ecmaVersion: 2024, sourceType: "script", globals: browser },
+    rules,
   },
   {
     files: ["eslint.config.js"],

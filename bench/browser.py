@@ -9,11 +9,19 @@ Measures, on the default bundle (issue 5's targets in brackets):
 * click on the map (half on test points, half on empty space) -> new decoded image [p50 <= 300 ms];
 * cold start: `streamlit run` spawned -> map visible in the browser [<= 12 s];
 * server RSS (the streamlit process and its children, /proc/<pid>/status VmRSS) with 1 and
-  with 10 concurrent pages [<= 800 MB], and its growth over 200 interactions [none].
+  with 10 concurrent pages [<= 800 MB], and its growth over 200 interactions [none];
+* issue 11, the gestures decoded in the browser (skip with --no-live): pictures painted per
+  second while a slider is held down and dragged, while the pointer sweeps the map (the hover
+  preview) and while the current point's marker is dragged, each for 2 s with a mouse event
+  every ~16 ms [>= 30 frames/s]; pointer event -> picture painted, p50/p95 [p50 <= 33 ms];
+  runtime and model ready after the map is visible [<= 2 s], and the bytes fetched from
+  app/static on a first load and on a reload; server CPU seconds for 100 slider steps
+  released one by one (each a rerun, the only way before) and as one drag of 100 moves.
 
 Latency is timed inside the page with performance.now(): from the keydown / pointerup
-event to the frame after the decoded image's new `src` has loaded and decoded (a
-MutationObserver sees the change). Each input waits for the app to be idle before the next;
+event to the frame after the live point panel painted a new picture (app/frontend/live.js
+counts its paints; a key press on a slider is decoded in the browser, a click on the map by
+the server). Each input waits for the app to be idle before the next;
 a few uncounted interactions (--warmup) follow the cold start.
 Timings depend on the load of the machine: the table says what the load average was.
 """
@@ -59,27 +67,22 @@ new MutationObserver(() => {
   if (document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning')
     window.__bench.idle = performance.now();
 }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-test-script-state'] });
-window.__benchDecodedImg = () => vaePage.decodedImage();  // tests/e2e/page.js
-window.__benchSrc = () => window.__benchDecodedImg()?.getAttribute('src') || '';
-// Resolves when the decoded image shows a src other than `old`, loaded, decoded and painted.
-window.__benchWatch = (old, timeoutMs) => new Promise((resolve) => {
-  let done = false;
-  const finish = (result) => { if (!done) { done = true; observer.disconnect(); resolve(result); } };
-  const check = () => {
-    const img = window.__benchDecodedImg();
-    if (done || !img || img.getAttribute('src') === old) return;
-    const seen = performance.now();
-    const painted = () => requestAnimationFrame(() => {
-      const fetched = performance.getEntriesByName(img.src).pop();  // the image's own HTTP request
-      finish({ input: window.__bench.input, seen, painted: performance.now(),
-               response: fetched ? fetched.responseEnd : null });
-    });
-    (img.complete && img.naturalWidth ? Promise.resolve() : img.decode()).then(painted, painted);
+// How many pictures the live point panel has painted (app/frontend/live.js counts them).
+window.__benchPainted = () => (window.__vaeLive ? window.__vaeLive.painted : 0);
+// Resolves at the frame after the panel painted a picture beyond the first `before` (null: timeout).
+window.__benchWatch = (before, timeoutMs) => new Promise((resolve) => {
+  const start = performance.now();
+  const tick = () => {
+    if (window.__benchPainted() > before) {
+      const seen = performance.now();
+      requestAnimationFrame(() => resolve({ input: window.__bench.input, seen, painted: performance.now() }));
+    } else if (performance.now() - start > timeoutMs) {
+      resolve(null);
+    } else {
+      requestAnimationFrame(tick);
+    }
   };
-  const observer = new MutationObserver(check);
-  observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['src'] });
-  setTimeout(() => finish(null), timeoutMs);
-  check();
+  tick();
 });
 """
 
@@ -119,16 +122,13 @@ class Page:
     def wait_ready(self) -> None:
         self.wait_map()
         self.page.wait_for_selector(f'{MAP} svg.vae-overlay g[data-layer="current"] circle', state="attached")
-        self.page.wait_for_function("() => window.__benchSrc() !== ''")
+        self.page.wait_for_function("() => window.__benchPainted() > 0")
         self.page.wait_for_selector(IDLE, state="attached")
 
     def timed(self, action, timeout_ms: int = 20_000) -> dict | None:
         """Run ``action`` (an input) and time it to the new decoded image; None if none came."""
-        old = self.page.evaluate("() => window.__benchSrc()")
-        self.page.evaluate(
-            "([old, t]) => { performance.clearResourceTimings(); window.__benchDone = window.__benchWatch(old, t); }",
-            [old, timeout_ms],
-        )
+        before = self.page.evaluate("() => window.__benchPainted()")
+        self.page.evaluate("([n, t]) => { window.__benchDone = window.__benchWatch(n, t); }", [before, timeout_ms])
         action()
         result = self.page.evaluate("() => window.__benchDone")
         self.page.wait_for_selector(IDLE, state="attached")
@@ -138,9 +138,7 @@ class Page:
         idle = self.page.evaluate("() => window.__bench.idle")
         t0 = result["input"]
         return {
-            "ms": result["painted"] - t0,  # input -> new image painted
-            "src_ms": result["seen"] - t0,  # input -> the new image's URL is in the page
-            "response_ms": None if result["response"] is None else result["response"] - t0,  # -> its bytes arrived
+            "ms": result["painted"] - t0,  # input -> new picture painted
             "idle_ms": None if idle is None or idle < t0 else idle - t0,  # -> the rerun finished
         }
 
@@ -183,6 +181,108 @@ class Page:
         self.context.close()
 
 
+STATIC_BYTES = """() => performance.getEntriesByType('resource')
+  .filter((e) => e.name.includes('/app/static/')).reduce((sum, e) => sum + (e.transferSize || 0), 0)"""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def gesture(page: Page, start: tuple[float, float], path, seconds: float, hold: bool) -> dict:
+    """Move the mouse along ``path(t)`` (t in [0, 1)) for ``seconds``, one event every ~16 ms,
+    button held down or not; count the pictures the live panel painted meanwhile."""
+    p = page.page
+    before = p.evaluate("() => window.__vaeLive.paints.length")
+    p.mouse.move(*start)
+    if hold:
+        p.mouse.down()
+    t0, events = time.perf_counter(), 0
+    while (elapsed := time.perf_counter() - t0) < seconds:
+        p.mouse.move(*path(elapsed / seconds))
+        events += 1
+        p.wait_for_timeout(16)
+    if hold:
+        p.mouse.up()
+    p.wait_for_timeout(300)
+    paints = p.evaluate("(n) => window.__vaeLive.paints.slice(n)", before)
+    window = [x for x in paints if x.get("input") is not None]
+    span = seconds
+    return {"seconds": span, "events": events, "painted": len(window), "fps": len(window) / span,
+            "latency_ms": stats([x["painted"] - x["input"] for x in window])}
+
+
+def measure_live(page: Page, pid: int) -> dict:
+    """Issue 11: frames painted during gestures, event -> paint latency, server CPU per step."""
+    p = page.page
+    p.wait_for_function("() => vaePage.liveStatus() && vaePage.liveStatus().live === '1'")
+    p.wait_for_selector(IDLE, state="attached")
+    slider = p.locator(SLIDER.format(0))
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    low, high = float(slider.get_attribute("min")), float(slider.get_attribute("max"))
+    x = box["x"] + 8 + (float(slider.input_value()) - low) / (high - low) * (box["width"] - 16)
+    left, right = box["x"] + 10, box["x"] + box["width"] - 10
+    # back and forth across the track, as a person scrubs
+    scrub = lambda f: (left + (right - left) * (1 - abs(2 * ((f * 2 + (x - left) / (right - left) / 2) % 1) - 1)), y)  # noqa: E731
+    result = {"slider_drag": gesture(page, (x, y), scrub, 2.0, hold=True)}
+    p.wait_for_selector(IDLE, state="attached")
+    x0, y0, w, h = p.evaluate("() => vaePage.plotBox()")
+    result["hover"] = gesture(page, (x0 + w * 0.1, y0 + h * 0.5),
+                              lambda f: (x0 + w * (0.1 + 0.8 * f), y0 + h * (0.5 + 0.3 * np.sin(6 * f))), 2.0, hold=False)
+    p.wait_for_selector(IDLE, state="attached")
+    mx, my = page.page.evaluate("() => vaePage.marker('current')")
+    result["marker_drag"] = gesture(page, (mx, my), lambda f: (mx + w * 0.25 * np.sin(np.pi * f), my - h * 0.2 * f),
+                                    2.0, hold=True)
+    p.wait_for_selector(IDLE, state="attached")
+    p.wait_for_timeout(500)
+    # Server CPU: 100 slider steps released one by one (each reruns the panel), then one drag of 100 moves.
+    slider.focus()
+    before = cpu_seconds(pid)
+    for k in range(100):
+        p.keyboard.press("ArrowRight" if k % 20 < 10 else "ArrowLeft")
+        p.wait_for_selector(IDLE, state="attached")
+    keyboard = cpu_seconds(pid) - before
+    p.wait_for_timeout(500)
+    box = slider.bounding_box()
+    before = cpu_seconds(pid)
+    p.mouse.move(box["x"] + box["width"] / 2, y)
+    p.mouse.down()
+    for k in range(100):
+        p.mouse.move(box["x"] + 10 + (box["width"] - 20) * abs(np.sin(k / 15)), y)
+        p.wait_for_timeout(10)
+    p.mouse.up()
+    p.wait_for_timeout(300)
+    p.wait_for_selector(IDLE, state="attached")
+    drag = cpu_seconds(pid) - before
+    result["server_cpu"] = {"keyboard_100_steps_s": keyboard, "drag_100_moves_s": drag}
+    return result
+
+
+def ready_times(browser, url: str) -> dict:
+    """Runtime and model ready after the map is visible, and the bytes fetched from app/static, on a
+    first load and on a reload (a fresh browser context: nothing cached before)."""
+    page = Page(browser, url)
+    out = {}
+    for phase in ("first", "reload"):
+        if phase == "first":
+            page.open()
+        else:
+            page.page.reload(wait_until="commit")
+        page.wait_map()
+        map_at = page.page.evaluate("() => performance.now()")
+        page.page.wait_for_function("() => vaePage.liveStatus() && vaePage.liveStatus().live === '1'")
+        ready_at = page.page.evaluate("() => performance.now()")
+        page.page.wait_for_selector(IDLE, state="attached")
+        out["after_map_s" if phase == "first" else "reload_after_map_s"] = (ready_at - map_at) / 1000
+        page.page.wait_for_timeout(1500)  # let the cache writes finish
+        out["first_load_bytes" if phase == "first" else "reload_bytes"] = page.page.evaluate(STATIC_BYTES)
+    page.close()
+    return out
+
+
 def interact(page: Page, rng: np.random.Generator, n: int, log: list | None = None) -> int:
     """n mixed interactions (slider keys and map clicks); returns how many gave no new image."""
     targets = page.targets(rng, max(n, 2))
@@ -200,13 +300,13 @@ def interact(page: Page, rng: np.random.Generator, n: int, log: list | None = No
     return misses
 
 
-PHASES = ("src_ms", "response_ms", "ms", "idle_ms")  # in the order they happen after the input
+PHASES = ("ms", "idle_ms")  # in the order they happen after the input
 
 
 def summary(runs: list[dict], misses: int) -> dict:
     """p50/p95 of input -> painted ("ms") plus the same for each phase, and the raw values."""
     out = {**stats([r["ms"] for r in runs]), "no_new_image": misses,
-           "from_browser_cache": sum(r.get("response_ms") is None for r in runs)}
+           }
     out["phases"] = {k: stats([r[k] for r in runs if r.get(k) is not None]) for k in PHASES}
     out["values"] = [{k: None if r.get(k) is None else round(r[k], 1) for k in PHASES} for r in runs]
     return out
@@ -222,6 +322,7 @@ def main() -> None:
     parser.add_argument("--soak", type=int, default=200, help="interactions for the memory-growth measurement")
     parser.add_argument("--warmup", type=int, default=4, help="uncounted interactions after the cold start")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-live", dest="live", action="store_false", help="skip the in-browser gesture measurements")
     parser.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
                         help="an extra `streamlit run` option for an experiment, e.g. runner.postScriptGC=false")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "browser.json")
@@ -252,6 +353,10 @@ def main() -> None:
                 print(f"cold start: health {health_s:.1f} s, map visible {map_s:.1f} s, idle {ready_s:.1f} s", flush=True)
 
                 interact(page, rng, args.warmup)  # first decodes and reruns of a session: not counted
+                if args.live:
+                    result["live"] = measure_live(page, server.process.pid)
+                    result["live"]["ready"] = ready_times(browser, server.url)
+                    print_live(result["live"])
                 slider, misses = [], 0
                 for k in range(args.moves):
                     r = page.slider(k % 2, "ArrowRight")  # one way only: no revisited (browser-cached) image
@@ -339,20 +444,39 @@ def print_table(result: dict, args) -> None:
         flag = "" if met is None else ("yes" if met else "no")
         print(f"| {name:<38} | {n:>3} | {p50:>6} | {p95:>6} | {target:<26} | {flag:<3} |")
 
-    print("\nWhere the time goes, p50 ms after the input: the new image's URL in the page, its bytes "
-          "received, painted, the rerun finished")
-    print(f"| {'input':<10} | {'URL set':>8} | {'bytes in':>8} | {'painted':>8} | {'rerun done':>10} |")
-    print(f"| {'-' * 10} | -------:| -------:| -------:| ---------:|")
+    print("\nWhere the time goes, p50 ms after the input: the new picture painted, the rerun finished")
+    print(f"| {'input':<10} | {'painted':>8} | {'rerun done':>10} |")
+    print(f"| {'-' * 10} | -------:| ---------:|")
     for name, d in (("slider", s), ("map click", c), ("soak", soak)):
         ph = d["phases"]
         cells = [f"{ph[k]['p50']:.0f}" if ph[k].get("n") else "-" for k in PHASES]
-        print(f"| {name:<10} | {cells[0]:>8} | {cells[1]:>8} | {cells[2]:>8} | {cells[3]:>10} |")
+        print(f"| {name:<10} | {cells[0]:>8} | {cells[1]:>10} |")
+    if result.get("live"):
+        print_live(result["live"])
     misses = s["no_new_image"] + c["no_new_image"] + soak["no_new_image"]
-    cached = s["from_browser_cache"] + c["from_browser_cache"] + soak["from_browser_cache"]
     lb, la = result["load_average_before"], result["load_average_after"]
     print(f"\n{os.cpu_count()} CPUs; 1-min load average {lb[0]:.1f} before, {la[0]:.1f} after (other work on "
-          f"the machine slows every number). Inputs without a new image: {misses}; new images the browser "
-          f"had cached (an earlier decode, no request): {cached}. Written {args.out}")
+          f"the machine slows every number). Inputs without a new image: {misses}. Written {args.out}")
+
+
+def print_live(live: dict) -> None:
+    """The gestures decoded in the browser (issue 11's targets)."""
+    print("\nGestures decoded in the browser (issue 11): pictures actually painted while the gesture ran")
+    print(f"| {'gesture':<34} | {'s':>4} | {'events':>6} | {'painted':>7} | {'frames/s':>8} | "
+          f"{'event->painted p50 / p95 ms':>27} |")
+    print(f"| {'-' * 34} | ---:| -----:| ------:| -------:| {'-' * 26}:|")
+    for name, g in (("slider held down and dragged", live["slider_drag"]), ("pointer swept over the map", live["hover"]),
+                    ("current point's marker dragged", live["marker_drag"])):
+        lat = g["latency_ms"]
+        cell = f"{lat['p50']:.1f} / {lat['p95']:.1f}" if lat.get("n") else "-"
+        print(f"| {name:<34} | {g['seconds']:>4.1f} | {g['events']:>6} | {g['painted']:>7} | {g['fps']:>8.1f} | {cell:>27} |")
+    r = live["ready"]
+    print(f"\nRuntime and model ready {r['after_map_s']:.2f} s after the map was visible (first load), "
+          f"{r['reload_after_map_s']:.2f} s on a reload. Bytes from app/static: {r['first_load_bytes'] / 1e6:.1f} MB "
+          f"on the first load, {r['reload_bytes'] / 1e6:.2f} MB on a reload.")
+    cpu = live["server_cpu"]
+    print(f"Server CPU for 100 slider steps: {cpu['keyboard_100_steps_s']:.2f} s as 100 released steps (each a rerun, "
+          f"as before), {cpu['drag_100_moves_s']:.2f} s as one drag of 100 moves and one release.")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 //
 // A streamlit.components.v2 component (app/live.py) whose JavaScript is live_decoder.js
 // followed by this file, one ES module: createDecoder and paint come from live_decoder.js.
+/* global createDecoder, paint */
 //
 // Whatever follows the pointer is decoded here, in the browser, on every pointer event
 // ("latest wins": a slow frame never queues the next ones): dragging a slider, hovering the
@@ -307,7 +308,7 @@ class LivePoint {
       this.z = lift(this.data.projection, [at.x, at.y], base);
       this.follow(this.z, ev);
     };
-    const end = (ev) => {
+    const end = () => {
       window.removeEventListener("pointermove", move, true);
       window.removeEventListener("pointerup", end, true);
       window.removeEventListener("pointercancel", end, true);
