@@ -141,3 +141,42 @@ def test_without_the_browser_runtime_the_app_decodes_on_the_server(browser, app_
         assert not app.errors, app.errors
     finally:
         context.close()
+
+
+def test_in_16d_dragging_the_marker_keeps_the_point_off_the_map_plane(browser, app_url):
+    """With more than 2 dimensions, a marker drag moves the point within the map's (PCA) plane and
+    keeps its other 14 components, as a click does."""
+    import numpy as np
+
+    from tests.e2e.page import REPO
+    from vae_core.geometry import fit_projection
+
+    with np.load(REPO / "artifacts" / "fashion-mnist-16d" / "latents.npz") as latents:
+        projection = fit_projection(latents["z_mean"])
+    context = new_context(browser, TIMEOUT_MS)
+    page = context.new_page()
+    app = Explorer(page, "live-16d-marker-drag")
+    try:
+        page.goto(f"{app_url}/?bundle=fashion-mnist-16d&i=7")
+        app.wait_ready()
+        page.wait_for_function("() => vaePage.liveStatus() && vaePage.liveStatus().live === '1'")
+        before = np.asarray(link_z(page))
+        start = app.marker("current")
+        page.mouse.move(*start)
+        page.mouse.down()
+        for k in range(1, 11):
+            page.mouse.move(start[0] + 12 * k, start[1] - 8 * k)
+            page.wait_for_timeout(40)
+        page.mouse.up()
+        page.wait_for_function("(z0) => new URL(location.href).searchParams.get('z') !== z0",
+                               arg=parse_qs(urlparse(page.url).query)["z"][0])
+        app.wait_idle()
+        after = np.asarray(link_z(page))
+        moved = after - before
+        in_plane = moved @ projection.components.T @ projection.components
+        assert np.linalg.norm(in_plane) > 0.1  # it moved on the map
+        assert np.abs(moved - in_plane).max() < 0.002  # and nowhere else (the link rounds to 4 decimals)
+        app.screenshot()
+        assert not app.errors, app.errors
+    finally:
+        context.close()
