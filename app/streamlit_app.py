@@ -21,6 +21,7 @@ from app import state  # noqa: E402
 from app.panels import decoder, map as map_panel, model_card  # noqa: E402
 from app.resources import TRAIN_COMMAND, Explorer, artifacts_root, default_bundle_name, load_explorer, manifest_stamp  # noqa: E402
 from app.style import PAGE_CSS  # noqa: E402
+from app.text import literal, public_message  # noqa: E402
 
 VIEW_LABELS = {
     "interpolate": "Interpolate",
@@ -50,7 +51,7 @@ def bundle_ui(url: state.ViewState) -> Path | None:
     paths = list_bundles(root)
     if not paths:
         st.error(
-            f"No model bundle found in `{root}`. Train one (about 15 minutes on 2 CPU cores):\n\n"
+            f"No model bundle found in `{public_message(root, root)}/`. Train one (about 15 minutes on 2 CPU cores):\n\n"
             f"`{TRAIN_COMMAND}`\n\nor point the app at a folder of bundles with "
             "`VAE_ARTIFACTS=/path/to/artifacts streamlit run app/streamlit_app.py`."
         )
@@ -60,7 +61,7 @@ def bundle_ui(url: state.ViewState) -> Path | None:
         wanted = url.bundle
         if wanted is not None and wanted not in names:
             st.session_state.setdefault("url_notices", []).append(
-                f"Ignored the link's `bundle` value {state.shorten(wanted)!r}: no such bundle in {root}."
+                f"Ignored the link's `bundle` value {literal(state.shorten(wanted))}: there is no bundle of that name."
             )
             st.warning(st.session_state["url_notices"][-1], icon=":material/link:")
             wanted = None
@@ -76,9 +77,9 @@ def bundle_selector_ui(root: Path) -> None:
 
     names = [p.name for p in list_bundles(root)]
     if len(names) > 1:
-        st.selectbox("Model bundle", names, key="bundle", help=f"Bundles found in {root}.")
+        st.selectbox("Model bundle", names, key="bundle", help="Bundles found in the artifacts folder.")
     else:
-        st.caption(f"Model bundle: **{names[0]}**")
+        st.caption(f"Model bundle: {literal(names[0])}")
 
 
 def init_point(ex: Explorer, url: state.ViewState) -> None:
@@ -100,7 +101,7 @@ def init_point(ex: Explorer, url: state.ViewState) -> None:
             z = np.asarray(url.z)
         else:
             st.warning(
-                f"Ignored the link's point: it has {len(url.z)} coordinates but {ex.name} has {ex.d} dimensions.",
+                f"Ignored the link's point: it has {len(url.z)} coordinates but {literal(ex.name)} has {ex.d} dimensions.",
                 icon=":material/link:",
             )
     if z is None:
@@ -164,7 +165,7 @@ def main() -> None:
     try:
         ex = load_explorer(str(path), manifest_stamp(path))
     except BundleError as e:
-        st.error(f"The bundle `{path.name}` cannot be used.\n\n{e}")
+        st.error(f"The bundle {literal(path.name)} cannot be used:\n\n{literal(public_message(e, path.parent), 2000)}")
         bundle_selector_ui(path.parent)  # the other bundles stay one choice away
         return
     stamp = manifest_stamp(path)

@@ -8,6 +8,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from app.resources import Explorer
+from app.text import literal
 
 ACTIVE_KL = 0.1  # nats: a dimension with less average KL carries (almost) no information
 
@@ -59,10 +60,10 @@ def model_card_ui(ex: Explorer) -> None:
         cfg = b.config
         training = manifest.get("training", {})
         st.markdown(
-            f"**{b.name}** — preset `{cfg.preset}`, latent_dim {cfg.latent_dim}, {cfg.likelihood} likelihood, "
+            f"{literal(b.name)} — preset `{cfg.preset}`, latent_dim {cfg.latent_dim}, {cfg.likelihood} likelihood, "
             f"β = {cfg.beta:g}, prior {manifest.get('prior', {}).get('type', 'standard_normal')}; "
             f"{training.get('epochs_run', '?')} epochs in {training.get('seconds', '?')} s; "
-            f"created {manifest.get('created', '?')}."
+            f"created {literal(manifest.get('created', '?'))}."
         )
         if cfg.neighbour_weight:
             st.markdown(

@@ -10,6 +10,7 @@ from app import bridge
 from app.panels.decoder import coordinates_text, set_point
 from app.resources import Explorer
 from app.style import UPLOAD_COLOR, class_chip
+from app.text import literal
 from vae_core import latent
 from vae_core.data import CLASS_NAMES
 from vae_core.images import ImageError, prepare_upload, upscale
@@ -60,7 +61,7 @@ def source_ui(ex: Explorer) -> tuple[np.ndarray | None, str, int | None]:
     try:
         prepared = prepare_upload(file.getvalue())
     except ImageError as e:
-        st.error(f"Cannot use {file.name}: {e}.")
+        st.error(f"Cannot use {literal(file.name)}: {e}.")
         return None, "", None
     for note in prepared.notes:
         st.caption(f"Note: {note}.")
