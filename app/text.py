@@ -5,7 +5,8 @@ own extras (``:red[...]`` colours, ``:material/icon:`` and emoji shortcodes, ``$
 link value like ``![](http://host/track)`` would make every visitor's browser fetch that URL.
 :func:`literal` turns such text into a Markdown code span: inside one, CommonMark shows every
 character as it is (no links, images, emphasis, HTML or escapes), and Streamlit's extras,
-which work on text nodes and not on code, leave it alone. The fence is one backtick longer
+which work on text nodes and not on code, leave it alone (except one rewrite of the raw
+source, see below). The fence is one backtick longer
 than the longest run of backticks in the value, so the value cannot close it early; line
 breaks and other control or invisible format characters become visible escapes, because a
 line break could start a new Markdown block (a heading, a list) before the span is parsed.
@@ -43,6 +44,9 @@ def literal(value: object, limit: int = MAX_CHARS) -> str:
     text = "".join(_visible(c) for c in str(value))
     if len(text) > limit:
         text = text[: limit - 3] + "..."
+    # Streamlit rewrites every ":material/" in the source, code spans included, before parsing
+    # (its icon syntax); an invisible word joiner keeps the value's own text as it is.
+    text = text.replace(":material/", ":material\u2060/")
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     # One space inside each fence: CommonMark strips exactly one from each side, so a value
