@@ -50,6 +50,11 @@ COPY .streamlit/ ./.streamlit/
 COPY vae_core/ ./vae_core/
 COPY app/ ./app/
 COPY artifacts/ ./artifacts/
+# The shipped bundles' browser models (decoder.onnx, encoder.onnx), checked against their
+# manifests' SHA-256 and published where the app's static route serves them
+# (app/static/models/<sha256>.onnx; see app/browser_assets.py). Standard library only, so the
+# base image's python3 runs it; a bundle whose .onnx does not match its manifest fails the build.
+RUN mkdir -p app/static/models && python3 app/browser_assets.py artifacts
 RUN chown -R root:root /app && chmod -R u=rwX,go=rX /app
 
 # ---- runtime stage: the venv, the code and the shipped bundles; nothing else -------------
@@ -57,7 +62,8 @@ FROM python:3.11-slim
 
 # Streamlit settings (environment variables override .streamlit/config.toml):
 #  headless, bound to all interfaces, port 8501; no usage statistics; no file watching;
-#  XSRF protection and CORS on; uploads capped at 5 MB; users see generic error messages
+#  XSRF protection and CORS on; uploads capped at 5 MB; app/static/ served at /app/static/ (the
+#  in-browser decoder's runtime and models); users see generic error messages
 #  ("none": no exception types, messages or tracebacks; those go to the container log);
 #  browser.serverAddress=localhost: the startup banner shows http://localhost:8501 instead of
 #  asking checkip.amazonaws.com for a public IP. Serving other machines? Set it to the host
@@ -77,6 +83,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     STREAMLIT_SERVER_ENABLE_CORS=true \
     STREAMLIT_SERVER_FILE_WATCHER_TYPE=none \
     STREAMLIT_SERVER_MAX_UPLOAD_SIZE=5 \
+    STREAMLIT_SERVER_ENABLE_STATIC_SERVING=true \
     STREAMLIT_BROWSER_GATHER_USAGE_STATS=false \
     STREAMLIT_CLIENT_SHOW_ERROR_DETAILS=none
 
@@ -87,6 +94,10 @@ COPY --from=build /opt/venv /opt/venv
 
 WORKDIR /app
 COPY --from=files /app /app
+# The one folder the app may write: a bundle mounted later (-v .../artifacts:/app/artifacts:ro)
+# gets its browser models published here when the app loads it. With --read-only, or if this
+# fails, the app decodes on the server only. The models published above stay root-owned.
+RUN chown app:app /app/app/static/models
 
 USER app
 EXPOSE 8501

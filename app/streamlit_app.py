@@ -17,9 +17,12 @@ if str(_ROOT) not in sys.path:  # `streamlit run` puts app/ on sys.path, not the
 import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from app import state  # noqa: E402
-from app.panels import decoder, map as map_panel, model_card  # noqa: E402
-from app.resources import TRAIN_COMMAND, Explorer, artifacts_root, default_bundle_name, load_explorer, manifest_stamp  # noqa: E402
+from app import session, state  # noqa: E402
+from app.explorer import Explorer  # noqa: E402
+from app.panels import decoder, manifold, map as map_panel, model_card  # noqa: E402
+from app.resources import (  # noqa: E402
+    TRAIN_COMMAND, artifacts_root, bundle_names, bundle_version, default_bundle_name, load_explorer,
+)
 from app.style import PAGE_CSS  # noqa: E402
 from app.text import literal, public_message  # noqa: E402
 
@@ -29,128 +32,134 @@ VIEW_LABELS = {
     "prior": "Prior samples",
     "encode": "Encode an image",
 }
-SESSION_KEYS = ("z", "sel", "region", "region_source", "extra_dims")
 
 
 def url_state_ui() -> state.ViewState:
     """The link's state, parsed once per session; malformed values get a visible notice."""
-    if "url_state" not in st.session_state:
+    if session.URL_STATE not in st.session_state:
         parsed, notices = state.parse_query(st.query_params.to_dict())
-        st.session_state["url_state"] = parsed
-        st.session_state["url_notices"] = notices
-    for notice in st.session_state.get("url_notices", []):
+        st.session_state[session.URL_STATE] = parsed
+        st.session_state[session.URL_NOTICES] = notices
+    for notice in st.session_state.get(session.URL_NOTICES, []):
         st.warning(notice, icon=":material/link:")
-    return st.session_state["url_state"]
+    return st.session_state[session.URL_STATE]
 
 
 def bundle_ui(url: state.ViewState) -> Path | None:
     """Find the bundles; a selector when there are several. None (with an error) when none."""
-    from vae_core.bundle import list_bundles
-
     root = artifacts_root()
-    paths = list_bundles(root)
-    if not paths:
+    names = bundle_names(root)
+    if not names:
         st.error(
             f"No model bundle found in `{public_message(root, root)}/`. Train one (about 15 minutes on 2 CPU cores):\n\n"
             f"`{TRAIN_COMMAND}`\n\nor point the app at a folder of bundles with "
             "`VAE_ARTIFACTS=/path/to/artifacts streamlit run app/streamlit_app.py`."
         )
         return None
-    names = [p.name for p in paths]
-    if "bundle" not in st.session_state:
+    if session.BUNDLE not in st.session_state:
         wanted = url.bundle
         if wanted is not None and wanted not in names:
-            st.session_state.setdefault("url_notices", []).append(
+            st.session_state.setdefault(session.URL_NOTICES, []).append(
                 f"Ignored the link's `bundle` value {literal(state.shorten(wanted))}: there is no bundle of that name."
             )
-            st.warning(st.session_state["url_notices"][-1], icon=":material/link:")
+            st.warning(st.session_state[session.URL_NOTICES][-1], icon=":material/link:")
             wanted = None
-        st.session_state["bundle"] = wanted or default_bundle_name(names)
-    if st.session_state["bundle"] not in names:
-        st.session_state["bundle"] = default_bundle_name(names)
-    return root / st.session_state["bundle"]
+        st.session_state[session.BUNDLE] = wanted or default_bundle_name(names)
+    if st.session_state[session.BUNDLE] not in names:
+        st.session_state[session.BUNDLE] = default_bundle_name(names)
+    return root / st.session_state[session.BUNDLE]
 
 
 def bundle_selector_ui(root: Path) -> None:
     """A selector of the bundles in the artifacts folder (only when there are several)."""
-    from vae_core.bundle import list_bundles
-
-    names = [p.name for p in list_bundles(root)]
+    names = bundle_names(root)
     if len(names) > 1:
-        st.selectbox("Model bundle", names, key="bundle", help="Bundles found in the artifacts folder.")
+        st.selectbox("Model bundle", names, key=session.BUNDLE, help="Bundles found in the artifacts folder.")
     else:
         st.caption(f"Model bundle: {literal(names[0])}")
 
 
-def init_point(ex: Explorer, url: state.ViewState) -> None:
+def init_point(explorer: Explorer, url: state.ViewState) -> None:
     """Set the current point when a session starts or the bundle changes (from the link if valid)."""
-    if st.session_state.get("bundle_loaded") == ex.name:
+    if st.session_state.get(session.BUNDLE_LOADED) == explorer.name:
         return
-    first = "bundle_loaded" not in st.session_state
+    first = session.BUNDLE_LOADED not in st.session_state
     for key in list(st.session_state):
-        if key in SESSION_KEYS or key.startswith(("dim", "pc")):
+        if key in session.PER_BUNDLE or key == "extra_dims" or decoder.is_slider_key(key):
             del st.session_state[key]
-    st.session_state["bundle_loaded"] = ex.name
-    n = len(ex.bundle.labels)
+    st.session_state[session.BUNDLE_LOADED] = explorer.name
+    n = explorer.n_images
     index = url.index if first and url.index is not None and url.index < n else None
     if first and url.index is not None and index is None:
         st.warning(f"Ignored the link's test image {url.index}: this bundle has {n} test images.", icon=":material/link:")
     z = None
     if first and url.z is not None:
-        if len(url.z) == ex.d:
+        if len(url.z) == explorer.d:
             z = np.asarray(url.z)
         else:
             st.warning(
-                f"Ignored the link's point: it has {len(url.z)} coordinates but {literal(ex.name)} has {ex.d} dimensions.",
+                f"Ignored the link's point: it has {len(url.z)} coordinates but {literal(explorer.name)} has "
+                f"{explorer.d} dimensions.",
                 icon=":material/link:",
             )
     if z is None:
         index = 0 if index is None else index
-        z = ex.bundle.z_mean[index]
-    decoder.set_point(ex, z, index)
+        z = explorer.test_point(index)
+    decoder.set_point(explorer, z, index)
 
 
 def sync_url() -> None:
     """Write bundle, point, view and selected image into the query string (when changed)."""
-    view = st.session_state.get("view")
+    view = st.session_state.get(session.VIEW)
     current = state.ViewState(
-        bundle=st.session_state.get("bundle"),
-        z=tuple(st.session_state["z"]),
+        bundle=st.session_state.get(session.BUNDLE),
+        z=tuple(st.session_state[session.POINT]),
         view=view if view in state.VIEWS else None,
-        index=st.session_state.get("sel"),
+        index=st.session_state.get(session.SELECTED),
     )
     params = state.format_query(current)
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)
 
 
-def header_ui(ex: Explorer) -> None:
+def header_ui(explorer: Explorer) -> None:
     st.title("Fashion-MNIST latent space explorer")
     st.markdown(
-        f"A variational autoencoder squeezed each 28×28 Fashion-MNIST image into **{ex.d} numbers**. "
+        f"A variational autoencoder squeezed each 28×28 Fashion-MNIST image into **{explorer.d} numbers**. "
         "The map shows where the 10,000 test images land, coloured by class. **Click anywhere** on it "
         "to decode that spot, drag the **sliders** to walk the space, and use the views below to "
         "interpolate, decode a whole grid, sample from the prior or encode your own image. "
         "Hover a point to see its class and number; click a class in the legend to hide it."
     )
-    model_card.metrics_row(ex)
-    if ex.d > 2:
-        ratio = ex.projection.explained_variance_ratio
+    model_card.metrics_row(explorer)
+    if explorer.d > 2:
+        ratio = explorer.projection.explained_variance_ratio
         st.info(
-            f"This model has {ex.d} latent dimensions, so the map is a 2-D projection: the first two "
+            f"This model has {explorer.d} latent dimensions, so the map is a 2-D projection: the first two "
             f"principal components of z_mean ({ratio[0]:.0%} + {ratio[1]:.0%} of its variance). "
             "A click moves the current point within that plane and keeps its other components.",
             icon=":material/explore:",
         )
 
 
+def open_view(view: str) -> None:
+    """Switch the view selector to ``view`` (from a callback: before the selector is drawn)."""
+    st.session_state[session.VIEW] = view
+
+
 def view_ui() -> str | None:
-    if "view" not in st.session_state:
-        url = st.session_state.get("url_state")
-        st.session_state["view"] = (url.view if url and url.view else None) or "interpolate"
+    if session.VIEW not in st.session_state:
+        url = st.session_state.get(session.URL_STATE)
+        open_view((url.view if url and url.view else None) or "interpolate")
     return st.segmented_control(
-        "View", list(VIEW_LABELS), format_func=VIEW_LABELS.get, key="view", label_visibility="collapsed"
+        "View", list(VIEW_LABELS), format_func=VIEW_LABELS.get, key=session.VIEW, label_visibility="collapsed"
     )
+
+
+def use_box(box: list[list[float]]) -> None:
+    """A box drawn on the map: decode the grid over it, in the grid's view."""
+    manifold.use_box(box)
+    open_view("manifold")
 
 
 def main() -> None:
@@ -162,44 +171,41 @@ def main() -> None:
         return
     from vae_core.bundle import BundleError
 
+    version = bundle_version(path)
     try:
-        ex = load_explorer(str(path), manifest_stamp(path))
+        explorer = load_explorer(str(path), version)
     except BundleError as e:
         st.error(f"The bundle {literal(path.name)} cannot be used:\n\n{literal(public_message(e, path.parent), 2000)}")
         bundle_selector_ui(path.parent)  # the other bundles stay one choice away
         return
-    stamp = manifest_stamp(path)
-    init_point(ex, url)
-    header_ui(ex)
+    init_point(explorer, url)
+    header_ui(explorer)
     left, right = st.columns([3, 2], gap="medium")
     with left:
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
         with c1:
             bundle_selector_ui(path.parent)
         with c2:
-            options = map_panel.map_options_ui(ex)
-    with left:
-        map_panel.map_ui(ex, stamp, *options)
+            options = map_panel.map_options_ui(explorer)
+        map_panel.map_ui(explorer, version, options, on_box=use_box)
     with right:
-        decoder.explorer_fragment(ex, sync_url)
+        decoder.explorer_fragment(explorer, list(options[0]), sync_url)
     view = view_ui()
     if view == "interpolate":
         from app.panels.interpolation import interpolation_fragment
 
-        interpolation_fragment(ex)
+        interpolation_fragment(explorer)
     elif view == "manifold":
-        from app.panels.manifold import manifold_fragment
-
-        manifold_fragment(ex, stamp)
+        manifold.manifold_fragment(explorer, version)
     elif view == "prior":
         from app.panels.prior import prior_fragment
 
-        prior_fragment(ex, stamp)
+        prior_fragment(explorer, version)
     elif view == "encode":
         from app.panels.upload import upload_fragment
 
-        upload_fragment(ex)
-    model_card.model_card_ui(ex)
+        upload_fragment(explorer)
+    model_card.model_card_ui(explorer)
     sync_url()
 
 

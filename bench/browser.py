@@ -24,14 +24,11 @@ import argparse
 import json
 import os
 import platform
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
-from common import CHROMIUM, CHROMIUM_ARGS, IDLE, MAP, VIEWPORT, free_port, rss_mb  # bench/common.py
+from common import CHROMIUM, CHROMIUM_ARGS, IDLE, MAP, new_context, rss_mb, serve_app  # bench/common.py
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT_MS = 120_000
@@ -53,11 +50,7 @@ new MutationObserver(() => {
   if (document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning')
     window.__bench.idle = performance.now();
 }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-test-script-state'] });
-window.__benchDecodedImg = () => {
-  const box = [...document.querySelectorAll('[data-testid=stImage]')].find(
-    (e) => (e.querySelector('[data-testid=stImageCaption]')?.textContent || '').startsWith('z = ('));
-  return box ? box.querySelector('img') : null;
-};
+window.__benchDecodedImg = () => vaePage.decodedImage();  // tests/e2e/page.js
 window.__benchSrc = () => window.__benchDecodedImg()?.getAttribute('src') || '';
 // Resolves when the decoded image shows a src other than `old`, loaded, decoded and painted.
 window.__benchWatch = (old, timeoutMs) => new Promise((resolve) => {
@@ -80,18 +73,6 @@ window.__benchWatch = (old, timeoutMs) => new Promise((resolve) => {
   check();
 });
 """
-MAP_POINTS = """() => {
-  const gd = document.querySelector('.st-key-latent_map_box .js-plotly-plot');
-  const fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis, r = gd.getBoundingClientRect();
-  const px = [], py = [];
-  for (const t of gd._fullData) {
-    if (t.type !== 'scattergl' || t.visible !== true) continue;
-    for (let i = 0; i < t._length; i++) {
-      px.push(r.left + xa._offset + xa.l2p(t.x[i])); py.push(r.top + ya._offset + ya.l2p(t.y[i]));
-    }
-  }
-  return { px, py, box: [r.left + xa._offset, r.top + ya._offset, xa._length, ya._length] };
-}"""
 
 
 def settled_rss(pid: int, seconds: float = 3.0) -> float:
@@ -111,53 +92,11 @@ def stats(values: list[float]) -> dict:
             "min": float(a.min()), "max": float(a.max()), "mean": float(a.mean())}
 
 
-class Server:
-    """`python -m streamlit run app/streamlit_app.py` on a free port."""
-
-    def __init__(self, artifacts: Path, log: Path, options: list[str] = ()):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, VAE_ARTIFACTS=str(artifacts), TF_CPP_MIN_LOG_LEVEL="2")
-        self.log = open(log, "wb")
-        self.started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py", "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             *[arg for option in options for arg in ("--" + option.split("=", 1)[0], option.split("=", 1)[1])]],
-            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-
-    def wait_healthy(self, timeout_s: float = 180) -> float:
-        deadline = time.perf_counter() + timeout_s
-        while time.perf_counter() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"streamlit exited with {self.proc.returncode}; see {self.log.name}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return time.perf_counter() - self.started
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise SystemExit(f"streamlit did not answer within {timeout_s} s")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-
-
 class Page:
     """One browser context (one Streamlit session) on the explorer."""
 
     def __init__(self, browser, url: str):
-        self.context = browser.new_context(viewport=VIEWPORT)
-        self.context.set_default_timeout(TIMEOUT_MS)
-        self.context.add_init_script(INSTRUMENT)
+        self.context = new_context(browser, TIMEOUT_MS, init_scripts=(INSTRUMENT,))
         self.page = self.context.new_page()
         self.url = url
         self.points = None
@@ -209,7 +148,7 @@ class Page:
         """n click targets alternating between distinct test points and empty spots on the map."""
         from scipy.spatial import cKDTree
 
-        found = self.page.evaluate(MAP_POINTS)
+        found = self.page.evaluate("() => vaePage.mapPoints()")
         px, py = np.asarray(found["px"]), np.asarray(found["py"])
         x0, y0, w, h = found["box"]
         tree = cKDTree(np.c_[px, py])
@@ -291,63 +230,62 @@ def main() -> None:
         page.page.goto("about:blank")  # the browser is warm: the cold start is the server's
         log = REPO / "test-output" / "bench" / "browser.server.log"  # gitignored
         log.parent.mkdir(parents=True, exist_ok=True)
-        server = Server(args.artifacts, log, args.set)
         try:
-            health_s = server.wait_healthy()
-            page.url = server.url
-            page.open()
-            page.wait_map()
-            map_s = time.perf_counter() - server.started
-            page.wait_ready()
-            ready_s = time.perf_counter() - server.started
-            result["cold_start"] = {"health_s": health_s, "map_visible_s": map_s, "first_screen_idle_s": ready_s}
-            print(f"cold start: health {health_s:.1f} s, map visible {map_s:.1f} s, idle {ready_s:.1f} s", flush=True)
+            with serve_app(args.artifacts, log, tuple(args.set)) as server:
+                health_s = server.healthy_after_s
+                page.url = server.url
+                page.open()
+                page.wait_map()
+                map_s = time.perf_counter() - server.started
+                page.wait_ready()
+                ready_s = time.perf_counter() - server.started
+                result["cold_start"] = {"health_s": health_s, "map_visible_s": map_s, "first_screen_idle_s": ready_s}
+                print(f"cold start: health {health_s:.1f} s, map visible {map_s:.1f} s, idle {ready_s:.1f} s", flush=True)
 
-            interact(page, rng, args.warmup)  # first decodes and reruns of a session: not counted
-            slider, misses = [], 0
-            for k in range(args.moves):
-                r = page.slider(k % 2, "ArrowRight")  # one way only: no revisited (browser-cached) image
-                misses += r is None
-                slider += [r] if r else []
-            result["slider"] = summary(slider, misses)
-            print(f"slider moves: p50 {result['slider'].get('p50', float('nan')):.0f} ms", flush=True)
+                interact(page, rng, args.warmup)  # first decodes and reruns of a session: not counted
+                slider, misses = [], 0
+                for k in range(args.moves):
+                    r = page.slider(k % 2, "ArrowRight")  # one way only: no revisited (browser-cached) image
+                    misses += r is None
+                    slider += [r] if r else []
+                result["slider"] = summary(slider, misses)
+                print(f"slider moves: p50 {result['slider'].get('p50', float('nan')):.0f} ms", flush=True)
 
-            clicks: dict[str, list[dict]] = {"point": [], "empty": []}
-            misses = 0
-            for kind, x, y in page.targets(rng, args.clicks):
-                r = page.click(x, y)
-                misses += r is None
-                clicks[kind] += [r] if r else []
-            result["click"] = summary(clicks["point"] + clicks["empty"], misses)
-            result["click"]["point"] = stats([r["ms"] for r in clicks["point"]])
-            result["click"]["empty"] = stats([r["ms"] for r in clicks["empty"]])
-            print(f"map clicks: p50 {result['click'].get('p50', float('nan')):.0f} ms", flush=True)
+                clicks: dict[str, list[dict]] = {"point": [], "empty": []}
+                misses = 0
+                for kind, x, y in page.targets(rng, args.clicks):
+                    r = page.click(x, y)
+                    misses += r is None
+                    clicks[kind] += [r] if r else []
+                result["click"] = summary(clicks["point"] + clicks["empty"], misses)
+                result["click"]["point"] = stats([r["ms"] for r in clicks["point"]])
+                result["click"]["empty"] = stats([r["ms"] for r in clicks["empty"]])
+                print(f"map clicks: p50 {result['click'].get('p50', float('nan')):.0f} ms", flush=True)
 
-            rss_1 = settled_rss(server.proc.pid)
-            print(f"RSS with 1 page: {rss_1:.0f} MB", flush=True)
-            others = [Page(browser, server.url) for _ in range(args.sessions - 1)]
-            for p in others:
-                p.open()  # all sessions load at once
-            for p in others:
-                p.wait_ready()
-            for p in others:
-                interact(p, rng, 3)
-            rss_many = settled_rss(server.proc.pid)
-            print(f"RSS with {args.sessions} pages: {rss_many:.0f} MB", flush=True)
-            for p in others:
-                p.close()
+                rss_1 = settled_rss(server.process.pid)
+                print(f"RSS with 1 page: {rss_1:.0f} MB", flush=True)
+                others = [Page(browser, server.url) for _ in range(args.sessions - 1)]
+                for p in others:
+                    p.open()  # all sessions load at once
+                for p in others:
+                    p.wait_ready()
+                for p in others:
+                    interact(p, rng, 3)
+                rss_many = settled_rss(server.process.pid)
+                print(f"RSS with {args.sessions} pages: {rss_many:.0f} MB", flush=True)
+                for p in others:
+                    p.close()
 
-            soak_rss = [(0, settled_rss(server.proc.pid, 2.0))]
-            soak: list[dict] = []
-            misses = 0
-            block = 20
-            for done in range(block, args.soak + 1, block):
-                misses += interact(page, rng, block, soak)
-                soak_rss.append((done, settled_rss(server.proc.pid, 2.0)))
-                print(f"  soak {done}: {soak_rss[-1][1]:.0f} MB", flush=True)
-            page.close()
+                soak_rss = [(0, settled_rss(server.process.pid, 2.0))]
+                soak: list[dict] = []
+                misses = 0
+                block = 20
+                for done in range(block, args.soak + 1, block):
+                    misses += interact(page, rng, block, soak)
+                    soak_rss.append((done, settled_rss(server.process.pid, 2.0)))
+                    print(f"  soak {done}: {soak_rss[-1][1]:.0f} MB", flush=True)
+                page.close()
         finally:
-            server.stop()
             browser.close()
 
     half = len(soak_rss) // 2

@@ -1,27 +1,19 @@
 """Helpers shared by the browser and load benchmarks (imported as `common`: the scripts run
-with bench/ on sys.path)."""
+with bench/ on sys.path). Chromium, the app server and the page reader are the browser tests'
+own (tests/e2e/page.py), so the benchmarks drive the page exactly as the tests do."""
 
 from __future__ import annotations
 
-import os
-import socket
+import sys
 from pathlib import Path
 
-# Debian's Chromium, with the flags this sandbox needs (no background network calls).
-CHROMIUM = os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
-VIEWPORT = {"width": 1500, "height": 1100}
-IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"  # Streamlit has finished a run
-MAP = ".st-key-latent_map_box .js-plotly-plot"
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.e2e.page import (  # noqa: E402,F401  (re-exported for the benchmark scripts)
+    CHROMIUM, CHROMIUM_ARGS, IDLE, MAP, PAGE_JS, VIEWPORT, ServerError, free_port, new_context, serve_app,
+)
 
 
 def rss_mb(pid: int) -> float:

@@ -30,14 +30,12 @@ import json
 import os
 import platform
 import random
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
-from common import CHROMIUM, CHROMIUM_ARGS, IDLE, MAP, VIEWPORT, free_port, rss_mb  # bench/common.py
+from common import CHROMIUM, CHROMIUM_ARGS, IDLE, MAP, PAGE_JS, VIEWPORT, rss_mb, serve_app  # bench/common.py
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,11 +44,7 @@ INSTRUMENT = """
 window.__load = { input: null };
 addEventListener('keydown', () => { window.__load.input = performance.now(); }, true);
 addEventListener('pointerup', () => { window.__load.input = performance.now(); }, true);
-window.__loadImg = () => {
-  const box = [...document.querySelectorAll('[data-testid=stImage]')].find(
-    (e) => (e.querySelector('[data-testid=stImageCaption]')?.textContent || '').startsWith('z = ('));
-  return box ? box.querySelector('img') : null;
-};
+window.__loadImg = () => vaePage.decodedImage();  // tests/e2e/page.js
 window.__loadSrc = () => window.__loadImg()?.getAttribute('src') || '';
 // Resolves with ms from the input to the frame after a src other than `old` has loaded (null: timeout).
 window.__loadWatch = (old, timeoutMs) => new Promise((resolve) => {
@@ -69,21 +63,15 @@ window.__loadWatch = (old, timeoutMs) => new Promise((resolve) => {
   check();
 });
 """
-PLOT_BOX = """() => {
-  const gd = document.querySelector('.st-key-latent_map_box .js-plotly-plot');
-  const fl = gd._fullLayout, r = gd.getBoundingClientRect();
-  return [r.left + fl.xaxis._offset, r.top + fl.yaxis._offset, fl.xaxis._length, fl.yaxis._length];
-}"""
-
 DIAGNOSE = """() => {
-  const gd = document.querySelector('.st-key-latent_map_box .js-plotly-plot');
+  const gd = document.querySelector('__MAP__');
   return {
     script: document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state'),
     map: !!gd, axes: !!(gd && gd._fullLayout && gd._fullLayout.xaxis && gd._fullLayout.xaxis._length),
     layers: Object.keys((window.__vaeMap || {}).layers || {}), overlay: !!document.querySelector('svg.vae-overlay'),
     decoded: window.__loadSrc() !== '',
   };
-}"""
+}""".replace("__MAP__", MAP)
 
 
 def percentiles(values: list[float]) -> dict:
@@ -92,42 +80,6 @@ def percentiles(values: list[float]) -> dict:
         return {"n": 0}
     return {"n": int(a.size), "p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)),
             "max": float(a.max())}
-
-
-def start_server(artifacts: Path, log_path: Path, timeout_s: float = 180) -> tuple[subprocess.Popen, str]:
-    """`python -m streamlit run app/streamlit_app.py` on a free port, healthy; (process, url)."""
-    port = free_port()
-    env = dict(os.environ, VAE_ARTIFACTS=str(artifacts), TF_CPP_MIN_LOG_LEVEL="2")
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    log.close()  # the child keeps its own descriptor
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"streamlit exited with {proc.returncode}; see {log_path}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop_server(proc)
-    raise SystemExit(f"streamlit did not answer within {timeout_s} s; see {log_path}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 class Session:
@@ -144,6 +96,7 @@ class Session:
     async def open(self) -> bool:
         self.context = await self.browser.new_context(viewport=VIEWPORT)
         self.context.set_default_timeout(self.args.open_timeout * 1000)
+        await self.context.add_init_script(PAGE_JS)
         await self.context.add_init_script(INSTRUMENT)
         self.page = await self.context.new_page()
         self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
@@ -155,7 +108,7 @@ class Session:
                                               state="attached")
             await self.page.wait_for_function("() => window.__loadSrc() !== ''")
             await self.page.wait_for_selector(IDLE, state="attached")
-            self.box = await self.page.evaluate(PLOT_BOX)
+            self.box = await self.page.evaluate("() => vaePage.plotBox()")
         except Exception as e:  # noqa: BLE001 - a session that never came up is counted, not fatal
             self.failures.append(f"first screen: {type(e).__name__}: {str(e).splitlines()[0][:120]}; "
                                  f"page: {await self.diagnose()}")
@@ -280,29 +233,27 @@ async def bench(args) -> dict:
 
     rng = random.Random(args.seed)
     log_path = args.out.with_suffix(".server.log")
-    proc, url = start_server(args.artifacts, log_path)
     result: dict = {"artifacts": str(args.artifacts), "load_average_before": os.getloadavg(),
                     "settings": {"duration_s": args.duration, "think_ms": args.think_ms,
                                  "input_timeout_s": args.input_timeout, "max_inputs": args.max_inputs}}
-    try:
+    with serve_app(args.artifacts, log_path) as server:
+        url, pid = server.url, server.process.pid
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 warm = Session(browser, url, rng, args)  # the first session loads the bundle: not counted
                 await warm.open()
                 await warm.close()
-                result["rss_mb_idle"] = rss_mb(proc.pid)
+                result["rss_mb_idle"] = rss_mb(pid)
                 result["levels"] = []
                 for n in args.sessions:
-                    level = await run_level(browser, url, proc.pid, n, args, rng)
+                    level = await run_level(browser, url, pid, n, args, rng)
                     result["levels"].append(level)
                     print(f"N={n}: {level['served']} served, {level['errors']} errors, "
                           f"p50 {level['latency_ms'].get('p50', float('nan')):.0f} ms, "
                           f"RSS max {level['rss_mb']['max_during']:.0f} MB", flush=True)
             finally:
                 await browser.close()
-    finally:
-        stop_server(proc)
     result["load_average_after"] = os.getloadavg()
     result["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(),
                          "python": platform.python_version()}

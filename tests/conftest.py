@@ -23,10 +23,13 @@ FAKE_METRICS = {
 
 
 def make_bundle(path: Path, latent_dim: int = 2, *, n: int = 200, seed: int = 0, preset: str = "default",
-                width: int = 8, test_images: bool = False, **config_fields) -> Path:
-    """Write an untrained but valid bundle with n fake test latents (no training: ~1 s).
+                width: int = 8, test_images: bool = False, browser_models: bool = False,
+                **config_fields) -> Path:
+    """Write an untrained but valid bundle with n fake test latents (no training: ~0.5 s).
 
     With test_images, random test images for the n labels are saved beside it, as the app needs.
+    With browser_models, encoder.onnx and decoder.onnx too, as every real bundle has them; off by
+    default because the ONNX export adds ~2 s per bundle on these 2 cores (schema 2 without "onnx").
     """
     import keras
 
@@ -50,6 +53,7 @@ def make_bundle(path: Path, latent_dim: int = 2, *, n: int = 200, seed: int = 0,
         labels=labels, history=history,
         metrics={**FAKE_METRICS, "kl_per_dimension": [2.0] + [0.01] * (latent_dim - 1)},
         extra={"training": {"epochs_run": 2, "seconds": 2.0}, "command": f"python -m vae_core train --out {path}"},
+        browser_models=browser_models,
     )
     if test_images:
         save_test_images(path.parent, rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), labels)

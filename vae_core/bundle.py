@@ -16,13 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .atomic import write_atomically
 from .config import ConfigError, VAEConfig
-from .evaluate import Prior
+from .density import Prior
+from .evaluate import elbo_terms
+from .model import logits_model
 from .schema import HISTORY, MANIFEST, READABLE_VERSIONS, first_problem, shown
 
-import keras  # noqa: E402  (imported after .evaluate, which selects the backend via .model)
+import keras  # noqa: E402  (imported after .model, which selects the backend)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added the optional browser models (encoder.onnx, decoder.onnx)
+READABLE_SCHEMA_VERSIONS = READABLE_VERSIONS  # version 1 is version 2 without browser models
 MODEL_FILES = ("encoder.keras", "decoder.keras")
 REQUIRED_FIELDS = ("schema_version", "name", "latent_dim", "config", "metrics")
 REQUIRED_METRICS = ("test_neg_elbo_nats", "test_recon_bce_nats", "test_kl_nats", "knn5_accuracy")
@@ -55,6 +59,9 @@ class Bundle:
     labels: np.ndarray  # (10000,) uint8
     history: list[dict]
     prior: Prior | None
+    # "encoder"/"decoder" -> BrowserModel (absolute .onnx path, SHA-256, tensor names), checksums
+    # verified; None when the bundle has none (schema 1, or exported without): decode on the server.
+    browser_models: dict | None = None
 
     @property
     def name(self) -> str:
@@ -83,16 +90,25 @@ class Bundle:
 
         return decode
 
+    @functools.cached_property
+    def _logits_model(self) -> keras.Model:
+        return logits_model(self.decoder)  # built once: a new keras.Model per score was slow
+
     def decode(self, z: np.ndarray) -> np.ndarray:
-        """Bernoulli means (n, 28, 28) float32 for latent points z (n, latent_dim)."""
+        """Bernoulli means (n, 28, 28) float32 for latent points z (n, latent_dim) or one point (latent_dim,)."""
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent_dim)
         return self._decode_fn(z).numpy()[..., 0]
 
     def encode(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """z_mean, z_log_var (n, latent_dim) of images (n, 28, 28) or (n, 28, 28, 1) in [0, 1]."""
+        """z_mean, z_log_var (n, latent_dim) float64 of images (n, 28, 28) or (n, 28, 28, 1) in [0, 1]."""
         x = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
         z_mean, z_log_var = self.encoder(x, training=False)
-        return np.asarray(z_mean), np.asarray(z_log_var)
+        return np.asarray(z_mean, dtype=np.float64), np.asarray(z_log_var, dtype=np.float64)
+
+    def elbo_parts(self, images: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Reconstruction NLL and KL (nats) per image of images (n, 28, 28[, 1]) in [0, 1]; -ELBO is their sum."""
+        x = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
+        return elbo_terms(self.encoder, self.decoder, x, self.prior, seed=seed, logits_of=self._logits_model)
 
 
 # ---------------------------------------------------------------------------- export
@@ -111,10 +127,13 @@ def export_bundle(
     metrics: dict,
     prior: Prior | None = None,
     extra: dict | None = None,
+    browser_models: bool = True,
 ) -> Path:
     """Write a bundle atomically: into a temporary folder beside `out_dir`, then renamed.
 
     An export killed at any point leaves the previous bundle (if any) intact and loadable.
+    With browser_models (the default) the encoder and decoder are also exported to ONNX for the
+    browser; tests that never decode in a browser turn it off to save the export's seconds.
     """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +142,11 @@ def export_bundle(
     try:
         encoder.save(tmp / "encoder.keras")
         decoder.save(tmp / "decoder.keras")
+        onnx_entry = {}
+        if browser_models:
+            from .browser_models import export_browser_models  # it imports BundleError from here
+
+            onnx_entry = {"onnx": export_browser_models(tmp, encoder, decoder)}
         np.savez_compressed(
             tmp / "latents.npz",
             z_mean=z_mean.astype(np.float32),
@@ -145,6 +169,7 @@ def export_bundle(
                 "decoder": _describe(decoder),
             },
             "prior": prior_entry,
+            **onnx_entry,
             "metrics": metrics,
             "versions": _versions(),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -302,7 +327,10 @@ def load_bundle(path: str | Path, *, allow_external: bool | None = None) -> Bund
     refused before its models are loaded or its arrays read.
     """
     path = Path(path)
+    from .browser_models import browser_models_of  # it imports BundleError from here
+
     manifest = read_manifest(path, allow_external=allow_external)
+    browser_models = browser_models_of(path, manifest)  # checksums first: cheap, and a clear refusal
     d = int(manifest["latent_dim"])
     history = read_history(path)
     latents = _load_npz(path, "latents.npz", {"z_mean": ("n", d), "z_log_var": ("n", d), "labels": ("n",)},
@@ -311,16 +339,16 @@ def load_bundle(path: str | Path, *, allow_external: bool | None = None) -> Bund
     if not (np.isfinite(z_mean).all() and np.isfinite(z_log_var).all()):
         raise BundleError(f"{path / 'latents.npz'} contains NaN or infinite values. {_retrain_hint(path)}")
     prior = _load_prior(path, manifest, d)
-    encoder, decoder = (_load_model(path, name) for name in MODEL_FILES)
+    encoder, decoder = (_load_model(bundle_file(path, name)) for name in MODEL_FILES)
     _check_models(path, encoder, decoder, d)
     return Bundle(
         path, manifest, encoder, decoder, z_mean.astype(np.float32), z_log_var.astype(np.float32),
-        labels.astype(np.uint8), history, prior,
+        labels.astype(np.uint8), history, prior, browser_models,
     )
 
 
-def _load_model(path: Path, name: str) -> keras.Model:
-    file = bundle_file(path, name)
+def _load_model(file: Path) -> keras.Model:
+    path = file.parent
     if not file.exists():
         raise BundleError(f"{file} is missing. {_retrain_hint(path)}")
     if not zipfile.is_zipfile(file):  # else Keras says "File not found" for a file that exists
@@ -442,10 +470,9 @@ def save_test_images(root: str | Path, images: np.ndarray, labels: np.ndarray) -
     """Store the test set (uint8) under root so the app can show real images without the dataset."""
     file = Path(root) / TEST_IMAGES_FILE
     file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_name(file.name + ".tmp.npz")
-    np.savez_compressed(tmp, images=images.astype(np.uint8), labels=labels.astype(np.uint8))
-    os.replace(tmp, file)
-    return file
+    return write_atomically(
+        file, lambda tmp: np.savez_compressed(tmp, images=images.astype(np.uint8), labels=labels.astype(np.uint8))
+    )
 
 
 def load_test_images(root: str | Path) -> tuple[np.ndarray, np.ndarray]:

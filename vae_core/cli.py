@@ -1,4 +1,4 @@
-"""`python -m vae_core train|evaluate|list|export-test-images`: the only place that parses flags."""
+"""`python -m vae_core train|evaluate|list|export-test-images|export-onnx`: the one place parsing flags."""
 
 from __future__ import annotations
 
@@ -63,6 +63,11 @@ def build_parser() -> Parser:
     images = sub.add_parser("export-test-images", help="store the test images for the app (no dataset needed then)")
     images.add_argument("--out", type=Path, default=Path("artifacts"))
     images.add_argument("--data-dir", type=Path)
+
+    onnx = sub.add_parser("export-onnx", help="add browser models (ONNX) to bundles, without retraining")
+    onnx.add_argument("bundles", type=Path, nargs="+", metavar="BUNDLE",
+                      help="bundle folder(s), e.g. artifacts/fashion-mnist-2d")
+    onnx.add_argument("--force", action="store_true", help="re-export even if its browser models verify")
     return parser
 
 
@@ -98,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd_evaluate(args)
         elif args.command == "list":
             cmd_list(args.root)
+        elif args.command == "export-onnx":
+            cmd_export_onnx(args)
         else:
             cmd_export_test_images(args)
     except (DataError, BundleError) as e:
@@ -214,8 +221,9 @@ def cmd_list(root: Path) -> None:
     for path in paths:
         try:
             m = read_manifest(path)
+            browser = "browser models" if m.get("onnx") else "server decoding only"
             print(f"{path.name:32} latent_dim {m['latent_dim']:>3}  -ELBO {m['metrics']['test_neg_elbo_nats']:7.2f}  "
-                  f"5-NN {m['metrics']['knn5_accuracy']:.3f}  {m['config']['preset']}")
+                  f"5-NN {m['metrics']['knn5_accuracy']:.3f}  {m['config']['preset']:8} {browser}")
         except BundleError as e:
             print(f"{path.name:32} BROKEN: {e}")
 
@@ -226,6 +234,16 @@ def cmd_export_test_images(args: argparse.Namespace) -> None:
 
     data = load_fashion_mnist(args.data_dir)
     print(f"wrote {save_test_images(args.out, data.x_test, data.y_test)}")
+
+
+def cmd_export_onnx(args: argparse.Namespace) -> None:
+    from .browser_models import add_browser_models
+
+    for path in args.bundles:
+        command = "python -m vae_core export-onnx " + shlex.join([str(path)])
+        changed = add_browser_models(path, command=command, force=args.force)
+        done = "wrote encoder.onnx and decoder.onnx" if changed else "browser models present and verified"
+        print(f"{path}: {done}")
 
 
 def format_metrics(metrics: dict, title: str = "") -> str:

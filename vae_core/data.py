@@ -425,7 +425,7 @@ def pixel_neighbours(images: np.ndarray, k: int, *, dims: int = 50) -> np.ndarra
     ``images`` is ``(N, 28, 28[, 1])``; returns int32 ``(N, k)`` indices, nearest first.
     PCA keeps the search cheap (~10 s for 50,000 images on 2 cores) and drops pixel noise.
     """
-    from scipy.spatial import cKDTree  # as in vae_core.latent
+    from scipy.spatial import cKDTree  # as in vae_core.evaluate
 
     n = len(images)
     if not 1 <= k < n:

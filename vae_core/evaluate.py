@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
+from scipy.spatial import cKDTree
 from scipy.special import logsumexp
 
-from . import latent
-from .model import LOG_2PI, bernoulli_nll, gaussian_log_density, kl_standard_normal, logits_model
+from .arrays import as_int, as_matrix
+from .density import Prior, prior_log_density
+from .model import bernoulli_nll, gaussian_log_density, kl_standard_normal, kl_standard_normal_terms, logits_model
 
 import keras  # noqa: E402  (model.py selected the backend)
 from keras import ops  # noqa: E402
-
-
-@dataclass(frozen=True)
-class Prior:
-    """A diagonal Gaussian mixture prior; `None` stands for N(0, I) wherever a Prior is taken."""
-
-    weights: np.ndarray  # (K,)
-    means: np.ndarray  # (K, latent_dim)
-    log_vars: np.ndarray  # (K, latent_dim)
-
-    def log_density(self, z: np.ndarray) -> np.ndarray:  # (n, d) -> (n,)
-        return latent.prior_log_density(z, self.weights, self.means, self.log_vars)
-
-
-def prior_log_density(z: np.ndarray, prior: Prior | None) -> np.ndarray:
-    if prior is None:
-        return -0.5 * np.sum(LOG_2PI + z**2, axis=1)
-    return prior.log_density(z)
 
 
 def encode(encoder: keras.Model, images: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
@@ -44,11 +26,16 @@ def _batches(n: int, size: int):
 
 
 def elbo_terms(
-    encoder, decoder, images: np.ndarray, prior: Prior | None = None, seed: int = 0, batch_size: int = 500
+    encoder, decoder, images: np.ndarray, prior: Prior | None = None, seed: int = 0, batch_size: int = 500,
+    *, logits_of: keras.Model | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-image Bernoulli reconstruction NLL and KL (nats), one posterior sample each."""
+    """Per-image Bernoulli reconstruction NLL and KL (nats), one posterior sample each.
+
+    ``logits_of`` is ``logits_model(decoder)``; pass it when scoring repeatedly (it is a new
+    keras.Model each time it is built).
+    """
     rng = np.random.default_rng(seed)
-    logits_of = logits_model(decoder)
+    logits_of = logits_of or logits_model(decoder)
     recon, kl = [], []
     for sl in _batches(len(images), batch_size):
         x = images[sl]
@@ -58,7 +45,7 @@ def elbo_terms(
         if prior is None:
             kl.append(np.asarray(kl_standard_normal(z_mean, z_log_var)))
         else:  # Monte Carlo: log q(z|x) - log p(z)
-            kl.append(np.asarray(gaussian_log_density(z, z_mean, z_log_var)) - prior.log_density(z))
+            kl.append(np.asarray(gaussian_log_density(z, z_mean, z_log_var)) - prior_log_density(z, prior))
     return np.concatenate(recon), np.concatenate(kl)
 
 
@@ -108,7 +95,47 @@ def aggregate_posterior_gap(z_mean: np.ndarray, z_log_var: np.ndarray) -> float:
 
 def kl_per_dimension(z_mean: np.ndarray, z_log_var: np.ndarray) -> np.ndarray:
     """Average KL(q(z_j|x) || N(0, 1)) of each latent dimension: near 0 means the dimension is unused."""
-    return (-0.5 * (1 + z_log_var - z_mean**2 - np.exp(z_log_var))).mean(axis=0)
+    return np.asarray(kl_standard_normal_terms(z_mean, z_log_var)).mean(axis=0)
+
+
+def knn_accuracy(
+    train_z: object, train_labels: object, test_z: object, test_labels: object, k: int = 5
+) -> float:
+    """Accuracy of a k-nearest-neighbour classifier (Euclidean) fitted on ``train_z``.
+
+    Each test point takes the majority label of its ``k`` nearest training points; a tie is
+    broken by the nearest neighbour whose label is among the tied classes.
+    """
+    train_z = as_matrix(train_z, "train_z")
+    test_z = as_matrix(test_z, "test_z", train_z.shape[1])
+    k = min(as_int(k, "k", 1), train_z.shape[0])
+    train_y, test_y = np.asarray(train_labels), np.asarray(test_labels)
+    if train_y.shape != (train_z.shape[0],) or test_y.shape != (test_z.shape[0],):
+        raise ValueError("train_labels / test_labels must have one label per row of z")
+    classes, train_idx = np.unique(train_y, return_inverse=True)  # (C,), (N,)
+    _, nn = cKDTree(train_z).query(test_z, k=k)
+    nn = np.asarray(nn).reshape(test_z.shape[0], k)  # (M, k), nearest first
+    nn_labels = train_idx[nn]  # (M, k)
+    rows = np.arange(test_z.shape[0])
+    counts = np.zeros((test_z.shape[0], classes.shape[0]), dtype=np.int64)  # (M, C)
+    for j in range(k):
+        counts[rows, nn_labels[:, j]] += 1
+    votes = counts[rows[:, None], nn_labels]  # (M, k) votes for each neighbour's class
+    first_winner = np.argmax(votes == votes.max(axis=1, keepdims=True), axis=1)  # (M,)
+    predicted = classes[nn_labels[rows, first_winner]]  # (M,)
+    return float(np.mean(predicted == test_y))
+
+
+def latent_stats(z: object) -> dict[str, np.ndarray]:
+    """Per-dimension ``min``, ``max``, ``mean`` and ``std`` of ``z``, each ``(d,)``."""
+    z = as_matrix(z)
+    return {"min": z.min(axis=0), "max": z.max(axis=0), "mean": z.mean(axis=0), "std": z.std(axis=0)}
+
+
+def percentile_of(value: float, sample: np.ndarray) -> float:
+    """Share of ``sample`` strictly below ``value`` (0 to 1): where one image's -ELBO falls."""
+    sample = np.asarray(sample, dtype=np.float64)
+    return float(np.mean(sample < value)) if sample.size else float("nan")
 
 
 def evaluate(
@@ -130,7 +157,7 @@ def evaluate(
     reconstruction = np.concatenate(
         [np.asarray(decoder(z_mean[sl], training=False)) for sl in _batches(len(z_mean), 1000)]
     )
-    stats = latent.latent_stats(z_mean)
+    stats = latent_stats(z_mean)
     metrics = {
         "test_neg_elbo_nats": float(np.mean(recon + kl)),
         "test_recon_bce_nats": float(np.mean(recon)),
@@ -138,7 +165,7 @@ def evaluate(
         "kl_estimator": "analytic" if prior is None else "monte_carlo_1_sample",
         "test_iw_nll_nats": float(np.mean(iw_nll(encoder, decoder, test_images, iw_samples, prior, seed))),
         "iw_samples": iw_samples,
-        "knn5_accuracy": float(latent.knn_accuracy(train_z, knn_labels, z_mean, test_labels, k=5)),
+        "knn5_accuracy": knn_accuracy(train_z, knn_labels, z_mean, test_labels, k=5),
         "test_recon_mse": float(np.mean((reconstruction - test_images) ** 2)),
         "aggregate_posterior_kl_to_standard_normal": aggregate_posterior_gap(z_mean, z_log_var),
         "kl_per_dimension": kl_per_dimension(z_mean, z_log_var).tolist(),

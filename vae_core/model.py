@@ -102,9 +102,14 @@ def neighbour_loss(z, scale):
     return ops.logsumexp(log_sim_others, axis=1) - log_sim_partner
 
 
+def kl_standard_normal_terms(z_mean, z_log_var):
+    """Analytic KL(q(z_j|x) || N(0, 1)) of each latent dimension of each image. (batch, latent_dim)"""
+    return -0.5 * (1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
+
+
 def kl_standard_normal(z_mean, z_log_var):
-    """Analytic KL(q(z|x) || N(0, I)) per image. (batch,)"""
-    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1)
+    """Analytic KL(q(z|x) || N(0, I)) per image: the sum of its dimensions' terms. (batch,)"""
+    return ops.sum(kl_standard_normal_terms(z_mean, z_log_var), axis=1)
 
 
 # ---------------------------------------------------------------------------- architectures

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,8 @@ import numpy as np
 
 from .config import VAEConfig
 from .data import make_dataset, make_pair_dataset, pixel_neighbours
-from .evaluate import Prior
+from .atomic import write_atomically
+from .density import Prior
 from .model import VAE, build_vae
 
 import keras  # noqa: E402  (model.py selected the backend)
@@ -49,12 +49,6 @@ def read_history(work_dir: Path) -> list[dict]:
             row = json.loads(line)
             rows[row["epoch"]] = row
     return [rows[e] for e in sorted(rows)]
-
-
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name("tmp-" + path.name)  # keeps the suffix Keras insists on
-    write(tmp)
-    os.replace(tmp, path)
 
 
 class KLWarmup(keras.callbacks.Callback):
@@ -132,7 +126,7 @@ class Checkpoint(keras.callbacks.Callback):
         self.dir.mkdir(exist_ok=True)
         name = f"epoch-{epoch + 1}.weights.h5"
         self.model.save_weights(self.dir / name)
-        _write_atomically(self.pointer, lambda p: p.write_text(json.dumps({"epoch": epoch + 1, "file": name})))
+        write_atomically(self.pointer, lambda p: p.write_text(json.dumps({"epoch": epoch + 1, "file": name})))
         for old in self.dir.glob("epoch-*.weights.h5"):
             if old.name != name:
                 old.unlink()
@@ -148,7 +142,7 @@ class BestWeights(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         rows = read_history(self.path.parent)
         if min(rows, key=lambda r: r["val_loss"])["epoch"] == epoch + 1:
-            _write_atomically(self.path, lambda p: self.model.save_weights(p))
+            write_atomically(self.path, lambda p: self.model.save_weights(p))
 
     def on_train_end(self, logs=None):
         if self.path.exists():

@@ -5,18 +5,17 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import bridge
-from app.resources import Explorer
+from app import bridge, session
+from app.explorer import Explorer
 from app.style import PATH_COLOR
-from vae_core import latent
-from vae_core.data import CLASS_NAMES
+from vae_core.geometry import MAX_STEPS, MIN_STEPS
 from vae_core.images import gif_bytes, image_strip, png_bytes, to_uint8, upscale
 
 KINDS = {"centroid": "Class centroid", "image": "A test image", "current": "The current point"}
 DEFAULT_CLASS = {"a": 0, "b": 9}  # T-shirt/top -> Ankle boot: a long, varied walk
 
 
-def endpoint_ui(ex: Explorer, which: str) -> tuple[np.ndarray, str]:
+def endpoint_ui(explorer: Explorer, which: str) -> tuple[np.ndarray, str]:
     """Controls of endpoint A or B; returns its latent point (d,) and a short label."""
     st.markdown(f"**Endpoint {which.upper()}**")
     kind = st.radio(
@@ -24,16 +23,18 @@ def endpoint_ui(ex: Explorer, which: str) -> tuple[np.ndarray, str]:
         label_visibility="collapsed",
     )
     if kind == "centroid":
+        names = explorer.class_names
         c = st.selectbox(
-            "Class", range(len(CLASS_NAMES)), index=DEFAULT_CLASS[which], format_func=CLASS_NAMES.__getitem__,
+            "Class", range(len(names)), index=DEFAULT_CLASS[which], format_func=names.__getitem__,
             key=f"ip_{which}_class",
         )
-        return ex.centroids[c], f"{CLASS_NAMES[c]} centroid"
+        return explorer.centroids[c], f"{names[c]} centroid"
     if kind == "image":
-        n = len(ex.bundle.labels)
-        i = st.number_input("Test image number", 0, n - 1, 0 if which == "a" else 1, key=f"ip_{which}_index")
-        return ex.bundle.z_mean[int(i)].astype(np.float64), f"#{int(i)} ({CLASS_NAMES[ex.bundle.labels[int(i)]]})"
-    return np.asarray(st.session_state["z"], dtype=np.float64), "current point"
+        i = int(st.number_input(
+            "Test image number", 0, explorer.n_images - 1, 0 if which == "a" else 1, key=f"ip_{which}_index"
+        ))
+        return explorer.test_point(i), f"#{i} ({explorer.label_name(i)})"
+    return np.asarray(st.session_state[session.POINT], dtype=np.float64), "current point"
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -42,29 +43,28 @@ def _gif(frames: np.ndarray, duration_ms: int) -> bytes:
 
 
 @st.fragment
-def interpolation_fragment(ex: Explorer) -> None:
+def interpolation_fragment(explorer: Explorer) -> None:
     st.markdown("Walk from A to B through the latent space and decode every step.")
     col_a, col_b, col_opts = st.columns([2, 2, 2])
     with col_a:
-        a, label_a = endpoint_ui(ex, "a")
+        a, label_a = endpoint_ui(explorer, "a")
     with col_b:
-        b, label_b = endpoint_ui(ex, "b")
+        b, label_b = endpoint_ui(explorer, "b")
     with col_opts:
-        steps = st.slider("Steps", latent.MIN_STEPS, latent.MAX_STEPS, 10, key="ip_steps")
+        steps = st.slider("Steps", MIN_STEPS, MAX_STEPS, 10, key="ip_steps")
         path = st.radio(
             "Path", ["linear", "spherical"], key="ip_path", horizontal=True,
             help="Spherical (slerp) keeps the distance from the origin, like typical prior samples.",
         )
         animate = st.toggle("Play as animation", value=True, key="ip_animate")
-    zs = latent.interpolate(a, b, steps, path)  # (steps, d)
-    frames = ex.decode(zs)  # (steps, 28, 28)
+    walk = explorer.interpolation(a, b, steps, path)
     st.image(
-        [upscale(f, 84) for f in frames],
+        [upscale(f, 84) for f in walk.frames],
         caption=[f"{t:.2f}" for t in np.linspace(0.0, 1.0, steps)],
         output_format="PNG",
     )
     st.caption(f"{steps} frames from {label_a} (left) to {label_b} (right), {path} path.")
-    frames_u8 = np.stack([to_uint8(f) for f in frames])  # (steps, 28, 28) uint8
+    frames_u8 = np.stack([to_uint8(f) for f in walk.frames])  # (steps, 28, 28) uint8
     gif = _gif(frames_u8, 120)
     c1, c2, c3 = st.columns([1, 1, 2])
     if animate:
@@ -74,7 +74,7 @@ def interpolation_fragment(ex: Explorer) -> None:
         "Download PNG strip", png_bytes(image_strip(frames_u8, scale=3, gap=2)), "interpolation.png", "image/png",
         key="ip_dl_png",
     )
-    xy = ex.to_map(zs)
+    xy = walk.xy
     bridge.map_layer(
         "path",
         lines=[bridge.polyline(xy, PATH_COLOR, width=2.5, dash="6 3")],

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from app.resources import Explorer
+from app.explorer import Explorer
 from app.text import literal
 
 ACTIVE_KL = 0.1  # nats: a dimension with less average KL carries (almost) no information
@@ -20,11 +20,11 @@ HEADLINE = (
 )
 
 
-def metrics_row(ex: Explorer) -> None:
+def metrics_row(explorer: Explorer) -> None:
     """The headline metrics as st.metric tiles."""
-    m = ex.bundle.metrics
+    m = explorer.metrics
     cols = st.columns(len(HEADLINE) + 1)
-    cols[0].metric("Latent dimensions", ex.d)
+    cols[0].metric("Latent dimensions", explorer.d)
     for col, (key, label, fmt, help_text) in zip(cols[1:], HEADLINE):
         value = m.get(key)
         col.metric(label, fmt.format(value) if isinstance(value, (int, float)) else "n/a", help=help_text)
@@ -53,14 +53,13 @@ def kl_figure(kl: list[float]) -> go.Figure:
     return fig
 
 
-def model_card_ui(ex: Explorer) -> None:
-    b = ex.bundle
-    m, manifest = b.metrics, b.manifest
+def model_card_ui(explorer: Explorer) -> None:
+    m, manifest = explorer.metrics, explorer.manifest
     with st.expander("Model card: training history and test metrics", expanded=False):
-        cfg = b.config
+        cfg = explorer.config
         training = manifest.get("training", {})
         st.markdown(
-            f"{literal(b.name)} — preset `{cfg.preset}`, latent_dim {cfg.latent_dim}, {cfg.likelihood} likelihood, "
+            f"{literal(explorer.name)} — preset `{cfg.preset}`, latent_dim {cfg.latent_dim}, {cfg.likelihood} likelihood, "
             f"β = {cfg.beta:g}, prior {manifest.get('prior', {}).get('type', 'standard_normal')}; "
             f"{training.get('epochs_run', '?')} epochs in {training.get('seconds', '?')} s; "
             f"created {literal(manifest.get('created', '?'))}."
@@ -74,8 +73,8 @@ def model_card_ui(ex: Explorer) -> None:
             )
         if manifest.get("command"):
             st.code(manifest["command"], language="bash")
-        if b.history:
-            st.plotly_chart(history_figure(b.history), key="mc_history")
+        if explorer.history:
+            st.plotly_chart(history_figure(explorer.history), key="mc_history")
         rows = {k: v for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
         st.dataframe({"metric": list(rows), "value": [f"{v:.4g}" for v in rows.values()]}, hide_index=True)
         kl = m.get("kl_per_dimension")

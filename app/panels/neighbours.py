@@ -7,13 +7,18 @@ import base64
 import numpy as np
 import streamlit as st
 
-from app.resources import Explorer
+from app.explorer import Explorer, PointView
 from app.style import class_chip
+from vae_core.images import png_bytes, upscale
 
 THUMB = 56  # px: 28 x 2
-from vae_core import latent
-from vae_core.data import CLASS_NAMES
-from vae_core.images import png_bytes, upscale
+COUNT_KEY = "k_nn"  # the "How many" widget
+DEFAULT_COUNT = 8
+
+
+def count() -> int:
+    """How many neighbours to show (the widget's value; it is drawn later, below the sliders)."""
+    return int(st.session_state.get(COUNT_KEY, DEFAULT_COUNT))
 
 
 def _thumb(img: np.ndarray) -> str:
@@ -21,12 +26,12 @@ def _thumb(img: np.ndarray) -> str:
     return f'<img src="data:image/png;base64,{data}" width="{THUMB}" height="{THUMB}" style="image-rendering:pixelated">'
 
 
-def neighbours_html(ex: Explorer, idx: np.ndarray, dist: np.ndarray) -> str:
+def neighbours_html(explorer: Explorer, view: PointView) -> str:
     cells = []
-    for i, d in zip(idx, dist):
-        label = int(ex.bundle.labels[i])
+    for i, d in zip(view.neighbours, view.distances):
+        label = int(explorer.labels[i])
         cells.append(
-            f'<figure style="margin:0;text-align:center" title="#{i}, distance {d:.2f}">{_thumb(ex.images[i])}'
+            f'<figure style="margin:0;text-align:center" title="#{i}, distance {d:.2f}">{_thumb(explorer.images[i])}'
             f'<figcaption style="font-size:.75rem">{class_chip(label)}<br>#{i} · {d:.2f}</figcaption></figure>'
         )
     return '<div style="display:flex;flex-wrap:wrap;gap:6px">' + "".join(cells) + "</div>"
@@ -38,11 +43,11 @@ def shares_html(shares: np.ndarray) -> str:
     return " &nbsp; ".join(parts)
 
 
-def neighbours_ui(ex: Explorer, z: np.ndarray) -> None:
+def neighbours_ui(explorer: Explorer, view: PointView) -> None:
     head, control = st.columns([3, 2], vertical_alignment="bottom")
     head.markdown("**Nearest real items** (test images closest in latent space)")
-    k = control.number_input("How many", 1, 24, 8, key="k_nn")
-    idx, dist = latent.nearest_neighbours(ex.bundle.z_mean, z, k)
-    shares = latent.class_shares(ex.bundle.labels[idx], len(CLASS_NAMES))
-    st.markdown(f"Class shares among the {len(idx)} nearest: " + shares_html(shares), unsafe_allow_html=True)
-    st.markdown(neighbours_html(ex, idx, dist), unsafe_allow_html=True)
+    control.number_input("How many", 1, 24, DEFAULT_COUNT, key=COUNT_KEY)
+    st.markdown(
+        f"Class shares among the {len(view.neighbours)} nearest: " + shares_html(view.shares), unsafe_allow_html=True
+    )
+    st.markdown(neighbours_html(explorer, view), unsafe_allow_html=True)

@@ -5,33 +5,31 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app.resources import Explorer
-from vae_core import latent
+from app.explorer import Explorer
 from vae_core.images import image_grid, png_bytes
+
+SEED_KEY = "prior_seed"
 
 
 def _new_samples() -> None:
-    st.session_state["prior_seed"] = int(st.session_state.get("prior_seed", 0)) + 1
+    st.session_state[SEED_KEY] = int(st.session_state.get(SEED_KEY, 0)) + 1
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def sampled_grid(_ex: Explorer, key: str, n: int, seed: int) -> np.ndarray:
-    ex = _ex
-    z = latent.sample_prior(ex.bundle.prior, ex.d, n * n, seed)  # (n*n, d)
-    return image_grid(ex.decode(z), n, scale=max(1, 560 // (28 * n)), gap=2)
+def sampled_grid(_explorer: Explorer, key: str, n: int, seed: int) -> np.ndarray:
+    return image_grid(_explorer.prior_decodes(n * n, seed), n, scale=max(1, 560 // (28 * n)), gap=2)
 
 
 @st.fragment
-def prior_fragment(ex: Explorer, stamp: float) -> None:
-    kind = "N(0, I)" if ex.bundle.prior is None else f"a mixture of {len(ex.bundle.prior.weights)} Gaussians"
-    st.markdown(f"Draw random points from the model's prior, {kind}, and decode them.")
+def prior_fragment(explorer: Explorer, version: float) -> None:
+    st.markdown(f"Draw random points from the model's prior, {explorer.prior_description}, and decode them.")
     c1, c2 = st.columns([1, 2])
     with c1:
         n = st.slider("Grid size", 2, 12, 8, key="prior_n")
-        st.number_input("Seed", 0, 2**31 - 1, key="prior_seed")
+        st.number_input("Seed", 0, 2**31 - 1, key=SEED_KEY)
         st.button("New samples", on_click=_new_samples, key="prior_new", type="primary")
-    seed = int(st.session_state["prior_seed"])
-    grid = sampled_grid(ex, ex.name + f":{stamp}", n, seed)
+    seed = int(st.session_state[SEED_KEY])
+    grid = sampled_grid(explorer, f"{explorer.name}:{version}", n, seed)
     with c2:
         st.image(grid, caption=f"{n * n} prior samples, seed {seed}", output_format="PNG")
         st.download_button("Download PNG", png_bytes(grid), f"prior-samples-seed{seed}.png", "image/png", key="prior_dl")

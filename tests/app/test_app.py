@@ -45,7 +45,7 @@ def test_first_screen_shows_the_map_the_decoded_point_and_metrics(app_at):
     assert decoded_image(at).value  # something decoded at the default point
     assert "bundle" not in [s.key for s in at.selectbox]  # one bundle: no selector
     assert [s.key for s in at.slider][:2] == ["dim0", "dim1"]
-    assert at.session_state["sel"] == 0  # the first test image is selected at start
+    assert at.session_state["selected"] == 0  # the first test image is selected at start
     assert any("Clicked test image #0" in m.value for m in at.markdown)
 
 
@@ -67,12 +67,12 @@ def test_moving_a_slider_moves_the_point_and_changes_the_decoded_image(app_at):
     new = float(slider.max)  # the edge of the range: surely another decode
     slider.set_value(new).run()
     no_errors(at)
-    assert at.session_state["z"][0] == pytest.approx(new)
+    assert at.session_state["point"][0] == pytest.approx(new)
     assert decoded_image(at).value != before
     from app.state import format_z
 
     shared = at.query_params["z"]
-    assert (shared[0] if isinstance(shared, list) else shared) == format_z(at.session_state["z"])
+    assert (shared[0] if isinstance(shared, list) else shared) == format_z(at.session_state["point"])
 
 
 def test_interpolation_strip_has_the_chosen_number_of_frames(app_at):
@@ -237,7 +237,7 @@ def test_two_bundles_give_a_selector_and_a_projection_notice_for_5d(app_at):
     no_errors(at)
     assert "2-D projection" in at.info[0].value and "principal components" in at.info[0].value
     assert sorted(s.key for s in at.slider if s.key.startswith("dim")) == [f"dim{i}" for i in range(5)]
-    assert len(at.session_state["z"]) == 5
+    assert len(at.session_state["point"]) == 5
 
 
 def test_a_20d_model_gets_principal_direction_sliders(app_at):
@@ -246,9 +246,9 @@ def test_a_20d_model_gets_principal_direction_sliders(app_at):
     keys = [s.key for s in at.slider]
     assert sorted(k for k in keys if k.startswith("pc")) == [f"pc{j}" for j in range(8)]
     assert not any(k.startswith("dim") for k in keys)
-    before = list(at.session_state["z"])
+    before = list(at.session_state["point"])
     at.slider(key="pc0").set_value(float(at.slider(key="pc0").max)).run()
-    assert not np.allclose(at.session_state["z"], before)
+    assert not np.allclose(at.session_state["point"], before)
     at.multiselect(key="extra_dims").set_value([0, 19]).run()
     no_errors(at)
     assert {"dim0", "dim19"} <= {s.key for s in at.slider}
@@ -286,8 +286,8 @@ def test_a_shared_link_restores_bundle_point_view_and_selection(app_at):
     no_errors(at)
     assert not at.warning
     assert at.session_state["bundle"] == "tiny-5d"
-    assert at.session_state["z"] == pytest.approx([0.5, -1, 0.25, 0, 1.5])
-    assert at.session_state["view"] == "prior" and at.session_state["sel"] == 7
+    assert at.session_state["point"] == pytest.approx([0.5, -1, 0.25, 0, 1.5])
+    assert at.session_state["view"] == "prior" and at.session_state["selected"] == 7
     assert any("prior samples" in (img.captions[0] or "") for img in at.image)
 
 
@@ -296,14 +296,14 @@ def test_malformed_link_values_are_ignored_with_a_notice(app_at):
     no_errors(at)
     warnings = " ".join(w.value for w in at.warning)
     assert "`z`" in warnings and "`view`" in warnings and "`i`" in warnings
-    assert at.session_state["sel"] == 0 and at.session_state["view"] == "interpolate"  # defaults
+    assert at.session_state["selected"] == 0 and at.session_state["view"] == "interpolate"  # defaults
 
 
 def test_a_link_point_of_the_wrong_dimension_is_ignored(app_at):
     at = app_at("one", {"z": "1,2,3"}).run()
     no_errors(at)
     assert "3 coordinates" in at.warning[0].value
-    assert len(at.session_state["z"]) == 2
+    assert len(at.session_state["point"]) == 2
 
 
 def test_uncertainty_view_adds_a_density_background_and_sizes_points_by_std(app_at):

@@ -78,7 +78,7 @@ def _renders_with_defaults(at) -> None:
     assert not at.error, [e.value for e in at.error]
     assert at.get("plotly_chart")
     assert any(img.captions and img.captions[0].startswith("z = ") for img in at.image)
-    assert at.session_state["bundle"] == "tiny-2d" and at.session_state["sel"] == 0
+    assert at.session_state["bundle"] == "tiny-2d" and at.session_state["selected"] == 0
     assert at.session_state["view"] == "interpolate"
 
 
@@ -108,13 +108,13 @@ def test_a_bad_link_value_shows_a_notice_and_the_app_renders(app_at, query, noti
     assert len(warnings) == 1 and notice in warnings[0], warnings
     slider = at.slider(key="dim0")
     slider.set_value(float(slider.max)).run()  # and it keeps working
-    assert not at.exception and at.session_state["z"][0] == pytest.approx(float(slider.max))
+    assert not at.exception and at.session_state["point"][0] == pytest.approx(float(slider.max))
 
 
 def test_a_far_but_finite_link_point_is_kept_and_the_sliders_stop_at_their_ends(app_at):
     at = app_at("one", {"z": "500,-500"}).run()
     assert not at.exception and not at.error and not at.warning
-    assert at.session_state["z"] == pytest.approx([500.0, -500.0])
+    assert at.session_state["point"] == pytest.approx([500.0, -500.0])
     assert at.slider(key="dim0").value == at.slider(key="dim0").max
     assert at.slider(key="dim1").value == at.slider(key="dim1").min
     assert any(img.captions and img.captions[0] == "z = (+500.00, -500.00)" for img in at.image)

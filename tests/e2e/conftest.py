@@ -16,96 +16,26 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 1500, "height": 1100}
+from tests.e2e.page import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    IDLE,
+    MAP,
+    OVERLAY,
+    REPO,
+    ServerError,
+    new_context,
+    serve_app,
+)
+
 OUTPUT = REPO / "test-output" / "e2e"
 STARTUP_S = 180  # server start on 2 busy cores (TensorFlow import alone takes ~10 s)
 TIMEOUT_MS = 90_000  # any single wait in the page: generous, the cores are shared with training
-
-IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
-MAP = ".st-key-latent_map_box .js-plotly-plot"
-OVERLAY = f"{MAP} svg.vae-overlay"
-
-# JavaScript run in the page (a function of no or one argument).
-_DECODED_IMG = """() => {
-  const box = [...document.querySelectorAll('[data-testid=stImage]')].find(
-    (e) => (e.querySelector('[data-testid=stImageCaption]')?.textContent || '').startsWith('z = ('));
-  return box ? box.querySelector('img') : null;
-}"""
-_DECODED = f"""() => {{
-  const img = ({_DECODED_IMG})();
-  return img ? {{ src: img.getAttribute('src'), caption: img.closest('[data-testid=stImage]').innerText.trim() }} : null;
-}}"""
-_DECODED_CHANGED = f"""(old) => {{
-  const img = ({_DECODED_IMG})();
-  return !!img && img.getAttribute('src') !== old && img.complete && img.naturalWidth > 0;
-}}"""
-_IMAGES_LOADED = """(captions) => captions.every((caption) => {
-  // The st.image holding an image captioned `caption`: all of its images are loaded.
-  const box = [...document.querySelectorAll('[data-testid=stImage]')].find((e) =>
-    [...e.querySelectorAll('[data-testid=stImageCaption]')].some((c) => c.textContent.trim() === caption));
-  return !!box && [...box.querySelectorAll('img')].every((img) => img.complete && img.naturalWidth > 0);
-})"""
-_MAP_POINTS = """() => {
-  const gd = document.querySelector('.st-key-latent_map_box .js-plotly-plot');
-  const fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis, r = gd.getBoundingClientRect();
-  const xs = [], ys = [], index = [], names = [];
-  for (const t of gd._fullData) {
-    if (t.type !== 'scattergl' || t.visible !== true) continue;
-    for (let i = 0; i < t._length; i++) {
-      xs.push(t.x[i]); ys.push(t.y[i]); index.push(Number(t.customdata[i])); names.push(t.name);
-    }
-  }
-  return {
-    xs, ys, index, names,
-    px: xs.map((x) => r.left + xa._offset + xa.l2p(x)),
-    py: ys.map((y) => r.top + ya._offset + ya.l2p(y)),
-    box: [r.left + xa._offset, r.top + ya._offset, xa._length, ya._length],
-  };
-}"""
-_TO_DATA = """([x, y]) => {
-  const gd = document.querySelector('.st-key-latent_map_box .js-plotly-plot');
-  const fl = gd._fullLayout, r = gd.getBoundingClientRect();
-  const cx = x - r.left - fl.xaxis._offset, cy = y - r.top - fl.yaxis._offset;
-  return { x: fl.xaxis.p2l(cx), y: fl.yaxis.p2l(cy),
-           ux: Math.abs(fl.xaxis.p2l(1) - fl.xaxis.p2l(0)), uy: Math.abs(fl.yaxis.p2l(1) - fl.yaxis.p2l(0)) };
-}"""
-_TO_SCREEN = """([x, y]) => {
-  const gd = document.querySelector('.st-key-latent_map_box .js-plotly-plot');
-  const fl = gd._fullLayout, r = gd.getBoundingClientRect();
-  return [r.left + fl.xaxis._offset + fl.xaxis.l2p(x), r.top + fl.yaxis._offset + fl.yaxis.l2p(y)];
-}"""
-_MARKER = """(layer) => {
-  // Screen position of the first circle of an overlay layer (the current point's cross).
-  const c = document.querySelector(`svg.vae-overlay g[data-layer="${layer}"] circle`);
-  if (!c) return null;
-  const svg = c.ownerSVGElement.getBoundingClientRect();
-  return [svg.left + Number(c.getAttribute('cx')), svg.top + Number(c.getAttribute('cy'))];
-}"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def parse_z(caption: str) -> list[float]:
@@ -130,7 +60,7 @@ class Explorer:
         page = self.page
         page.wait_for_selector(f"{MAP} .legendtext", state="attached")
         page.wait_for_selector(f'{OVERLAY} g[data-layer="current"] circle', state="attached")
-        page.wait_for_function(_DECODED_CHANGED, arg="")
+        page.wait_for_function("() => vaePage.decodedChanged('')")
         self.wait_idle()
 
     def wait_idle(self) -> None:
@@ -138,18 +68,18 @@ class Explorer:
 
     def wait_images_loaded(self, *captions: str) -> None:
         """Wait until the images captioned ``captions`` (and the rest of their st.image) have loaded."""
-        self.page.wait_for_function(_IMAGES_LOADED, arg=list(captions))
+        self.page.wait_for_function("(captions) => vaePage.imagesLoaded(captions)", arg=list(captions))
 
     def wait_decoded_change(self, old_src: str) -> dict:
         """Wait until the decoded image shows a new picture (loaded), then for the script to idle."""
-        self.page.wait_for_function(_DECODED_CHANGED, arg=old_src)
+        self.page.wait_for_function("(old) => vaePage.decodedChanged(old)", arg=old_src)
         self.wait_idle()
         return self.decoded()
 
     # -- what is shown -------------------------------------------------------------------
     def decoded(self) -> dict:
         """The main decoded image: ``{"src", "caption"}`` (its caption shows z)."""
-        found = self.page.evaluate(_DECODED)
+        found = self.page.evaluate("() => vaePage.decoded()")
         assert found, "no decoded image on the page"
         return found
 
@@ -162,11 +92,10 @@ class Explorer:
     def image_pixels(self, src: str):
         """The image behind ``src`` as a float array (h, w), fetched like the browser did."""
         import io
+        from urllib.parse import urljoin
 
         import numpy as np
         from PIL import Image
-
-        from urllib.parse import urljoin
 
         body = self.page.request.get(urljoin(self.page.url, src)).body()
         return np.asarray(Image.open(io.BytesIO(body)).convert("L"), dtype=np.float64)
@@ -180,7 +109,7 @@ class Explorer:
         """
         deadline = time.monotonic() + (wait_s if near is not None else 0.0)
         while True:
-            found = self.page.evaluate(_MARKER, layer)
+            found = self.page.evaluate("(layer) => vaePage.marker(layer)", layer)
             close = found is not None and near is not None and max(abs(found[0] - near[0]), abs(found[1] - near[1])) <= tolerance_px
             if near is None or close or time.monotonic() > deadline:
                 return found
@@ -189,14 +118,14 @@ class Explorer:
     # -- the map -------------------------------------------------------------------------
     def map_points(self) -> dict:
         """All visible map points: data (xs, ys), screen (px, py), test index, class name; plot box."""
-        return self.page.evaluate(_MAP_POINTS)
+        return self.page.evaluate("() => vaePage.mapPoints()")
 
     def to_data(self, x: float, y: float) -> dict:
         """Map coordinates of a screen position, and map units per pixel (ux, uy)."""
-        return self.page.evaluate(_TO_DATA, [x, y])
+        return self.page.evaluate("(xy) => vaePage.toData(xy)", [x, y])
 
     def to_screen(self, x: float, y: float) -> list[float]:
-        return self.page.evaluate(_TO_SCREEN, [x, y])
+        return self.page.evaluate("(xy) => vaePage.toScreen(xy)", [x, y])
 
     def click(self, x: float, y: float) -> None:
         """A plain left click at a screen position (the bridge reports it in map coordinates)."""
@@ -243,44 +172,17 @@ def chromium_path() -> Path:
 
 @contextlib.contextmanager
 def _serve_app(artifacts: Path, log_path: Path):
-    """Run `streamlit run` over an artifacts folder on a free port; yield its URL, then stop it."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = dict(os.environ, VAE_ARTIFACTS=str(artifacts), TF_CPP_MIN_LOG_LEVEL="2")
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
-        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-    ]
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + STARTUP_S
-            while True:
-                if server.poll() is not None:
-                    pytest.fail(f"streamlit exited with {server.returncode}; see {log_path}")
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"streamlit did not answer on {url} within {STARTUP_S} s")
-                time.sleep(0.3)
-            yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    """`streamlit run` over an artifacts folder on a free port; yields its URL (fails the test if it
+    does not start)."""
+    try:
+        with serve_app(artifacts, log_path, startup_s=STARTUP_S) as server:
+            yield server.url
+    except ServerError as e:
+        pytest.fail(str(e))
 
 
-@pytest.fixture(scope="session")
-def serve_app():
+@pytest.fixture(name="serve_app", scope="session")
+def serve_app_fixture():
     """`with serve_app(artifacts, log_path) as url:` a server of its own (e.g. over other bundles)."""
     return _serve_app
 
@@ -313,8 +215,7 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def explorer(browser, app_url, request):
     """A fresh browser context (so a fresh Streamlit session) with the app loaded and idle."""
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, TIMEOUT_MS)
     page = context.new_page()
     app = Explorer(page, request.node.name.removeprefix("test_"))
     (OUTPUT / f"FAILED-{app.name}.png").unlink(missing_ok=True)

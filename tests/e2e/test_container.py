@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 import urllib.request
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # the same browser and flags as the other browser tests
+from tests.e2e.page import CHROMIUM, CHROMIUM_ARGS, free_port  # the same browser and flags as the other tests
 
 pytestmark = [
     pytest.mark.container,
@@ -41,12 +40,6 @@ APP_HEADER = "Fashion-MNIST latent space explorer"
 DEFAULT_BUNDLE = REPO / "artifacts" / "fashion-mnist-2d"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _podman(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["podman", "--runtime", "runc", *args], capture_output=True, text=True, check=check)
 
@@ -58,7 +51,7 @@ def container():
         pytest.skip("container-check needs root (podman, apt-get)")
     if not CHECK.is_file():
         pytest.skip(f"no container-check at {CHECK}")
-    port = _free_port()
+    port = free_port()
     # --keep leaves the container running; its name carries container-check's pid.
     proc = subprocess.Popen(
         [str(CHECK), "--tag", TAG, "--port", str(port), "--keep",

@@ -13,19 +13,15 @@ image for every input and no page error; A must see a plain message, never a tra
 from __future__ import annotations
 
 import io
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium"))
+from tests.e2e.page import CHROMIUM, IDLE, MAP, REPO, new_context
+
 OUTPUT = REPO / "test-output" / "e2e"
 TIMEOUT_MS = 90_000
-VIEWPORT = {"width": 1500, "height": 1100}
-IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
-MAP = ".st-key-latent_map_box .js-plotly-plot"
 GOOD = "fashion-mnist-2d"
 
 pytestmark = [
@@ -33,38 +29,15 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: apt-get install chromium"),
 ]
 
-_DECODED_SRC = """() => {
-  const box = [...document.querySelectorAll('[data-testid=stImage]')].find(
-    (e) => (e.querySelector('[data-testid=stImageCaption]')?.textContent || '').startsWith('z = ('));
-  const img = box && box.querySelector('img');
-  return img && img.complete && img.naturalWidth > 0 ? img.getAttribute('src') : '';
-}"""
-_EMPTY_SPOTS = """() => {
-  // Screen positions inside the plot with no map point within 12 px, on a 24 px lattice.
-  const gd = document.querySelector('.st-key-latent_map_box .js-plotly-plot');
-  const fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis, r = gd.getBoundingClientRect();
-  const pts = [];
-  for (const t of gd._fullData) {
-    if (t.type !== 'scattergl' || t.visible !== true) continue;
-    for (let i = 0; i < t._length; i++) pts.push([xa.l2p(t.x[i]), ya.l2p(t.y[i])]);
-  }
-  const out = [];
-  for (let x = 40; x < xa._length - 40; x += 24)
-    for (let y = 40; y < ya._length - 40; y += 24)
-      if (pts.every(([px, py]) => (px - x) ** 2 + (py - y) ** 2 > 144))
-        out.push([r.left + xa._offset + x, r.top + ya._offset + y]);
-  return out;
-}"""
-
 
 @pytest.fixture(scope="module")
 def fault_root(tmp_path_factory) -> Path:
-    """The shipped default bundle (linked) and a damaged copy of it, side by side."""
+    """The shipped default bundle (copied) and a damaged copy of it, side by side."""
     shipped = REPO / "artifacts"
     if not (shipped / GOOD / "manifest.json").is_file():
         pytest.fail(f"no {GOOD} bundle in {shipped}: the fault test needs the shipped bundle")
     root = tmp_path_factory.mktemp("fault-artifacts")
-    (root / GOOD).symlink_to(shipped / GOOD, target_is_directory=True)
+    shutil.copytree(shipped / GOOD, root / GOOD)  # a linked bundle folder would be refused (issue 15)
     (root / "fashion-mnist-test.npz").symlink_to(shipped / "fashion-mnist-test.npz")
     shutil.copytree(shipped / GOOD, root / "broken-2d")
     (root / "broken-2d" / "decoder.keras").write_bytes(b"PK\x03\x04 not really a zip archive")
@@ -82,8 +55,7 @@ class Session:
     """One browser context (one Streamlit session) with its uncaught page errors recorded."""
 
     def __init__(self, browser, url: str):
-        self.context = browser.new_context(viewport=VIEWPORT)
-        self.context.set_default_timeout(TIMEOUT_MS)
+        self.context = new_context(browser, TIMEOUT_MS)
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -97,7 +69,7 @@ class Session:
         self.page.wait_for_selector(IDLE, state="attached")
 
     def decoded_src(self) -> str:
-        return self.page.evaluate(_DECODED_SRC)
+        return self.page.evaluate("() => vaePage.decodedSrc()")
 
     def alerts(self, kind: str) -> list[str]:
         return self.page.get_by_test_id(f"stAlertContent{kind}").all_inner_texts()
@@ -126,9 +98,9 @@ class Interactor:
         page = self.s.page
         page.wait_for_selector(f"{MAP} .legendtext", state="attached")
         page.wait_for_selector(f'{MAP} svg.vae-overlay g[data-layer="current"] circle', state="attached")
-        page.wait_for_function(_DECODED_SRC)
+        page.wait_for_function("() => vaePage.decodedSrc()")
         self.s.wait_idle()
-        self.spots = page.evaluate(_EMPTY_SPOTS)
+        self.spots = page.evaluate("() => vaePage.emptySpots(12, 24)")
         assert len(self.spots) >= 4, "no empty space on the map to click"
 
     def step(self) -> None:
@@ -143,8 +115,7 @@ class Interactor:
             page.mouse.move(x, y)
             page.mouse.down()
             page.mouse.up()
-        changed = f"(old) => {{ const src = ({_DECODED_SRC})(); return src && src !== old; }}"
-        page.wait_for_function(changed, arg=old)
+        page.wait_for_function("(old) => vaePage.decodedChanged(old)", arg=old)
         self.done += 1
 
     def steps(self, n: int) -> None:

@@ -11,7 +11,8 @@ from urllib.parse import urlencode, urlparse
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, IDLE, OUTPUT, TIMEOUT_MS, VIEWPORT
+from tests.e2e.conftest import OUTPUT, TIMEOUT_MS
+from tests.e2e.page import CHROMIUM, IDLE, new_context
 
 pytestmark = [
     pytest.mark.browser,
@@ -41,8 +42,7 @@ _INJECTED = """() => [...document.querySelectorAll('[data-testid=stAlert]')].map
 @pytest.fixture
 def page(browser, app_url):
     """A fresh context, recording every request that leaves the app's own host."""
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, TIMEOUT_MS)
     page = context.new_page()
     page.outside = []
     # Only the hosts the hostile values name: Streamlit itself fetches its Material icons from

@@ -132,7 +132,7 @@ def test_re_export_replaces_the_bundle_atomically(tmp_path):
 
 
 def test_mixture_prior_round_trip(tmp_path):
-    from vae_core.evaluate import Prior
+    from vae_core.density import Prior
     from vae_core.bundle import export_bundle
 
     src = load_bundle(make_bundle(tmp_path / "src"))

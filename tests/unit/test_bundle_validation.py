@@ -58,11 +58,6 @@ BAD_MANIFESTS = {
     "kl-strings": (lambda m: m["metrics"].update(kl_per_dimension=["a", "b"]),
                    "should be a number, not 'b'"),
     "training-seconds": (lambda m: m.update(training={"seconds": "?"}), "field training.seconds should be a number"),
-    "onnx-sha": (lambda m: m.update(schema_version=2, onnx=onnx_entry(sha256="xyz")), "field onnx.decoder.sha256 is 'xyz'"),
-    "onnx-path": (lambda m: m.update(schema_version=2, onnx=onnx_entry(file="../decoder.onnx")),
-                  "field onnx.decoder.file is '../decoder.onnx'"),
-    "onnx-missing-decoder": (lambda m: m.update(schema_version=2, onnx={"encoder": onnx_entry()["encoder"]}),
-                             "lacks the field(s) decoder in onnx"),
     "version-string": (lambda m: m.update(schema_version="1"), "schema version '1'"),
 }
 

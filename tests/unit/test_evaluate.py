@@ -2,7 +2,10 @@ import numpy as np
 import pytest
 
 from vae_core.config import VAEConfig
-from vae_core.evaluate import Prior, aggregate_posterior_gap, elbo_terms, evaluate, iw_nll, kl_per_dimension
+from vae_core.density import Prior
+from vae_core.evaluate import (
+    aggregate_posterior_gap, elbo_terms, evaluate, iw_nll, kl_per_dimension, knn_accuracy, latent_stats, percentile_of,
+)
 from vae_core.model import build_decoder, build_encoder
 
 
@@ -63,3 +66,36 @@ def test_evaluate_reports_every_contract_metric(models, images):
         assert key in metrics
     assert metrics["test_neg_elbo_nats"] == pytest.approx(metrics["test_recon_bce_nats"] + metrics["test_kl_nats"])
     assert z_mean.shape == z_log_var.shape == (100, 2)
+
+
+def test_knn_accuracy_separable_is_perfect():
+    rng = np.random.default_rng(2)
+    train = np.concatenate([rng.normal(0, 0.1, (20, 2)), rng.normal(5, 0.1, (20, 2))])
+    test = np.concatenate([rng.normal(0, 0.1, (5, 2)), rng.normal(5, 0.1, (5, 2))])
+    labels = np.repeat([0, 1], 20), np.repeat([0, 1], 5)
+    assert knn_accuracy(train, labels[0], test, labels[1], k=5) == 1.0
+
+
+def test_knn_accuracy_hand_example_with_tie_break():
+    train = np.array([[0.0], [1.0], [2.0], [10.0], [11.0]])
+    train_y = np.array([0, 1, 1, 2, 2])
+    # query 0.1: neighbours 0(0), 1(1), 2(1) -> majority 1
+    # query 10.4, k=2: neighbours 10(2), 11(2) -> 2
+    # query 0.4, k=3 labels in distance order: 0, 1, 1 -> 1 (true label 0, wrong)
+    test = np.array([[0.1], [10.4], [0.4]])
+    assert knn_accuracy(train, train_y, test, [1, 2, 0], k=3) == pytest.approx(2 / 3)
+    # k=2: one vote each, the nearest neighbour's label wins
+    assert knn_accuracy(train, train_y, [[0.4], [0.6]], [0, 1], k=2) == 1.0
+
+
+def test_latent_stats():
+    stats = latent_stats(np.array([[0.0, 1.0], [2.0, 1.0]]))
+    np.testing.assert_allclose(stats["min"], [0, 1])
+    np.testing.assert_allclose(stats["max"], [2, 1])
+    np.testing.assert_allclose(stats["mean"], [1, 1])
+    np.testing.assert_allclose(stats["std"], [1, 0])
+
+
+def test_percentile_of():
+    sample = np.arange(100.0)
+    assert percentile_of(50.0, sample) == 0.5 and percentile_of(1000.0, sample) == 1.0 and percentile_of(-1, sample) == 0.0

@@ -1,0 +1,23 @@
+"""The explorer's session state: every key in one place, and the one module that writes each.
+
+Widget keys (sliders, toggles, ...) are written by Streamlit for the panel that draws the
+widget; the panel module is their owner and nothing else writes them.
+"""
+
+from __future__ import annotations
+
+# written by app.panels.decoder.set_point (the current point and where it came from)
+POINT = "point"  # the current latent point: a list of latent_dim floats
+SELECTED = "selected"  # the test image the point came from (int), or None
+# written by app.streamlit_app
+URL_STATE = "url_state"  # the link's state (app.state.ViewState), parsed once per session
+URL_NOTICES = "url_notices"  # notices about ignored link values (list of str)
+BUNDLE = "bundle"  # the bundle selector's widget key (the bundle's folder name)
+BUNDLE_LOADED = "bundle_loaded"  # the bundle whose point is set: a change resets the point
+VIEW = "view"  # the view selector's widget key (one of app.state.VIEWS)
+# written by app.panels.manifold.use_box (called when a box is drawn on the map)
+REGION = "region"  # the box [[x0, x1], [y0, y1]] the decoded grid covers
+REGION_SOURCE = "region_source"  # the decoded grid's region radio: "prior" or "box"
+
+# Reset when another bundle is opened (besides the decoder's slider widgets).
+PER_BUNDLE = (POINT, SELECTED, REGION, REGION_SOURCE)

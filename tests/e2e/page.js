@@ -1,0 +1,104 @@
+// Reads the explorer page as the browser tests and benchmarks need it: the decoded image, the
+// map's points, screen <-> map coordinates, the overlay's markers. Installed in every page with
+// Playwright's add_init_script (tests/e2e/page.py), as window.vaePage. Coordinates go through
+// the overlay's own axes/toData/toScreen (app/frontend/overlay.js exposes them as
+// window.__vaeMap.api), so there is one implementation of the map's geometry.
+// page.py fills in __MAP__ (the map's selector) and __DECODED_PREFIX__ (how the decoded image's
+// caption starts) from the app's constants.
+window.vaePage = (() => {
+  const MAP = "__MAP__";
+  const DECODED_PREFIX = "__DECODED_PREFIX__";
+
+  const plot = () => document.querySelector(MAP);
+  const api = () => window.__vaeMap && window.__vaeMap.api;
+  const loaded = (img) => !!img && img.complete && img.naturalWidth > 0;
+
+  // The plot, its axes and its position on the screen (null until Plotly has laid it out).
+  function frame() {
+    const gd = plot();
+    const ax = gd && api() && api().axes(gd);
+    return ax ? { gd, ax, rect: gd.getBoundingClientRect() } : null;
+  }
+
+  function decodedImage() {
+    const box = [...document.querySelectorAll("[data-testid=stImage]")].find(
+      (e) => (e.querySelector("[data-testid=stImageCaption]")?.textContent || "").startsWith(DECODED_PREFIX));
+    return box ? box.querySelector("img") : null;
+  }
+
+  return {
+    decodedImage,
+    // {src, caption} of the main decoded image, or null.
+    decoded() {
+      const img = decodedImage();
+      return img ? { src: img.getAttribute("src"), caption: img.closest("[data-testid=stImage]").innerText.trim() } : null;
+    },
+    // The decoded image's src once loaded, else "".
+    decodedSrc() {
+      const img = decodedImage();
+      return loaded(img) ? img.getAttribute("src") : "";
+    },
+    // True once the decoded image shows a loaded picture other than `old`.
+    decodedChanged(old) {
+      const img = decodedImage();
+      return loaded(img) && img.getAttribute("src") !== old;
+    },
+    // True when every st.image holding an image captioned one of `captions` has all its images loaded.
+    imagesLoaded(captions) {
+      return captions.every((caption) => {
+        const box = [...document.querySelectorAll("[data-testid=stImage]")].find((e) =>
+          [...e.querySelectorAll("[data-testid=stImageCaption]")].some((c) => c.textContent.trim() === caption));
+        return !!box && [...box.querySelectorAll("img")].every(loaded);
+      });
+    },
+    // The plot area on the screen: [left, top, width, height].
+    plotBox() {
+      const f = frame();
+      return f ? [f.rect.left + f.ax.xa._offset, f.rect.top + f.ax.ya._offset, f.ax.xa._length, f.ax.ya._length] : null;
+    },
+    // Screen position [x, y] of map coordinates [x, y].
+    toScreen([x, y]) {
+      const f = frame();
+      const { px, py } = api().toScreen(f.ax, x, y);
+      return [f.rect.left + px, f.rect.top + py];
+    },
+    // Map coordinates {x, y} of a screen position, and map units per pixel {ux, uy}.
+    toData([x, y]) {
+      const f = frame();
+      return { ...api().toData(f.ax, x - f.rect.left, y - f.rect.top), ...api().unitsPerPixel(f.ax) };
+    },
+    // All visible map points: map (xs, ys) and screen (px, py) positions, test index, class name; the plot box.
+    mapPoints() {
+      const f = frame();
+      const out = { xs: [], ys: [], index: [], names: [], px: [], py: [], box: this.plotBox() };
+      for (const t of f.gd._fullData) {
+        if (t.type !== "scattergl" || t.visible !== true) continue;
+        for (let i = 0; i < t._length; i++) {
+          const [sx, sy] = this.toScreen([t.x[i], t.y[i]]);
+          out.xs.push(t.x[i]); out.ys.push(t.y[i]); out.index.push(Number(t.customdata[i])); out.names.push(t.name);
+          out.px.push(sx); out.py.push(sy);
+        }
+      }
+      return out;
+    },
+    // Screen positions inside the plot with no map point within `clearancePx`, on a lattice.
+    emptySpots(clearancePx = 12, stepPx = 24, marginPx = 40) {
+      const { px, py, box } = this.mapPoints();
+      const [left, top, w, h] = box;
+      const spots = [];
+      for (let x = left + marginPx; x < left + w - marginPx; x += stepPx) {
+        for (let y = top + marginPx; y < top + h - marginPx; y += stepPx) {
+          if (px.every((p, i) => (p - x) ** 2 + (py[i] - y) ** 2 > clearancePx ** 2)) spots.push([x, y]);
+        }
+      }
+      return spots;
+    },
+    // Screen position of the first circle of an overlay layer (the current point's cross), or null.
+    marker(layer) {
+      const c = document.querySelector(`svg.vae-overlay g[data-layer="${layer}"] circle`);
+      if (!c) return null;
+      const svg = c.ownerSVGElement.getBoundingClientRect();
+      return [svg.left + Number(c.getAttribute("cx")), svg.top + Number(c.getAttribute("cy"))];
+    },
+  };
+})();
