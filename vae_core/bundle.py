@@ -238,7 +238,7 @@ def _check_location(path: Path, allow_external: bool | None) -> None:
     if parent not in real.parents:
         raise BundleError(
             f"{path} links to a folder outside {path.parent}, which is refused. Copy the bundle "
-            f"there, or set {ALLOW_EXTERNAL_ENV}=1 to allow linked bundles (see README, 'Bundles')."
+            f"there, or set {ALLOW_EXTERNAL_ENV}=1 to allow linked bundles (see README, 'Bundles from elsewhere')."
         )
 
 
