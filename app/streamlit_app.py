@@ -51,7 +51,8 @@ def bundle_ui(url: state.ViewState) -> Path | None:
     names = bundle_names(root)
     if not names:
         st.error(
-            f"No model bundle found in `{public_message(root, root)}/`. Train one (about 15 minutes on 2 CPU cores):\n\n"
+            f"No model bundle found in `{public_message(root, root)}/`. "
+            "Train one (about 15 minutes on 2 CPU cores):\n\n"
             f"`{TRAIN_COMMAND}`\n\nor point the app at a folder of bundles with "
             "`VAE_ARTIFACTS=/path/to/artifacts streamlit run app/streamlit_app.py`."
         )
@@ -60,7 +61,8 @@ def bundle_ui(url: state.ViewState) -> Path | None:
         wanted = url.bundle
         if wanted is not None and wanted not in names:
             st.session_state.setdefault(session.URL_NOTICES, []).append(
-                f"Ignored the link's `bundle` value {literal(state.shorten(wanted))}: there is no bundle of that name."
+                f"Ignored the link's `bundle` value {literal(state.shorten(wanted))}: "
+                "there is no bundle of that name."
             )
             st.warning(st.session_state[session.URL_NOTICES][-1], icon=":material/link:")
             wanted = None
@@ -175,7 +177,8 @@ def main() -> None:
     try:
         explorer = load_explorer(str(path), version)
     except BundleError as e:
-        st.error(f"The bundle {literal(path.name)} cannot be used:\n\n{literal(public_message(e, path.parent), 2000)}")
+        details = literal(public_message(e, path.parent), 2000)  # no server path, no Markdown
+        st.error(f"The bundle {literal(path.name)} cannot be used:\n\n{details}")
         bundle_selector_ui(path.parent)  # the other bundles stay one choice away
         return
     init_point(explorer, url)

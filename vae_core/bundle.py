@@ -238,7 +238,8 @@ def _check_location(path: Path, allow_external: bool | None) -> None:
     if parent not in real.parents:
         raise BundleError(
             f"{path} links to a folder outside {path.parent}, which is refused. Copy the bundle "
-            f"there, or set {ALLOW_EXTERNAL_ENV}=1 to allow linked bundles (see README, 'Bundles from elsewhere')."
+            f"there, or set {ALLOW_EXTERNAL_ENV}=1 to allow linked bundles "
+            "(see README, 'Bundles from elsewhere')."
         )
 
 
@@ -265,7 +266,9 @@ def _read_json(path: Path, name: str) -> object:
             )
         return json.loads(file.read_text())
     except FileNotFoundError:
-        raise BundleError(f"{file} is missing, so {path} is not a complete bundle. {_retrain_hint(path)}") from None
+        raise BundleError(
+            f"{file} is missing, so {path} is not a complete bundle. {_retrain_hint(path)}"
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
         raise BundleError(f"{file} is not valid JSON ({str(e)[:100]}). {_retrain_hint(path)}") from None
     except OSError as e:
@@ -293,7 +296,8 @@ def read_manifest(path: str | Path, *, allow_external: bool | None = None) -> di
     if "schema_version" in manifest and (type(version) is not int or version not in READABLE_VERSIONS):
         raise BundleError(
             f"{path} has bundle schema version {shown(version, 20)}, but this vae_core ({__version__}) reads "
-            f"version {' or '.join(map(str, READABLE_VERSIONS))} only. Use the vae_core version that made it, "
+            f"version {' or '.join(map(str, READABLE_VERSIONS))} only. "
+            "Use the vae_core version that made it, "
             f"or re-create it: {_retrain_hint(path)}"
         )
     problem = first_problem(manifest, MANIFEST)
@@ -353,7 +357,8 @@ def _load_model(file: Path) -> keras.Model:
         raise BundleError(f"{file} is missing. {_retrain_hint(path)}")
     if not zipfile.is_zipfile(file):  # else Keras says "File not found" for a file that exists
         raise BundleError(
-            f"{file} could not be loaded as a Keras 3 model: it is not a complete zip archive (truncated or corrupt). "
+            f"{file} could not be loaded as a Keras 3 model: it is not a complete zip archive "
+            "(truncated or corrupt). "
             f"{_retrain_hint(path)}"
         )
     try:
@@ -401,7 +406,8 @@ def _npz_headers(file: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
                 elif version == (2, 0):
                     shape, _fortran, dtype = np.lib.format.read_array_header_2_0(member)
                 else:
-                    raise ValueError(f"{info.filename} has .npy format version {version}, expected 1.0 or 2.0")
+                    raise ValueError(
+                        f"{info.filename} has .npy format version {version}, expected 1.0 or 2.0")
             headers[info.filename.removesuffix(".npy")] = (shape, dtype)
     return headers
 
@@ -448,7 +454,9 @@ def _load_npz(path: Path, name: str, shapes: dict[str, Shape], limits: dict[str,
         with np.load(file, allow_pickle=False) as data:
             return {key: data[key] for key in shapes}
     except ValueError as e:  # a bad .npy magic or header
-        raise BundleError(f"{file} was refused: {str(e)[:200]}. Bundles hold plain numeric arrays only. {hint}") from None
+        raise BundleError(
+            f"{file} was refused: {str(e)[:200]}. Bundles hold plain numeric arrays only. {hint}"
+        ) from None
     except (OSError, zipfile.BadZipFile, EOFError) as e:
         raise BundleError(f"{file} is not a readable .npz file ({str(e)[:200]}). {hint}") from None
 
@@ -458,8 +466,9 @@ def _load_prior(path: Path, manifest: dict, d: int) -> Prior | None:
     if entry["type"] == "standard_normal":
         return None
     k_max = entry.get("components", MAX_PRIOR_COMPONENTS)
-    arrays = _load_npz(path, entry.get("file", "prior.npz"), {"weights": ("k",), "means": ("k", d), "log_vars": ("k", d)},
-                       {"k": k_max}, f" ({d} is the manifest's latent_dim)")
+    shapes = {"weights": ("k",), "means": ("k", d), "log_vars": ("k", d)}
+    arrays = _load_npz(path, entry.get("file", "prior.npz"), shapes, {"k": k_max},
+                       f" ({d} is the manifest's latent_dim)")
     return Prior(*(arrays[key].astype(np.float64) for key in ("weights", "means", "log_vars")))
 
 

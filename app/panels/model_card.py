@@ -59,7 +59,8 @@ def model_card_ui(explorer: Explorer) -> None:
         cfg = explorer.config
         training = manifest.get("training", {})
         st.markdown(
-            f"{literal(explorer.name)} — preset `{cfg.preset}`, latent_dim {cfg.latent_dim}, {cfg.likelihood} likelihood, "
+            f"{literal(explorer.name)} — preset `{cfg.preset}`, latent_dim {cfg.latent_dim}, "
+            f"{cfg.likelihood} likelihood, "
             f"β = {cfg.beta:g}, prior {manifest.get('prior', {}).get('type', 'standard_normal')}; "
             f"{training.get('epochs_run', '?')} epochs in {training.get('seconds', '?')} s; "
             f"created {literal(manifest.get('created', '?'))}."

@@ -273,7 +273,8 @@ def test_bad_bundles_show_an_error_with_the_fix(app_at, root, expected):
 def test_a_broken_bundle_keeps_the_selector_so_another_can_be_chosen(app_at):
     at = app_at("mixed", {"bundle": "broken-2d"}).run()
     assert not at.exception
-    assert len(at.error) == 1 and at.error[0].value.startswith(f"The bundle {literal('broken-2d')} cannot be used:")
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith(f"The bundle {literal('broken-2d')} cannot be used:")
     assert "could not be loaded as a Keras 3 model" in at.error[0].value
     at.selectbox(key="bundle").set_value("tiny-2d").run()
     no_errors(at)

@@ -66,13 +66,15 @@ json_values = st.recursive(
     max_leaves=6,
 )
 FIELDS = [  # where a doctored manifest differs from a good one
-    ("schema_version",), ("name",), ("latent_dim",), ("created",), ("command",), ("prior",), ("prior", "type"),
+    ("schema_version",), ("name",), ("latent_dim",), ("created",), ("command",), ("prior",),
+    ("prior", "type"),
     ("prior", "file"), ("prior", "components"), ("metrics",), ("metrics", "test_neg_elbo_nats"),
     ("metrics", "knn5_accuracy"), ("metrics", "kl_per_dimension"), ("config",), ("config", "latent_dim"),
     ("config", "preset"), ("training",), ("training", "seconds"), ("training", "epochs_run"), ("onnx",),
     ("versions",), ("architecture",),
 ]
-edits = st.lists(st.tuples(st.sampled_from(FIELDS), st.one_of(st.just(KeyError), json_values)), min_size=1, max_size=3)
+edits = st.lists(st.tuples(st.sampled_from(FIELDS), st.one_of(st.just(KeyError), json_values)),
+                 min_size=1, max_size=3)
 
 
 def doctor(manifest: dict, changes) -> dict:
@@ -96,7 +98,8 @@ def good_manifest(roots):
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=edits)
-def test_read_manifest_gives_a_manifest_or_one_line_bundle_error(roots, good_manifest, tmp_path_factory, changes):
+def test_read_manifest_gives_a_manifest_or_one_line_bundle_error(roots, good_manifest, tmp_path_factory,
+                                                                  changes):
     from vae_core.bundle import BundleError, read_manifest
 
     folder = tmp_path_factory.mktemp("fuzz") / "b"

@@ -84,7 +84,8 @@ def test_bundle_folder_name_and_manifest_strings_are_shown_literally(app_at, hos
     assert_literal(summary.split("created ")[1], HOSTILE_CREATED)
 
 
-def test_a_broken_bundle_with_a_hostile_name_is_reported_literally_without_server_paths(app_at, hostile_roots):
+def test_a_broken_bundle_with_a_hostile_name_is_reported_literally_without_server_paths(app_at,
+                                                                                       hostile_roots):
     at = app_at("hostile-broken").run()
     assert not at.exception and len(at.error) == 1
     message = at.error[0].value

@@ -35,7 +35,8 @@ _INJECTED = """() => [...document.querySelectorAll('[data-testid=stAlert]')].map
   injected: a.querySelectorAll(
     '[data-testid=stMarkdownContainer] a, [data-testid=stMarkdownContainer] img, .katex, '
     + '[data-testid=stIconMaterial], span[style*="color"]').length,
-  emoji: /\\p{Extended_Pictographic}/u.test(a.querySelector('[data-testid=stMarkdownContainer]')?.innerText || ''),
+  emoji: /\\p{Extended_Pictographic}/u.test(
+    a.querySelector('[data-testid=stMarkdownContainer]')?.innerText || ''),
 }))"""
 
 

@@ -89,7 +89,8 @@ def test_latent_dim_disagreeing_between_files(broken):
     manifest["latent_dim"] = 3
     manifest["config"]["latent_dim"] = 3
     (broken / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(BundleError, match=r"z_mean has shape \(200, 2\), expected \(n, 3\) \(3 is the manifest's latent_dim\)"):
+    expected = r"z_mean has shape \(200, 2\), expected \(n, 3\) \(3 is the manifest's latent_dim\)"
+    with pytest.raises(BundleError, match=expected):
         load_bundle(broken)
 
 

@@ -35,29 +35,36 @@ def edit_manifest(path, change):
     (path / "manifest.json").write_text(json.dumps(manifest))
 
 
-def onnx_entry(**decoder):
+def onnx_entry() -> dict:
     model = {"file": "decoder.onnx", "sha256": SHA, "inputs": ["z"], "outputs": ["Identity:0"]}
-    return {"encoder": {**model, "file": "encoder.onnx", "inputs": ["images"]}, "decoder": {**model, **decoder},
-            "exporter": {"keras": "3.15.1"}}
+    encoder = {**model, "file": "encoder.onnx", "inputs": ["images"]}
+    return {"encoder": encoder, "decoder": model, "exporter": {"keras": "3.15.1"}}
 
 
-BAD_MANIFESTS = {
-    "metric-string": (lambda m: m["metrics"].update(test_neg_elbo_nats="abc"),
+def _metric(**values):
+    return lambda m: m["metrics"].update(values)
+
+
+BAD_MANIFESTS = {  # case -> (how the manifest is doctored, what the message says)
+    "metric-string": (_metric(test_neg_elbo_nats="abc"),
                       "field metrics.test_neg_elbo_nats should be a number, not 'abc'"),
-    "latent-dim-string": (lambda m: m.update(latent_dim="2"), "field latent_dim should be an integer, not '2'"),
+    "latent-dim-string": (lambda m: m.update(latent_dim="2"),
+                          "field latent_dim should be an integer, not '2'"),
     "config-latent-dim-string": (lambda m: m["config"].update(latent_dim="2"),
                                  "field config.latent_dim should be an integer, not '2'"),
-    "accuracy-range": (lambda m: m["metrics"].update(knn5_accuracy=1.5), "field metrics.knn5_accuracy is 1.5, should be at most 1"),
-    "missing-metric": (lambda m: m["metrics"].pop("knn5_accuracy"), "lacks the field(s) knn5_accuracy in metrics"),
+    "accuracy-range": (_metric(knn5_accuracy=1.5), "field metrics.knn5_accuracy is 1.5, should be at most 1"),
+    "missing-metric": (lambda m: m["metrics"].pop("knn5_accuracy"),
+                       "lacks the field(s) knn5_accuracy in metrics"),
     "missing-name": (lambda m: m.pop("name"), "lacks the field(s) name"),
     "name-type": (lambda m: m.update(name=["x"]), "field name should be a string, not ['x']"),
     "prior-type": (lambda m: m.update(prior={"type": "![](http://x)"}), "field prior.type should be one of"),
     "prior-escape": (lambda m: m.update(prior={"type": "gaussian_mixture", "file": "../../outside.npz"}),
                      "field prior.file is '../../outside.npz': a file in the bundle is named plainly"),
-    "prior-absolute": (lambda m: m.update(prior={"type": "gaussian_mixture", "file": "/etc/passwd"}), "named plainly"),
-    "kl-strings": (lambda m: m["metrics"].update(kl_per_dimension=["a", "b"]),
-                   "should be a number, not 'b'"),
-    "training-seconds": (lambda m: m.update(training={"seconds": "?"}), "field training.seconds should be a number"),
+    "prior-absolute": (lambda m: m.update(prior={"type": "gaussian_mixture", "file": "/etc/passwd"}),
+                       "named plainly"),
+    "kl-strings": (_metric(kl_per_dimension=["a", "b"]), "should be a number, not 'b'"),
+    "training-seconds": (lambda m: m.update(training={"seconds": "?"}),
+                         "field training.seconds should be a number"),
     "version-string": (lambda m: m.update(schema_version="1"), "schema version '1'"),
 }
 
@@ -103,15 +110,17 @@ def npz_declaring(arrays: dict[str, tuple[tuple[int, ...], str]]) -> bytes:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         for key, (shape, dtype) in arrays.items():
             header = io.BytesIO()
-            np.lib.format.write_array_header_1_0(
-                header, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": shape})
+            descr = np.lib.format.dtype_to_descr(np.dtype(dtype))
+            fields = {"descr": descr, "fortran_order": False, "shape": shape}
+            np.lib.format.write_array_header_1_0(header, fields)
             archive.writestr(f"{key}.npy", header.getvalue() + b"\0" * 16)
     return buf.getvalue()
 
 
 def test_a_huge_declared_array_is_refused_before_reading_data(broken):
     (broken / "latents.npz").write_bytes(npz_declaring({
-        "z_mean": ((200_000_000, 2), "<f4"), "z_log_var": ((200_000_000, 2), "<f4"), "labels": ((200_000_000,), "|u1"),
+        "z_mean": ((200_000_000, 2), "<f4"), "z_log_var": ((200_000_000, 2), "<f4"),
+        "labels": ((200_000_000,), "|u1"),
     }))
     tracemalloc.start()
     try:
@@ -124,11 +133,15 @@ def test_a_huge_declared_array_is_refused_before_reading_data(broken):
     assert peak < 200e6  # nowhere near the 1.6 GB the header asks for
 
 
+def latents(z_mean=((5, 2), "<f4"), labels=((5,), "|u1")) -> dict:
+    return {"z_mean": z_mean, "z_log_var": ((5, 2), "<f4"), "labels": labels}
+
+
 @pytest.mark.parametrize(("arrays", "expected"), [
-    ({"z_mean": ((5, 2), "<f4"), "z_log_var": ((5, 2), "<f4"), "labels": ((6,), "|u1")}, "another array has 5 rows"),
-    ({"z_mean": ((5, 3), "<f4"), "z_log_var": ((5, 3), "<f4"), "labels": ((5,), "|u1")}, "expected (n, 2)"),
-    ({"z_mean": ((5, 2), "<c8"), "z_log_var": ((5, 2), "<f4"), "labels": ((5,), "|u1")}, "dtype complex64"),
-    ({"z_mean": ((5, 2), "|O"), "z_log_var": ((5, 2), "<f4"), "labels": ((5,), "|u1")}, "dtype object, which was refused"),
+    (latents(labels=((6,), "|u1")), "another array has 5 rows"),
+    (latents(z_mean=((5, 3), "<f4")), "expected (n, 2)"),
+    (latents(z_mean=((5, 2), "<c8")), "dtype complex64"),
+    (latents(z_mean=((5, 2), "|O")), "dtype object, which was refused"),
 ])
 def test_wrong_shapes_and_dtypes_are_refused_from_the_headers(broken, arrays, expected):
     (broken / "latents.npz").write_bytes(npz_declaring(arrays))

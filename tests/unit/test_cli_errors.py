@@ -60,5 +60,6 @@ def test_the_cli_prints_only_its_one_line_error(root):
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     assert result.returncode == 1
-    assert result.stderr.startswith("vae-core evaluate: error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("vae-core evaluate: error: "), result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
     assert result.stdout == ""
