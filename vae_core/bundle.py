@@ -450,7 +450,8 @@ def _load_npz(path: Path, name: str, shapes: dict[str, Shape], limits: dict[str,
         for key, want in shapes.items():
             problem = _check_header(key, *headers[key], want, sizes, limits)
             if problem:
-                raise BundleError(f"{file}: {problem}{note}. {hint}")
+                explained = note if "expected" in problem else ""  # the note says where a size comes from
+                raise BundleError(f"{file}: {problem}{explained}. {hint}")
         with np.load(file, allow_pickle=False) as data:
             return {key: data[key] for key in shapes}
     except ValueError as e:  # a bad .npy magic or header
