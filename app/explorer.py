@@ -10,6 +10,7 @@ computed on first use (under a lock) and then kept.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from vae_core.data import CLASS_NAMES
 from vae_core.density import aggregate_posterior_log_density, prior_log_density, sample_prior
 from vae_core.evaluate import percentile_of
 
+ACTIVE_KL = 0.1  # nats: a latent dimension with less average KL carries (almost) no information
 PRINCIPAL_AXES = 8  # beyond MAX_DIM_SLIDERS dimensions: sliders along this many principal directions
 REFERENCE_IMAGES = 1000  # test images whose -ELBO forms the reference an encoded image is compared with
 TEST_IMAGES_COMMAND = "python -m vae_core export-test-images --out {root}"
@@ -40,6 +42,15 @@ class PointView:
     neighbours: np.ndarray  # (k,) indices of the nearest test images in latent space
     distances: np.ndarray  # (k,) their latent distances
     shares: np.ndarray  # (10,) class shares among them
+
+
+@dataclass(frozen=True)
+class BrowserDecoder:
+    """The bundle's decoder as the browser loads it (app.browser_assets publishes it)."""
+
+    url: str  # the published .onnx, relative to the app's base URL
+    input: str  # its tensor names, from the bundle's manifest
+    output: str
 
 
 @dataclass(frozen=True)
@@ -73,8 +84,9 @@ class Explorer:
 
     class_names = CLASS_NAMES  # index = class label
 
-    def __init__(self, bundle: Bundle, images: np.ndarray):
+    def __init__(self, bundle: Bundle, images: np.ndarray, browser_decoder: BrowserDecoder | None = None):
         self.bundle = bundle
+        self.browser_decoder = browser_decoder  # None: decoded on the server only
         self.images = images  # (n, 28, 28) uint8 test images, in the bundle's latents order
         self.projection = geometry.fit_projection(bundle.z_mean)
         self.xy = geometry.project(self.projection, bundle.z_mean)  # (n, 2) map coordinates
@@ -125,6 +137,17 @@ class Explorer:
     def prior_description(self) -> str:
         prior = self.bundle.prior
         return "N(0, I)" if prior is None else f"a mixture of {len(prior.weights)} Gaussians"
+
+    @property
+    def kl_per_dimension(self) -> np.ndarray | None:
+        kl = self.bundle.metrics.get("kl_per_dimension")
+        return None if kl is None else np.asarray(kl, dtype=np.float64)
+
+    @property
+    def inactive_dims(self) -> list[int]:
+        """Latent dimensions the model does not use (average KL below ACTIVE_KL nats)."""
+        kl = self.kl_per_dimension
+        return [] if kl is None or len(kl) != self.d else [int(i) for i in np.flatnonzero(kl < ACTIVE_KL)]
 
     def label_name(self, index: int) -> str:
         return CLASS_NAMES[int(self.bundle.labels[index])]
@@ -232,8 +255,11 @@ class Explorer:
             return self._reference
 
 
-def open_explorer(path: Path) -> Explorer:
-    """Load a bundle and the shared test images beside it. Raises BundleError saying how to fix it."""
+def open_explorer(path: Path, publish: Callable[[Bundle], BrowserDecoder | None] | None = None) -> Explorer:
+    """Load a bundle and the shared test images beside it. Raises BundleError saying how to fix it.
+
+    ``publish`` makes the bundle's browser decoder reachable by the browser (None: server decoding).
+    """
     bundle = load_bundle(path)
     root = path.parent
     try:
@@ -245,4 +271,4 @@ def open_explorer(path: Path) -> Explorer:
             f"The test images in {root} do not match the bundle {bundle.name} (labels differ). "
             f"Re-create them with `{TEST_IMAGES_COMMAND.format(root=root)}`."
         )
-    return Explorer(bundle, images)
+    return Explorer(bundle, images, publish(bundle) if publish else None)

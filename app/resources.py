@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
 from pathlib import Path
 
 import streamlit as st
 
-from app.explorer import Explorer, open_explorer
+from app.explorer import BrowserDecoder, Explorer, open_explorer
 
+log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS_ENV = "VAE_ARTIFACTS"
 DEFAULT_BUNDLE = "fashion-mnist-2d"
@@ -38,13 +40,29 @@ def default_bundle_name(names: list[str]) -> str:
 def load_explorer(path: str, version: float) -> Explorer:
     """The Explorer of a bundle (raises BundleError). ``version`` (the manifest's modification
     time) makes a re-exported bundle load afresh."""
-    explorer = open_explorer(Path(path))
+    explorer = open_explorer(Path(path), publish_decoder)
     # TensorFlow and the model leave ~370k long-lived Python objects. Streamlit runs a full
     # gc.collect() after every rerun (runner.postScriptGC), which scanned them all: ~130 ms
     # per slider move, holding the lock that serves the new image. Freezing moves everything
     # alive now out of the collector's reach; later garbage is still collected.
     gc.freeze()
     return explorer
+
+
+def publish_decoder(bundle) -> BrowserDecoder | None:
+    """Copy the bundle's ONNX decoder where the app serves it (app/static/models/); None when the
+    bundle has none or it cannot be published (the app then decodes on the server only)."""
+    from app.browser_assets import BrowserModelError, publish_model
+
+    model = (bundle.browser_models or {}).get("decoder")
+    if model is None:
+        return None
+    try:
+        url = publish_model(model.file, model.sha256)
+    except BrowserModelError as e:
+        log.warning("bundle %s: browser decoder not published: %s", bundle.name, e)
+        return None
+    return None if url is None else BrowserDecoder(url, model.inputs[0], model.outputs[0])
 
 
 def bundle_version(path: Path) -> float:

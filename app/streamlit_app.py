@@ -87,7 +87,7 @@ def init_point(explorer: Explorer, url: state.ViewState) -> None:
         return
     first = session.BUNDLE_LOADED not in st.session_state
     for key in list(st.session_state):
-        if key in session.PER_BUNDLE or key == "extra_dims" or decoder.is_slider_key(key):
+        if key in session.PER_BUNDLE or key == decoder.EXTRA_DIMS_KEY:
             del st.session_state[key]
     st.session_state[session.BUNDLE_LOADED] = explorer.name
     n = explorer.n_images
@@ -192,7 +192,7 @@ def main() -> None:
             options = map_panel.map_options_ui(explorer)
         map_panel.map_ui(explorer, version, options, on_box=use_box)
     with right:
-        decoder.explorer_fragment(explorer, list(options[0]), sync_url)
+        decoder.explorer_fragment(explorer, list(options.classes), options.hover, sync_url)
     view = view_ui()
     if view == "interpolate":
         from app.panels.interpolation import interpolation_fragment

@@ -28,7 +28,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import CHROMIUM, CHROMIUM_ARGS, IDLE, MAP, new_context, rss_mb, serve_app  # bench/common.py
+from common import (  # bench/common.py
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    IDLE,
+    MAP,
+    SLIDER,
+    new_context,
+    rss_mb,
+    serve_app,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT_MS = 120_000
@@ -136,7 +145,7 @@ class Page:
         }
 
     def slider(self, dim: int, key: str) -> dict | None:
-        thumb = self.page.locator(f".st-key-dim{dim} input[type=range]")
+        thumb = self.page.locator(SLIDER.format(dim))
         thumb.focus()
         return self.timed(lambda: self.page.keyboard.press(key))
 

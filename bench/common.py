@@ -12,7 +12,17 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tests.e2e.page import (  # noqa: E402,F401  (re-exported for the benchmark scripts)
-    CHROMIUM, CHROMIUM_ARGS, IDLE, MAP, PAGE_JS, VIEWPORT, ServerError, free_port, new_context, serve_app,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    IDLE,
+    MAP,
+    PAGE_JS,
+    SLIDER,
+    VIEWPORT,
+    ServerError,
+    free_port,
+    new_context,
+    serve_app,
 )
 
 

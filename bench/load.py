@@ -35,7 +35,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import CHROMIUM, CHROMIUM_ARGS, IDLE, MAP, PAGE_JS, VIEWPORT, rss_mb, serve_app  # bench/common.py
+from common import (  # bench/common.py
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    IDLE,
+    MAP,
+    PAGE_JS,
+    SLIDER,
+    VIEWPORT,
+    rss_mb,
+    serve_app,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -126,7 +136,7 @@ class Session:
 
     async def slider(self) -> None:
         dim = self.rng.randrange(2)
-        thumb = self.page.locator(f".st-key-dim{dim} input[type=range]")
+        thumb = self.page.locator(SLIDER.format(dim))
         value, lo, hi = [float(await thumb.get_attribute(a)) for a in ("value", "min", "max")]
         await thumb.focus()
         await self.page.keyboard.press("PageUp" if value < (lo + hi) / 2 else "PageDown")

@@ -14,7 +14,10 @@ const LAYER_ORDER = ["region", "upload", "path", "current"];
 // State shared by every mount, and the coordinate helpers for the page's other scripts (tests too).
 function shared() {
   if (!window.__vaeMap) {
-    window.__vaeMap = { layers: {}, setters: {}, bound: new WeakSet(), n: 0, api: { axes, toData, toScreen, unitsPerPixel } };
+    window.__vaeMap = {
+      layers: {}, setters: {}, bound: new WeakSet(), n: 0, dragging: false,
+      api: { axes, toData, toScreen, unitsPerPixel, redraw: draw },
+    };
   }
   return window.__vaeMap;
 }
@@ -127,7 +130,7 @@ function bind(gd) {
   window.addEventListener("pointerup", (e) => {
     const d = down;
     down = null;
-    if (!d || !S.setters.click || !gd.isConnected) return;
+    if (!d || !S.setters.click || !gd.isConnected || S.dragging) return; // a marker drag is no click
     if (Math.hypot(e.clientX - d.x, e.clientY - d.y) > 4 || performance.now() - d.t > 1000) return;
     const ax = axes(gd);
     if (!ax) return;

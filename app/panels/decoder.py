@@ -1,9 +1,10 @@
-"""The current latent point: sliders, the decoded image, the clicked test image, map clicks.
+"""The current latent point: the decoded image and its sliders (live, in the browser), the
+clicked test image, map clicks.
 
-Runs as an ``st.fragment``: a slider move or a map click reruns only this panel (and never
-re-sends the 10,000-point map). ``session.POINT`` holds the current point (d,); the sliders
-are its view and are set from it whenever it changes elsewhere. This module is the only
-writer of the point (:func:`set_point`) and of its slider widgets.
+Runs as an ``st.fragment``: a map click or the end of a gesture (a slider released, the marker
+dropped) reruns only this panel (and never re-sends the 10,000-point map). While a gesture is
+under way the browser decodes by itself (``app.live``). ``session.POINT`` holds the current
+point (d,); this module is its only writer (:func:`set_point`).
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
-from app import bridge, session
+from app import bridge, live, session
 from app.explorer import Explorer, PointView
 from app.panels import neighbours
-from app.style import BIG, CURRENT_COLOR, class_chip
+from app.style import CURRENT_COLOR, class_chip
 from vae_core.images import upscale
 
 MAX_DIM_SLIDERS = 16  # one slider per dimension up to this latent_dim, else principal directions
-SLIDER_STEPS = 400  # slider resolution: range / SLIDER_STEPS
 COORDINATES_PREFIX = "z = ("  # how the decoded image's caption starts (the browser tests find it by it)
+EXTRA_DIMS_KEY = "extra_dims"  # beyond MAX_DIM_SLIDERS: the single dimensions chosen to get a slider
 
 
 def current_point() -> np.ndarray:
@@ -30,31 +31,18 @@ def current_point() -> np.ndarray:
 
 
 def set_point(explorer: Explorer, z: np.ndarray, index: int | None) -> None:
-    """Make z the current point (and `index` the selected test image); sync the sliders."""
-    z = np.asarray(z, dtype=np.float64).reshape(explorer.d)
-    st.session_state[session.POINT] = z.tolist()
+    """Make z the current point (and `index` the selected test image)."""
+    st.session_state[session.POINT] = np.asarray(z, dtype=np.float64).reshape(explorer.d).tolist()
     st.session_state[session.SELECTED] = index
-    for i, value in enumerate(explorer.slider_values(z)):
-        st.session_state[f"dim{i}"] = float(value)
-    if explorer.d > MAX_DIM_SLIDERS:
-        for j, value in enumerate(explorer.principal_values(z)):
-            st.session_state[f"pc{j}"] = float(value)
 
 
-def is_slider_key(key: str) -> bool:
-    """A slider widget of this panel (reset with the point when another bundle opens)."""
-    return key.startswith(("dim", "pc")) and key[2 if key.startswith("pc") else 3:].isdigit()
-
-
-def _on_dim(i: int) -> None:
-    z = current_point()
-    z[i] = float(st.session_state[f"dim{i}"])
-    st.session_state[session.POINT] = z.tolist()
-
-
-def _on_principal(explorer: Explorer, j: int) -> None:
-    z = explorer.along_principal(current_point(), j, float(st.session_state[f"pc{j}"]))
-    set_point(explorer, z, st.session_state.get(session.SELECTED))
+def apply_commit(explorer: Explorer) -> None:
+    """A gesture ended in the browser: its final point becomes the current point (the selected
+    test image stays as context, as for a slider). Idempotent: the component's callback calls
+    it, and the fragment again before drawing (for a commit that came without one)."""
+    z = live.committed_point(explorer)
+    if z is not None:
+        set_point(explorer, z, st.session_state.get(session.SELECTED))
 
 
 def _on_click(explorer: Explorer, visible_classes: list[int]) -> None:
@@ -72,33 +60,19 @@ def _on_click(explorer: Explorer, visible_classes: list[int]) -> None:
     set_point(explorer, z, index)
 
 
-def sliders_ui(explorer: Explorer) -> None:
-    """One slider per dimension (d <= 16), else principal-direction sliders plus chosen dims."""
+def slider_dims_ui(explorer: Explorer) -> tuple[list[int], bool]:
+    """Which sliders to show: (dimensions with their own slider, whether principal directions come first)."""
     if explorer.d <= MAX_DIM_SLIDERS:
-        dims = list(range(explorer.d))
-    else:
-        st.caption(
-            f"This model has {explorer.d} dimensions: the sliders move the point along the "
-            f"{len(explorer.pc_limit)} leading principal directions of the encoded test set."
-        )
-        cols = st.columns(2)
-        for j, limit in enumerate(explorer.pc_limit):
-            limit = float(limit)
-            cols[j % 2].slider(
-                f"Principal direction {j + 1}", -limit, limit, step=2 * limit / SLIDER_STEPS,
-                key=f"pc{j}", on_change=_on_principal, args=(explorer, j), format="%.2f",
-            )
-        dims = st.multiselect(
-            "Also move single dimensions", list(range(explorer.d)), format_func=lambda i: f"z{i + 1}",
-            max_selections=MAX_DIM_SLIDERS, key="extra_dims",
-        )
-    cols = st.columns(2 if len(dims) > 3 else 1)
-    for n, i in enumerate(dims):
-        low, high = float(explorer.slider_min[i]), float(explorer.slider_max[i])
-        cols[n % len(cols)].slider(
-            f"z{i + 1}", low, high, step=(high - low) / SLIDER_STEPS, key=f"dim{i}", on_change=_on_dim, args=(i,),
-            format="%.2f",
-        )
+        return list(range(explorer.d)), False
+    st.caption(
+        f"This model has {explorer.d} dimensions: the first sliders move the point along the "
+        f"{len(explorer.pc_limit)} leading principal directions of the encoded test set."
+    )
+    dims = st.multiselect(
+        "Also move single dimensions", list(range(explorer.d)), format_func=lambda i: f"z{i + 1}",
+        max_selections=MAX_DIM_SLIDERS, key=EXTRA_DIMS_KEY,
+    )
+    return list(dims), True
 
 
 def selected_ui(explorer: Explorer, view: PointView) -> None:
@@ -119,18 +93,19 @@ def coordinates_text(z: np.ndarray, limit: int = 8) -> str:
 
 
 @st.fragment
-def explorer_fragment(explorer: Explorer, visible_classes: list[int], on_change: Callable[[], None]) -> None:
-    """The right-hand column: decoded image, clicked image, sliders, nearest real items."""
+def explorer_fragment(explorer: Explorer, visible_classes: list[int], hover: bool, on_change: Callable[[], None]) -> None:
+    """The right-hand column: the live decoded image and sliders, the clicked image, nearest real items."""
+    apply_commit(explorer)
     st.subheader("Decoded at the current point")
-    k = neighbours.count()
-    view = explorer.point_view(current_point(), st.session_state.get(session.SELECTED), k)
-    img_col, info_col = st.columns([5, 4])
-    img_col.image(upscale(view.image, BIG), caption=coordinates_text(view.z), output_format="PNG")
-    with info_col:
-        selected_ui(explorer, view)
+    view = explorer.point_view(current_point(), st.session_state.get(session.SELECTED), neighbours.count())
+    dims, principal = slider_dims_ui(explorer)
+    live.live_point(
+        explorer, view, live.slider_specs(explorer, dims, principal), explorer.browser_decoder, hover,
+        f".st-key-{bridge.MAP_CONTAINER_KEY}", functools.partial(apply_commit, explorer), COORDINATES_PREFIX,
+    )
     if explorer.d > 2:
         st.caption(f"On the map (PCA plane): ({view.xy[0]:+.2f}, {view.xy[1]:+.2f})")
-    sliders_ui(explorer)
+    selected_ui(explorer, view)
     neighbours.neighbours_ui(explorer, view)
     lines = []
     if view.ellipse is not None:

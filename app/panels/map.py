@@ -8,6 +8,7 @@ moving parts (current point, paths, uploads) are drawn over it by ``app.bridge``
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -68,8 +69,21 @@ def map_figure(
     return fig
 
 
-def map_options_ui(explorer: Explorer) -> tuple[tuple[int, ...], bool, str]:
-    """Display controls of the map (in a popover); returns (classes shown, size by std, background)."""
+@dataclass(frozen=True)
+class MapOptions:
+    classes: tuple[int, ...]  # classes shown
+    size_by_std: bool  # point size = mean posterior std
+    background: str  # one of BACKGROUNDS
+    hover: bool  # decode under the pointer (in the browser)
+
+    @property
+    def figure(self) -> tuple:
+        """What the figure depends on (map_figure's arguments after the bundle)."""
+        return self.classes, self.size_by_std, self.background
+
+
+def map_options_ui(explorer: Explorer) -> MapOptions:
+    """Display controls of the map (in a popover)."""
     box = st.popover("Map display", icon=":material/palette:")
     names = box.multiselect(
         "Classes shown", explorer.class_names, default=list(explorer.class_names), key="map_classes",
@@ -84,8 +98,14 @@ def map_options_ui(explorer: Explorer) -> tuple[tuple[int, ...], bool, str]:
         help="Shade the plane by a density, to see where decodes leave the data."
         + (" For this model the shading is a slice through the data mean." if explorer.d > 2 else ""),
     )
+    hover = box.toggle(
+        "Decode under the pointer", value=True, key="map_hover",
+        help="Hovering the map shows, beside the pointer, the image decoded at that spot (in your browser). "
+        "Drag the current point's marker to move it.",
+        disabled=explorer.browser_decoder is None,
+    )
     classes = tuple(i for i, n in enumerate(explorer.class_names) if n in names)
-    return classes, size_by_std, background
+    return MapOptions(classes, size_by_std, background, hover)
 
 
 def _box_of(selection: object) -> list[list[float]] | None:
@@ -100,7 +120,7 @@ def _box_of(selection: object) -> list[list[float]] | None:
     return [[x0, x1], [y0, y1]] if x1 > x0 and y1 > y0 else None
 
 
-def map_ui(explorer: Explorer, version: float, options: tuple, on_box: Callable[[list[list[float]]], None]) -> None:
+def map_ui(explorer: Explorer, version: float, options: MapOptions, on_box: Callable[[list[list[float]]], None]) -> None:
     """Draw the (static) map inside the container the overlay looks for; a box drawn with the
     box-select tool is handed to ``on_box``."""
 
@@ -109,7 +129,7 @@ def map_ui(explorer: Explorer, version: float, options: tuple, on_box: Callable[
         if box is not None:
             on_box(box)
 
-    fig = map_figure(explorer, f"{explorer.name}:{version}", *options)
+    fig = map_figure(explorer, f"{explorer.name}:{version}", *options.figure)
     with st.container(key=bridge.MAP_CONTAINER_KEY):
         st.plotly_chart(
             fig, key=MAP_KEY, on_select=box_drawn, selection_mode="box", theme=None,

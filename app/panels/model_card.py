@@ -7,10 +7,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from app.explorer import Explorer
+from app.explorer import ACTIVE_KL, Explorer
 from app.text import literal
-
-ACTIVE_KL = 0.1  # nats: a dimension with less average KL carries (almost) no information
 
 HEADLINE = (
     ("test_neg_elbo_nats", "Test -ELBO", "{:.1f} nats", "Negative ELBO per test image (lower is better)."),

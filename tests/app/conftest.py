@@ -72,3 +72,20 @@ def app_at(roots, monkeypatch):
         return at
 
     return make
+
+
+def live_data(at) -> dict:
+    """The data the live point panel (app/live.py) was drawn with: z, pixels, sliders, model..."""
+    import json
+
+    panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "vae_live_point")
+    return json.loads(panel.proto.json)
+
+
+def commit(at, z):
+    """Do what the browser does when a gesture ends (a slider released, the marker dropped): send
+    the final point as the live panel's "commit", then run the script."""
+    n = int(at.session_state["live_seen"]) + 1 if "live_seen" in at.session_state else 1
+    at.session_state["live_point"] = {"commit": {"z": [float(v) for v in z], "n": n}}
+    return at.run()
+

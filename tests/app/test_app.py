@@ -9,12 +9,13 @@ import pytest
 from PIL import Image
 
 from app.text import literal
+from tests.app.conftest import commit, live_data
 from vae_core.data import CLASS_NAMES
 
 
-def decoded_image(at):
-    """The main decoded image (its caption starts with the coordinates)."""
-    return next(img for img in at.image if img.captions and img.captions[0].startswith("z = "))
+def decoded_pixels(at) -> np.ndarray:
+    """The server's decode at the current point, as sent to the live panel (784 values)."""
+    return np.asarray(live_data(at)["pixels"])
 
 
 def _length(array) -> int:
@@ -42,9 +43,10 @@ def test_first_screen_shows_the_map_the_decoded_point_and_metrics(app_at):
     assert names == list(CLASS_NAMES)
     assert sum(_length(t["customdata"]) for t in figure["data"] if t.get("type") == "scattergl") == 200
     assert "Test -ELBO" in [m.label for m in at.metric]
-    assert decoded_image(at).value  # something decoded at the default point
+    assert decoded_pixels(at).shape == (784,) and decoded_pixels(at).max() > 0  # decoded at the default point
     assert "bundle" not in [s.key for s in at.selectbox]  # one bundle: no selector
-    assert [s.key for s in at.slider][:2] == ["dim0", "dim1"]
+    assert [s["label"] for s in live_data(at)["sliders"]] == ["z1", "z2"]
+    assert live_data(at)["model"] is None  # a bundle without browser models: decoded on the server
     assert at.session_state["selected"] == 0  # the first test image is selected at start
     assert any("Clicked test image #0" in m.value for m in at.markdown)
 
@@ -60,15 +62,15 @@ def test_the_model_card_says_when_a_neighbour_term_shaped_the_map(app_at):
     assert "neighbour term" not in card_text("wide")  # a plain VAE
 
 
-def test_moving_a_slider_moves_the_point_and_changes_the_decoded_image(app_at):
+def test_a_slider_released_in_the_browser_moves_the_point_and_changes_the_decoded_image(app_at):
     at = app_at("one").run()
-    before = decoded_image(at).value
-    slider = at.slider(key="dim0")
-    new = float(slider.max)  # the edge of the range: surely another decode
-    slider.set_value(new).run()
+    before = decoded_pixels(at)
+    new = live_data(at)["sliders"][0]["max"]  # the edge of the range: surely another decode
+    commit(at, [new, at.session_state["point"][1]])
     no_errors(at)
     assert at.session_state["point"][0] == pytest.approx(new)
-    assert decoded_image(at).value != before
+    assert live_data(at)["z"][0] == pytest.approx(new)
+    assert not np.allclose(decoded_pixels(at), before)
     from app.state import format_z
 
     shared = at.query_params["z"]
@@ -176,7 +178,7 @@ def test_a_bad_upload_says_what_is_wrong_and_the_app_keeps_working(app_at, case)
     assert not at.exception
     assert len(at.error) == 1 and at.error[0].value.startswith(f"Cannot use {literal(name)}: ")
     assert message in at.error[0].value
-    assert decoded_image(at).value and at.get("plotly_chart")  # the rest of the page is intact
+    assert decoded_pixels(at).max() > 0 and at.get("plotly_chart")  # the rest of the page is intact
     at.file_uploader(key="enc_file").upload("shirt.png", _png(True), "image/png").run()
     no_errors(at)  # the next (good) upload is encoded
     assert "Reconstruction" in [c for img in at.image for c in img.captions]
@@ -236,22 +238,21 @@ def test_two_bundles_give_a_selector_and_a_projection_notice_for_5d(app_at):
     selector.set_value("tiny-5d").run()
     no_errors(at)
     assert "2-D projection" in at.info[0].value and "principal components" in at.info[0].value
-    assert sorted(s.key for s in at.slider if s.key.startswith("dim")) == [f"dim{i}" for i in range(5)]
+    assert [(s["kind"], s["index"]) for s in live_data(at)["sliders"]] == [("dim", i) for i in range(5)]
     assert len(at.session_state["point"]) == 5
 
 
 def test_a_20d_model_gets_principal_direction_sliders(app_at):
     at = app_at("wide").run()
     no_errors(at)
-    keys = [s.key for s in at.slider]
-    assert sorted(k for k in keys if k.startswith("pc")) == [f"pc{j}" for j in range(8)]
-    assert not any(k.startswith("dim") for k in keys)
-    before = list(at.session_state["point"])
-    at.slider(key="pc0").set_value(float(at.slider(key="pc0").max)).run()
-    assert not np.allclose(at.session_state["point"], before)
+    data = live_data(at)
+    assert [(s["kind"], s["index"]) for s in data["sliders"]] == [("pc", j) for j in range(8)]
+    directions = np.asarray(data["principal"]["directions"])
+    assert directions.shape == (8, 20)  # what the browser moves the point along
+    np.testing.assert_allclose(directions @ directions.T, np.eye(8), atol=1e-6)
     at.multiselect(key="extra_dims").set_value([0, 19]).run()
     no_errors(at)
-    assert {"dim0", "dim19"} <= {s.key for s in at.slider}
+    assert [(s["kind"], s["index"]) for s in live_data(at)["sliders"]][8:] == [("dim", 0), ("dim", 19)]
 
 
 @pytest.mark.parametrize(
@@ -278,7 +279,7 @@ def test_a_broken_bundle_keeps_the_selector_so_another_can_be_chosen(app_at):
     assert "could not be loaded as a Keras 3 model" in at.error[0].value
     at.selectbox(key="bundle").set_value("tiny-2d").run()
     no_errors(at)
-    assert at.get("plotly_chart") and decoded_image(at).value
+    assert at.get("plotly_chart") and decoded_pixels(at).max() > 0
     assert at.query_params["bundle"] in ("tiny-2d", ["tiny-2d"])  # the link no longer names the broken one
 
 

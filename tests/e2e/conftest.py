@@ -90,14 +90,18 @@ class Explorer:
         )
 
     def image_pixels(self, src: str):
-        """The image behind ``src`` as a float array (h, w), fetched like the browser did."""
+        """The image behind ``src`` (a URL, or a data: URL of a canvas) as a float array (h, w)."""
+        import base64
         import io
         from urllib.parse import urljoin
 
         import numpy as np
         from PIL import Image
 
-        body = self.page.request.get(urljoin(self.page.url, src)).body()
+        if src.startswith("data:"):
+            body = base64.b64decode(src.split(",", 1)[1])
+        else:
+            body = self.page.request.get(urljoin(self.page.url, src)).body()
         return np.asarray(Image.open(io.BytesIO(body)).convert("L"), dtype=np.float64)
 
     def marker(self, layer: str = "current", near: tuple[float, float] | None = None,

@@ -3,11 +3,12 @@
 // Playwright's add_init_script (tests/e2e/page.py), as window.vaePage. Coordinates go through
 // the overlay's own axes/toData/toScreen (app/frontend/overlay.js exposes them as
 // window.__vaeMap.api), so there is one implementation of the map's geometry.
-// page.py fills in __MAP__ (the map's selector) and __DECODED_PREFIX__ (how the decoded image's
-// caption starts) from the app's constants.
+// page.py fills in __MAP__ (the map's selector), __LIVE__ (the live point panel's) and
+// __DECODED_PREFIX__ (how the decoded image's caption starts) from the app's constants.
 window.vaePage = (() => {
   const MAP = "__MAP__";
   const DECODED_PREFIX = "__DECODED_PREFIX__";
+  const LIVE = "__LIVE__";
 
   const plot = () => document.querySelector(MAP);
   const api = () => window.__vaeMap && window.__vaeMap.api;
@@ -20,28 +21,57 @@ window.vaePage = (() => {
     return ax ? { gd, ax, rect: gd.getBoundingClientRect() } : null;
   }
 
+  // The live point panel (app/frontend/live.js) lives in a component's shadow root.
+  function livePanel() {
+    for (const host of document.querySelectorAll(`${LIVE} *`)) {
+      const box = host.shadowRoot && host.shadowRoot.querySelector(".live");
+      if (box) return box;
+    }
+    return null;
+  }
+
+  // The main decoded image: the live panel's canvas, once it shows a picture.
   function decodedImage() {
-    const box = [...document.querySelectorAll("[data-testid=stImage]")].find(
-      (e) => (e.querySelector("[data-testid=stImageCaption]")?.textContent || "").startsWith(DECODED_PREFIX));
-    return box ? box.querySelector("img") : null;
+    const canvas = livePanel()?.querySelector("canvas.live-image");
+    return canvas && canvas.dataset.painted ? canvas : null;
+  }
+
+  // What the decoded image shows: its pixels as a PNG data URL ("" before the first picture).
+  function decodedSrc() {
+    const canvas = decodedImage();
+    return canvas ? canvas.toDataURL("image/png") : "";
   }
 
   return {
+    livePanel,
     decodedImage,
-    // {src, caption} of the main decoded image, or null.
+    decodedSrc,
+    // {src, caption} of the main decoded image (src: its pixels as a data URL), or null.
     decoded() {
-      const img = decodedImage();
-      return img ? { src: img.getAttribute("src"), caption: img.closest("[data-testid=stImage]").innerText.trim() } : null;
+      const canvas = decodedImage();
+      if (!canvas) return null;
+      const caption = livePanel().querySelector(".live-caption").textContent.trim();
+      return caption.startsWith(DECODED_PREFIX) ? { src: decodedSrc(), caption } : null;
     },
-    // The decoded image's src once loaded, else "".
-    decodedSrc() {
-      const img = decodedImage();
-      return loaded(img) ? img.getAttribute("src") : "";
-    },
-    // True once the decoded image shows a loaded picture other than `old`.
+    // True once the decoded image shows a picture other than `old` (a src from decoded()).
     decodedChanged(old) {
-      const img = decodedImage();
-      return loaded(img) && img.getAttribute("src") !== old;
+      const src = decodedSrc();
+      return src !== "" && src !== old;
+    },
+    // How many pictures the live panel has painted (main image and hover previews), and when.
+    paints() {
+      return window.__vaeLive ? { painted: window.__vaeLive.painted, paints: window.__vaeLive.paints } : { painted: 0, paints: [] };
+    },
+    // The live panel's status line (live in the browser, or server decoding and why).
+    liveStatus() {
+      const status = livePanel()?.querySelector(".live-status");
+      return status ? { text: status.textContent, live: status.dataset.live || "" } : null;
+    },
+    // The hover preview over the map: {shown, painted} (painted: a counter of its pictures).
+    hoverPreview() {
+      const canvas = plot()?.querySelector("canvas.vae-hover-preview");
+      return canvas ? { shown: canvas.style.display !== "none", painted: Number(canvas.dataset.painted || 0),
+        src: canvas.toDataURL("image/png") } : { shown: false, painted: 0, src: "" };
     },
     // True when every st.image holding an image captioned one of `captions` has all its images loaded.
     imagesLoaded(captions) {

@@ -20,6 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from app import live
 from app.bridge import MAP_CONTAINER_KEY
 from app.panels.decoder import COORDINATES_PREFIX
 
@@ -38,9 +39,12 @@ VIEWPORT = {"width": 1500, "height": 1100}
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"  # Streamlit has finished a run
 MAP = f".st-key-{MAP_CONTAINER_KEY} .js-plotly-plot"
 OVERLAY = f"{MAP} svg.vae-overlay"
+# The latent slider of dimension i in the live point panel (Playwright's CSS pierces its shadow root).
+SLIDER = f'.st-key-{live.KEY} .live-slider[data-kind="dim"][data-index="{{}}"] input'
+SLIDER_VALUE = f'.st-key-{live.KEY} .live-slider[data-kind="dim"][data-index="{{}}"] output'
 PAGE_JS = (
     (Path(__file__).with_name("page.js")).read_text()
-    .replace("__MAP__", MAP).replace("__DECODED_PREFIX__", COORDINATES_PREFIX)
+    .replace("__MAP__", MAP).replace("__DECODED_PREFIX__", COORDINATES_PREFIX).replace("__LIVE__", f".st-key-{live.KEY}")
 )
 
 

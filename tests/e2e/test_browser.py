@@ -16,7 +16,8 @@ import os
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, REPO, parse_z
+from tests.e2e.conftest import REPO, parse_z
+from tests.e2e.page import CHROMIUM, SLIDER, SLIDER_VALUE
 
 pytestmark = [
     pytest.mark.browser,
@@ -151,9 +152,9 @@ def test_clicking_empty_space_decodes_that_location(explorer):
 
 def test_moving_a_slider_with_the_keyboard_changes_the_decoded_image(explorer):
     page = explorer.page
-    slider = page.locator(".st-key-dim0 input[type=range]")
+    slider = page.locator(SLIDER.format(0))
     first = explorer.decoded()
-    start = float(slider.get_attribute("value"))
+    start = float(slider.input_value())
     step = float(slider.get_attribute("step"))
 
     slider.focus()
@@ -167,7 +168,7 @@ def test_moving_a_slider_with_the_keyboard_changes_the_decoded_image(explorer):
     moved = explorer.wait_decoded_change(after["src"])
     z = parse_z(moved["caption"])
     assert z[0] > start + 5 * step
-    assert page.locator(".st-key-dim0 [data-testid=stSliderThumbValue]").inner_text() == f"{z[0]:.2f}"
+    assert page.locator(SLIDER_VALUE.format(0)).inner_text() == f"{z[0]:.2f}"
     difference = np.abs(explorer.image_pixels(moved["src"]) - explorer.image_pixels(first["src"])).mean()
     assert difference > 1.0, f"the decoded image barely changed (mean |diff| {difference:.2f} grey levels)"
     # The current point on the map follows the slider.

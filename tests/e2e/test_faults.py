@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.page import CHROMIUM, IDLE, MAP, REPO, new_context
+from tests.e2e.page import CHROMIUM, IDLE, MAP, REPO, SLIDER, new_context
 
 OUTPUT = REPO / "test-output" / "e2e"
 TIMEOUT_MS = 90_000
@@ -108,7 +108,7 @@ class Interactor:
         page = self.s.page
         old = self.s.decoded_src()
         if self.done % 2 == 0:
-            page.locator(".st-key-dim0 input[type=range]").focus()
+            page.locator(SLIDER.format(0)).focus()
             page.keyboard.press("ArrowRight" if self.done % 4 == 0 else "ArrowLeft")
         else:
             x, y = self.spots[(self.done * 7) % len(self.spots)]  # a different empty spot each time

@@ -9,8 +9,8 @@ import onnxruntime as ort
 import pytest
 
 from tests.conftest import make_bundle
-from vae_core.bundle import BundleError, load_bundle, load_test_images
 from vae_core.browser_models import add_browser_models, sha256_of, tensor_names
+from vae_core.bundle import BundleError, load_bundle, load_test_images
 from vae_core.cli import main
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"

@@ -5,8 +5,15 @@ import numpy as np
 import pytest
 
 import vae_core.bundle as bundle_module
-from vae_core.bundle import BundleError, list_bundles, load_bundle, load_test_images, read_manifest, save_test_images
 from tests.conftest import make_bundle
+from vae_core.bundle import (
+    BundleError,
+    list_bundles,
+    load_bundle,
+    load_test_images,
+    read_manifest,
+    save_test_images,
+)
 
 
 @pytest.fixture(scope="module")
@@ -133,8 +140,8 @@ def test_re_export_replaces_the_bundle_atomically(tmp_path):
 
 
 def test_mixture_prior_round_trip(tmp_path):
-    from vae_core.density import Prior
     from vae_core.bundle import export_bundle
+    from vae_core.density import Prior
 
     src = load_bundle(make_bundle(tmp_path / "src"))
     prior = Prior(np.array([0.25, 0.75]), np.zeros((2, 2)), np.zeros((2, 2)))

@@ -1,7 +1,7 @@
 import pytest
 
-from vae_core.cli import build_parser, format_metrics, main
 from tests.conftest import FAKE_METRICS, make_bundle
+from vae_core.cli import build_parser, format_metrics, main
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,14 @@ import pytest
 from vae_core.config import VAEConfig
 from vae_core.density import Prior
 from vae_core.evaluate import (
-    aggregate_posterior_gap, elbo_terms, evaluate, iw_nll, kl_per_dimension, knn_accuracy, latent_stats, percentile_of,
+    aggregate_posterior_gap,
+    elbo_terms,
+    evaluate,
+    iw_nll,
+    kl_per_dimension,
+    knn_accuracy,
+    latent_stats,
+    percentile_of,
 )
 from vae_core.model import build_decoder, build_encoder
 

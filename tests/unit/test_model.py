@@ -5,8 +5,16 @@ import pytest
 
 from vae_core.config import VAEConfig
 from vae_core.model import (
-    bernoulli_nll, build_decoder, build_encoder, build_vae, gaussian_log_density, kl_standard_normal,
-    logits_model, mixture_log_density, mse_loss, neighbour_loss,
+    bernoulli_nll,
+    build_decoder,
+    build_encoder,
+    build_vae,
+    gaussian_log_density,
+    kl_standard_normal,
+    logits_model,
+    mixture_log_density,
+    mse_loss,
+    neighbour_loss,
 )
 
 

@@ -1,0 +1,143 @@
+"""Gestures as a person makes them, decoded in the browser (issue 11): a slider dragged with the
+mouse held down, the pointer swept over the map, the current point's marker dragged; and the
+fallback to server decoding when the browser runtime cannot be loaded.
+
+Each test counts what was *painted* (the live panel's canvas, the hover preview), not what was
+sent. Screenshots go to test-output/e2e/.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.e2e.conftest import OUTPUT, TIMEOUT_MS, Explorer, parse_z
+from tests.e2e.page import CHROMIUM, SLIDER, new_context
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: apt-get install chromium"),
+]
+
+
+
+def link_z(page) -> list[float]:
+    """The current point as the page's link carries it (the server's view of the point)."""
+    return [float(v) for v in parse_qs(urlparse(page.url).query)["z"][0].split(",")]
+
+
+def wait_live(explorer: Explorer) -> None:
+    explorer.page.wait_for_function("() => vaePage.liveStatus() && vaePage.liveStatus().live === '1'")
+
+
+def slider_thumb(page, i: int) -> tuple[float, float, float]:
+    """Screen position of slider i's thumb, and the track's width in pixels."""
+    slider = page.locator(SLIDER.format(i))
+    box = slider.bounding_box()
+    low, high = float(slider.get_attribute("min")), float(slider.get_attribute("max"))
+    fraction = (float(slider.input_value()) - low) / (high - low)
+    return box["x"] + 8 + fraction * (box["width"] - 16), box["y"] + box["height"] / 2, box["width"]
+
+
+def test_dragging_a_slider_decodes_before_the_release(explorer):
+    page = explorer.page
+    wait_live(explorer)
+    explorer.wait_idle()
+    x, y, width = slider_thumb(page, 0)
+    server_before = link_z(page)
+    seen = {explorer.decoded()["src"]}
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for k in range(1, 11):  # ten moves, the button held down
+        page.mouse.move(x - k * width / 25, y)
+        page.wait_for_timeout(60)
+        seen.add(explorer.decoded()["src"])
+    during = explorer.decoded()
+    assert len(seen) - 1 >= 5, f"only {len(seen) - 1} new images painted during the drag"
+    assert link_z(page) == server_before  # the server has not been told yet
+    explorer.screenshot("live-slider-drag")
+    page.mouse.up()
+    # After the release the server learns the point: the link and the neighbours follow.
+    z = parse_z(during["caption"])
+    page.wait_for_function("(z0) => new URL(location.href).searchParams.get('z') !== z0", arg=",".join(
+        parse_qs(urlparse(page.url).query)["z"][0].split(",")))
+    explorer.wait_idle()
+    assert link_z(page)[0] == pytest.approx(z[0], abs=0.006)
+    assert link_z(page)[1] == pytest.approx(server_before[1], abs=1e-4)
+    assert page.get_by_text("Class shares among the").is_visible()
+    assert not explorer.errors
+
+
+def test_sweeping_the_pointer_over_the_map_previews_what_is_there(explorer):
+    page = explorer.page
+    wait_live(explorer)
+    x0, y0, w, h = page.evaluate("() => vaePage.plotBox()")
+    main_before = explorer.decoded()["src"]
+    previews = set()
+    for k in range(12):
+        page.mouse.move(x0 + w * (0.2 + 0.05 * k), y0 + h * (0.3 + 0.03 * k))
+        page.wait_for_timeout(60)
+        preview = page.evaluate("() => vaePage.hoverPreview()")
+        if preview["shown"]:
+            previews.add(preview["src"])
+    assert len(previews) >= 6, f"the preview changed only {len(previews)} times over 12 moves"
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "live-hover.png"))  # (explorer.screenshot moves the pointer away)
+    assert explorer.decoded()["src"] == main_before  # hovering changes nothing else
+    page.mouse.move(2, 2)  # off the map: the preview goes away
+    page.wait_for_function("() => !vaePage.hoverPreview().shown")
+    assert not explorer.errors
+
+
+def test_dragging_the_marker_moves_the_point_all_the_way(explorer):
+    page = explorer.page
+    wait_live(explorer)
+    explorer.wait_idle()
+    start = explorer.marker("current")
+    x0, y0, w, h = page.evaluate("() => vaePage.plotBox()")
+    target = (x0 + w * 0.75, y0 + h * 0.25)
+    painted_before = page.evaluate("() => vaePage.paints().painted")
+    page.mouse.move(*start)
+    page.mouse.down()
+    for k in range(1, 16):
+        page.mouse.move(start[0] + (target[0] - start[0]) * k / 15, start[1] + (target[1] - start[1]) * k / 15)
+        page.wait_for_timeout(40)
+    assert page.evaluate("() => vaePage.paints().painted") - painted_before >= 5  # decoded on the way
+    assert explorer.marker("current") == pytest.approx(list(target), abs=2.0)  # the marker came along
+    page.mouse.up()
+    at = explorer.to_data(*target)
+    page.wait_for_function("(x) => Math.abs(Number(new URL(location.href).searchParams.get('z').split(',')[0]) - x) < 0.01",
+                           arg=at["x"])
+    explorer.wait_idle()
+    assert link_z(page) == pytest.approx([at["x"], at["y"]], abs=0.005 + 1.5 * max(at["ux"], at["uy"]))
+    assert parse_z(explorer.decoded()["caption"]) == pytest.approx([at["x"], at["y"]], abs=0.01 + 1.5 * at["ux"])
+    explorer.screenshot("live-marker-drag")
+    assert not explorer.errors
+
+
+def test_without_the_browser_runtime_the_app_decodes_on_the_server(browser, app_url):
+    context = new_context(browser, TIMEOUT_MS)
+    context.route("**/onnxruntime-web-*/**", lambda route: route.abort())  # the runtime cannot load
+    page = context.new_page()
+    app = Explorer(page, "live-fallback")
+    try:
+        page.goto(app_url)
+        app.wait_ready()
+        page.wait_for_function("() => vaePage.liveStatus() && vaePage.liveStatus().live === '0'")
+        assert "decoded on the server" in page.evaluate("() => vaePage.liveStatus().text")
+        # A slider still decodes, on release (a key press is a press and a release).
+        before = app.decoded()
+        page.locator(SLIDER.format(1)).focus()
+        page.keyboard.press("PageUp")
+        after = app.wait_decoded_change(before["src"])
+        assert parse_z(after["caption"])[1] > parse_z(before["caption"])[1]
+        # A click still decodes that spot.
+        spots = page.evaluate("() => vaePage.emptySpots(20, 24)")
+        assert spots, "no empty space on the map"
+        app.click(*spots[len(spots) // 2])
+        app.wait_decoded_change(after["src"])
+        app.screenshot()
+        assert not app.errors, app.errors
+    finally:
+        context.close()
