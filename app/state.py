@@ -12,6 +12,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from app.text import literal
+
 VIEWS = ("interpolate", "manifold", "prior", "encode")
 MAX_VALUE_CHARS = 4000  # a 256-D point at 4 decimals fits easily
 MAX_DIMS = 256  # the largest latent_dim vae_core supports
@@ -53,7 +55,7 @@ def parse_query(params: Mapping[str, object], n_images: int | None = None) -> tu
             continue
         parsed, problem = _PARSERS[key](raw, n_images)
         if problem:
-            notices.append(f"Ignored the link's `{key}` value {shorten(raw)!r}: {problem}.")
+            notices.append(f"Ignored the link's `{key}` value {literal(shorten(raw))}: {problem}.")
         else:
             values[key] = parsed
     state = ViewState(

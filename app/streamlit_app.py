@@ -24,6 +24,7 @@ from app.resources import (  # noqa: E402
     TRAIN_COMMAND, artifacts_root, bundle_names, bundle_version, default_bundle_name, load_explorer,
 )
 from app.style import PAGE_CSS  # noqa: E402
+from app.text import literal, public_message  # noqa: E402
 
 VIEW_LABELS = {
     "interpolate": "Interpolate",
@@ -50,7 +51,8 @@ def bundle_ui(url: state.ViewState) -> Path | None:
     names = bundle_names(root)
     if not names:
         st.error(
-            f"No model bundle found in `{root}`. Train one (about 15 minutes on 2 CPU cores):\n\n"
+            f"No model bundle found in `{public_message(root, root)}/`. "
+            "Train one (about 15 minutes on 2 CPU cores):\n\n"
             f"`{TRAIN_COMMAND}`\n\nor point the app at a folder of bundles with "
             "`VAE_ARTIFACTS=/path/to/artifacts streamlit run app/streamlit_app.py`."
         )
@@ -59,7 +61,8 @@ def bundle_ui(url: state.ViewState) -> Path | None:
         wanted = url.bundle
         if wanted is not None and wanted not in names:
             st.session_state.setdefault(session.URL_NOTICES, []).append(
-                f"Ignored the link's `bundle` value {state.shorten(wanted)!r}: no such bundle in {root}."
+                f"Ignored the link's `bundle` value {literal(state.shorten(wanted))}: "
+                "there is no bundle of that name."
             )
             st.warning(st.session_state[session.URL_NOTICES][-1], icon=":material/link:")
             wanted = None
@@ -73,9 +76,9 @@ def bundle_selector_ui(root: Path) -> None:
     """A selector of the bundles in the artifacts folder (only when there are several)."""
     names = bundle_names(root)
     if len(names) > 1:
-        st.selectbox("Model bundle", names, key=session.BUNDLE, help=f"Bundles found in {root}.")
+        st.selectbox("Model bundle", names, key=session.BUNDLE, help="Bundles found in the artifacts folder.")
     else:
-        st.caption(f"Model bundle: **{names[0]}**")
+        st.caption(f"Model bundle: {literal(names[0])}")
 
 
 def init_point(explorer: Explorer, url: state.ViewState) -> None:
@@ -97,7 +100,7 @@ def init_point(explorer: Explorer, url: state.ViewState) -> None:
             z = np.asarray(url.z)
         else:
             st.warning(
-                f"Ignored the link's point: it has {len(url.z)} coordinates but {explorer.name} has "
+                f"Ignored the link's point: it has {len(url.z)} coordinates but {literal(explorer.name)} has "
                 f"{explorer.d} dimensions.",
                 icon=":material/link:",
             )
@@ -174,7 +177,8 @@ def main() -> None:
     try:
         explorer = load_explorer(str(path), version)
     except BundleError as e:
-        st.error(f"The bundle `{path.name}` cannot be used.\n\n{e}")
+        details = literal(public_message(e, path.parent), 2000)  # no server path, no Markdown
+        st.error(f"The bundle {literal(path.name)} cannot be used:\n\n{details}")
         bundle_selector_ui(path.parent)  # the other bundles stay one choice away
         return
     init_point(explorer, url)

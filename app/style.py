@@ -24,6 +24,11 @@ PAGE_CSS = """
 div[class*="st-key-bridge"] { position: absolute; width: 0; height: 0; overflow: hidden; }
 /* Crisp pixels wherever the browser scales an image. */
 [data-testid="stImage"] img { image-rendering: pixelated; }
+/* A file the browser refuses (over server.maxUploadSize) gets only a red "!" whose reason is a
+   hover tooltip; Streamlit 1.67 also puts the reason in a visually hidden role=alert span: show it. */
+[data-testid="stFileChips"] span[role="alert"] { position: static !important; clip: auto !important;
+  clip-path: none !important; width: auto !important; height: auto !important; margin: 0 0 0 .5rem !important;
+  overflow: visible !important; white-space: normal !important; color: #d62728; font-size: .85rem; }
 .class-chip { display: inline-block; padding: 0 .45em; border-radius: .4em; color: #fff;
   font-size: .8rem; line-height: 1.4; }
 </style>

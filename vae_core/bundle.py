@@ -21,15 +21,21 @@ from .config import ConfigError, VAEConfig
 from .density import Prior
 from .evaluate import elbo_terms
 from .model import logits_model
+from .schema import HISTORY, MANIFEST, READABLE_VERSIONS, first_problem, shown
 
 import keras  # noqa: E402  (imported after .model, which selects the backend)
 
 SCHEMA_VERSION = 2  # 2 added the optional browser models (encoder.onnx, decoder.onnx)
-READABLE_SCHEMA_VERSIONS = (1, 2)  # version 1 is version 2 without browser models
+READABLE_SCHEMA_VERSIONS = READABLE_VERSIONS  # version 1 is version 2 without browser models
 MODEL_FILES = ("encoder.keras", "decoder.keras")
 REQUIRED_FIELDS = ("schema_version", "name", "latent_dim", "config", "metrics")
 REQUIRED_METRICS = ("test_neg_elbo_nats", "test_recon_bce_nats", "test_kl_nats", "knn5_accuracy")
 TEST_IMAGES_FILE = "fashion-mnist-test.npz"  # shared by all bundles under one artifacts/ folder
+MAX_TEST_POINTS = 10_000  # latents.npz and the test images hold at most the Fashion-MNIST test set
+MAX_PRIOR_COMPONENTS = 1000
+MAX_JSON_BYTES = {"manifest.json": 1_000_000, "history.json": 20_000_000}  # far above real ones
+# Set to 1 to load bundle folders that are symlinks to somewhere outside their artifacts folder.
+ALLOW_EXTERNAL_ENV = "VAE_ALLOW_EXTERNAL_BUNDLES"
 
 
 class BundleError(Exception):
@@ -217,35 +223,86 @@ def list_bundles(root: str | Path = "artifacts") -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").exists())
 
 
-def read_manifest(path: str | Path) -> dict:
-    """The validated manifest of a bundle folder (cheap: loads no model)."""
+def _external_allowed(allow_external: bool | None) -> bool:
+    if allow_external is not None:
+        return allow_external
+    return os.environ.get(ALLOW_EXTERNAL_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def _check_location(path: Path, allow_external: bool | None) -> None:
+    """A bundle folder that is a symlink must stay inside the folder holding it (the artifacts
+    folder), unless allowed: a planted link must not make the app read files from anywhere."""
+    if _external_allowed(allow_external):
+        return
+    real, parent = path.resolve(), path.parent.resolve()
+    if parent not in real.parents:
+        raise BundleError(
+            f"{path} links to a folder outside {path.parent}, which is refused. Copy the bundle "
+            f"there, or set {ALLOW_EXTERNAL_ENV}=1 to allow linked bundles "
+            "(see README, 'Bundles from elsewhere')."
+        )
+
+
+def bundle_file(path: Path, name: str) -> Path:
+    """``path / name``, refused unless it lies inside the bundle folder (symlinks followed)."""
+    file = path / name
+    real, folder = file.resolve(), path.resolve()
+    if real == folder or folder not in real.parents:
+        raise BundleError(
+            f"{file} lies outside the bundle folder {path}: every file a bundle names must be inside "
+            f"it. {_retrain_hint(path)}"
+        )
+    return file
+
+
+def _read_json(path: Path, name: str) -> object:
+    file = bundle_file(path, name)
+    try:
+        size = file.stat().st_size
+        if size > MAX_JSON_BYTES[name]:
+            raise BundleError(
+                f"{file} is {size:,} bytes, more than the {MAX_JSON_BYTES[name]:,} a bundle's {name} may "
+                f"have (a damaged or doctored file). {_retrain_hint(path)}"
+            )
+        return json.loads(file.read_text())
+    except FileNotFoundError:
+        raise BundleError(
+            f"{file} is missing, so {path} is not a complete bundle. {_retrain_hint(path)}"
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+        raise BundleError(f"{file} is not valid JSON ({str(e)[:100]}). {_retrain_hint(path)}") from None
+    except OSError as e:
+        raise BundleError(f"{file} cannot be read ({e.strerror}). {_retrain_hint(path)}") from None
+
+
+def read_manifest(path: str | Path, *, allow_external: bool | None = None) -> dict:
+    """The validated manifest of a bundle folder (cheap: loads no model).
+
+    Checked against vae_core.schema (types, ranges, required fields). A bundle folder that is a
+    symlink out of its artifacts folder is refused unless ``allow_external`` (default: the
+    environment variable VAE_ALLOW_EXTERNAL_BUNDLES=1).
+    """
     path = Path(path)
     if not path.is_dir():
         leftovers = sorted(path.parent.glob(f".{path.name}.old-*")) if path.parent.is_dir() else []
         hint = f" An interrupted export left the previous bundle at {leftovers[0]}: rename it back." if leftovers else ""
         raise BundleError(f"No bundle folder at {path}.{hint} {_retrain_hint(path)}")
+    _check_location(path, allow_external)
     file = path / "manifest.json"
-    try:
-        manifest = json.loads(file.read_text())
-    except FileNotFoundError:
-        raise BundleError(f"{file} is missing, so {path} is not a complete bundle. {_retrain_hint(path)}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise BundleError(f"{file} is not valid JSON ({e}). {_retrain_hint(path)}") from None
+    manifest = _read_json(path, "manifest.json")
     if not isinstance(manifest, dict):
         raise BundleError(f"{file} should hold a JSON object. {_retrain_hint(path)}")
-    missing = [f for f in REQUIRED_FIELDS if f not in manifest]
-    if missing:
-        raise BundleError(f"{file} lacks the field(s) {', '.join(missing)}. {_retrain_hint(path)}")
-    if manifest["schema_version"] not in READABLE_SCHEMA_VERSIONS:
+    version = manifest.get("schema_version")
+    if "schema_version" in manifest and (type(version) is not int or version not in READABLE_VERSIONS):
         raise BundleError(
-            f"{path} has bundle schema version {manifest['schema_version']!r}, but this vae_core "
-            f"({__version__}) reads version {' or '.join(map(str, READABLE_SCHEMA_VERSIONS))} only. "
-            f"Use the vae_core version that made it, "
+            f"{path} has bundle schema version {shown(version, 20)}, but this vae_core ({__version__}) reads "
+            f"version {' or '.join(map(str, READABLE_VERSIONS))} only. "
+            "Use the vae_core version that made it, "
             f"or re-create it: {_retrain_hint(path)}"
         )
-    missing = [m for m in REQUIRED_METRICS if m not in manifest["metrics"]]
-    if missing:
-        raise BundleError(f"{file} lacks the metric(s) {', '.join(missing)}. {_retrain_hint(path)}")
+    problem = first_problem(manifest, MANIFEST)
+    if problem:
+        raise BundleError(f"{file}: {problem}. {_retrain_hint(path)}")
     try:
         config = VAEConfig.from_dict(manifest["config"])
     except (ConfigError, TypeError) as e:
@@ -258,45 +315,58 @@ def read_manifest(path: str | Path) -> dict:
     return manifest
 
 
-def load_bundle(path: str | Path) -> Bundle:
-    """Load and validate a bundle; any problem raises BundleError saying what and how to fix it."""
+def read_history(path: Path) -> list[dict]:
+    """The validated per-epoch history of a bundle folder."""
+    history = _read_json(path, "history.json")
+    problem = first_problem(history, HISTORY)
+    if problem:
+        raise BundleError(f"{path / 'history.json'}: {problem}. {_retrain_hint(path)}")
+    return history
+
+
+def load_bundle(path: str | Path, *, allow_external: bool | None = None) -> Bundle:
+    """Load and validate a bundle; any problem raises BundleError saying what and how to fix it.
+
+    Everything cheap is checked first (manifest, history, array headers), so a bad bundle is
+    refused before its models are loaded or its arrays read.
+    """
+    path = Path(path)
     from .browser_models import browser_models_of  # it imports BundleError from here
 
-    path = Path(path)
-    manifest = read_manifest(path)
+    manifest = read_manifest(path, allow_external=allow_external)
     browser_models = browser_models_of(path, manifest)  # checksums first: cheap, and a clear refusal
     d = int(manifest["latent_dim"])
-    encoder, decoder = (_load_model(path / name) for name in MODEL_FILES)
-    _check_models(path, encoder, decoder, d)
-    latents = _load_npz(path / "latents.npz", {"z_mean": 2, "z_log_var": 2, "labels": 1})
+    history = read_history(path)
+    latents = _load_npz(path, "latents.npz", {"z_mean": ("n", d), "z_log_var": ("n", d), "labels": ("n",)},
+                        {"n": MAX_TEST_POINTS}, f" ({d} is the manifest's latent_dim)")
     z_mean, z_log_var, labels = latents["z_mean"], latents["z_log_var"], latents["labels"]
-    n = len(labels)
-    if z_mean.shape != (n, d) or z_log_var.shape != (n, d):
-        raise BundleError(
-            f"{path / 'latents.npz'} holds z_mean {z_mean.shape} and z_log_var {z_log_var.shape}, but the "
-            f"manifest's latent_dim {d} and {n} labels need ({n}, {d}) each. {_retrain_hint(path)}"
-        )
     if not (np.isfinite(z_mean).all() and np.isfinite(z_log_var).all()):
         raise BundleError(f"{path / 'latents.npz'} contains NaN or infinite values. {_retrain_hint(path)}")
-    try:
-        history = json.loads((path / "history.json").read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise BundleError(f"{path / 'history.json'} is missing or unreadable ({e}). {_retrain_hint(path)}") from None
+    prior = _load_prior(path, manifest, d)
+    encoder, decoder = (_load_model(bundle_file(path, name)) for name in MODEL_FILES)
+    _check_models(path, encoder, decoder, d)
     return Bundle(
         path, manifest, encoder, decoder, z_mean.astype(np.float32), z_log_var.astype(np.float32),
-        labels.astype(np.uint8), history, _load_prior(path, manifest, d), browser_models,
+        labels.astype(np.uint8), history, prior, browser_models,
     )
 
 
 def _load_model(file: Path) -> keras.Model:
+    path = file.parent
     if not file.exists():
-        raise BundleError(f"{file} is missing. {_retrain_hint(file.parent)}")
+        raise BundleError(f"{file} is missing. {_retrain_hint(path)}")
+    if not zipfile.is_zipfile(file):  # else Keras says "File not found" for a file that exists
+        raise BundleError(
+            f"{file} could not be loaded as a Keras 3 model: it is not a complete zip archive "
+            "(truncated or corrupt). "
+            f"{_retrain_hint(path)}"
+        )
     try:
         return keras.saving.load_model(file, safe_mode=True, compile=False)
     except (zipfile.BadZipFile, OSError, ValueError, TypeError, KeyError) as e:
         raise BundleError(
             f"{file} could not be loaded as a Keras 3 model ({type(e).__name__}: {str(e)[:200]}). "
-            f"The file may be corrupt or from an incompatible Keras version. {_retrain_hint(file.parent)}"
+            f"The file may be corrupt or from an incompatible Keras version. {_retrain_hint(path)}"
         ) from None
 
 
@@ -319,35 +389,87 @@ def _check_models(path: Path, encoder, decoder, d: int) -> None:
         raise BundleError(f"{path / 'decoder.keras'} outputs {image.shape}, expected (N, 28, 28, 1). {_retrain_hint(path)}")
 
 
-def _load_npz(file: Path, ndims: dict[str, int]) -> dict[str, np.ndarray]:
+Shape = tuple  # of ints (exact sizes) and names ("n", "k": one size shared by the arrays)
+
+
+def _npz_headers(file: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of each array in an .npz, read from the .npy headers only (no data)."""
+    headers = {}
+    with zipfile.ZipFile(file) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version == (1, 0):
+                    shape, _fortran, dtype = np.lib.format.read_array_header_1_0(member)
+                elif version == (2, 0):
+                    shape, _fortran, dtype = np.lib.format.read_array_header_2_0(member)
+                else:
+                    raise ValueError(
+                        f"{info.filename} has .npy format version {version}, expected 1.0 or 2.0")
+            headers[info.filename.removesuffix(".npy")] = (shape, dtype)
+    return headers
+
+
+def _check_header(key: str, shape: tuple[int, ...], dtype: np.dtype, want: Shape, sizes: dict[str, int],
+                  limits: dict[str, int]) -> str:
+    """Why an array's declared shape/dtype is unacceptable ("" when fine); binds named sizes."""
+    if dtype.hasobject or dtype.kind not in "fiu" or dtype.itemsize > 8:
+        return f"{key} has dtype {dtype}, which was refused: bundles hold plain numeric arrays only"
+    expected = "(" + ", ".join(str(w) for w in want) + ("," if len(want) == 1 else "") + ")"
+    if len(shape) != len(want):
+        return f"{key} has shape {shape}, expected {expected}"
+    for size, w in zip(shape, want):
+        if isinstance(w, int) and size != w:
+            return f"{key} has shape {shape}, expected {expected}"
+        if isinstance(w, str):
+            if size > limits[w]:
+                return f"{key} declares {size:,} rows, more than the {limits[w]:,} allowed (shape {shape})"
+            if sizes.setdefault(w, size) != size:
+                return f"{key} has shape {shape}, but another array has {sizes[w]} rows: all need the same"
+    return ""
+
+
+def _load_npz(path: Path, name: str, shapes: dict[str, Shape], limits: dict[str, int],
+              note: str = "") -> dict[str, np.ndarray]:
+    """Arrays ``shapes`` of ``path / name``: shapes and dtypes are checked from the .npy headers
+    before any data is read, so a small file that declares a huge array costs nothing."""
+    if name == TEST_IMAGES_FILE:  # shared by the bundles of an artifacts folder, not in one
+        file, hint = path / name, f"Re-create it with `python -m vae_core export-test-images --out {path}`."
+    else:
+        file, hint = bundle_file(path, name), _retrain_hint(path)
     if not file.exists():
-        raise BundleError(f"{file} is missing. {_retrain_hint(file.parent)}")
+        raise BundleError(f"{file} is missing. {hint}")
     try:
+        headers = _npz_headers(file)
+        missing = [k for k in shapes if k not in headers]
+        if missing:
+            raise BundleError(f"{file} lacks the array(s) {', '.join(missing)}. {hint}")
+        sizes: dict[str, int] = {}
+        for key, want in shapes.items():
+            problem = _check_header(key, *headers[key], want, sizes, limits)
+            if problem:
+                explained = note if "expected" in problem else ""  # the note says where a size comes from
+                raise BundleError(f"{file}: {problem}{explained}. {hint}")
         with np.load(file, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in ndims if key in data.files}
-    except ValueError as e:  # includes "Object arrays cannot be loaded when allow_pickle=False"
-        raise BundleError(f"{file} was refused: {e}. Bundles hold plain numeric arrays only. {_retrain_hint(file.parent)}") from None
+            return {key: data[key] for key in shapes}
+    except ValueError as e:  # a bad .npy magic or header
+        raise BundleError(
+            f"{file} was refused: {str(e)[:200]}. Bundles hold plain numeric arrays only. {hint}"
+        ) from None
     except (OSError, zipfile.BadZipFile, EOFError) as e:
-        raise BundleError(f"{file} is not a readable .npz file ({e}). {_retrain_hint(file.parent)}") from None
-    missing = [k for k in ndims if k not in arrays]
-    if missing:
-        raise BundleError(f"{file} lacks the array(s) {', '.join(missing)}. {_retrain_hint(file.parent)}")
-    for key, ndim in ndims.items():
-        if arrays[key].ndim != ndim or arrays[key].dtype.kind not in "fiu":
-            raise BundleError(f"{file}: {key} should be a {ndim}-D numeric array, got {arrays[key].dtype} {arrays[key].shape}. {_retrain_hint(file.parent)}")
-    return arrays
+        raise BundleError(f"{file} is not a readable .npz file ({str(e)[:200]}). {hint}") from None
 
 
 def _load_prior(path: Path, manifest: dict, d: int) -> Prior | None:
-    entry = manifest.get("prior", {"type": "standard_normal"})
-    if entry.get("type") == "standard_normal":
+    entry = manifest.get("prior", {"type": "standard_normal"})  # its type was checked by the schema
+    if entry["type"] == "standard_normal":
         return None
-    if entry.get("type") != "gaussian_mixture":
-        raise BundleError(f"{path / 'manifest.json'} names an unknown prior type {entry.get('type')!r}. {_retrain_hint(path)}")
-    arrays = _load_npz(path / entry.get("file", "prior.npz"), {"weights": 1, "means": 2, "log_vars": 2})
-    k = len(arrays["weights"])
-    if arrays["means"].shape != (k, d) or arrays["log_vars"].shape != (k, d):
-        raise BundleError(f"{path / 'prior.npz'} does not match latent_dim {d}. {_retrain_hint(path)}")
+    k_max = entry.get("components", MAX_PRIOR_COMPONENTS)
+    shapes = {"weights": ("k",), "means": ("k", d), "log_vars": ("k", d)}
+    arrays = _load_npz(path, entry.get("file", "prior.npz"), shapes, {"k": k_max},
+                       f" ({d} is the manifest's latent_dim)")
     return Prior(*(arrays[key].astype(np.float64) for key in ("weights", "means", "log_vars")))
 
 
@@ -365,8 +487,6 @@ def save_test_images(root: str | Path, images: np.ndarray, labels: np.ndarray) -
 
 def load_test_images(root: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """(images (n, 28, 28) uint8, labels (n,) uint8) saved by save_test_images."""
-    file = Path(root) / TEST_IMAGES_FILE
-    arrays = _load_npz(file, {"images": 3, "labels": 1})
-    if arrays["images"].shape[1:] != (28, 28) or len(arrays["images"]) != len(arrays["labels"]):
-        raise BundleError(f"{file} should hold images (n, 28, 28) and n labels. Re-create it with `python -m vae_core export-test-images`.")
+    arrays = _load_npz(Path(root), TEST_IMAGES_FILE, {"images": ("n", 28, 28), "labels": ("n",)},
+                       {"n": MAX_TEST_POINTS})
     return arrays["images"].astype(np.uint8), arrays["labels"].astype(np.uint8)

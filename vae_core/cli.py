@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import shlex
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out
@@ -91,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.exit(2, f"vae-core train: error: {e}\n")
     elif args.command == "evaluate" and args.iw_samples < 1:
         parser.exit(2, "vae-core evaluate: error: --iw-samples must be >= 1\n")
-    from .bundle import BundleError  # imports Keras: only after the flags were checked
+    with _quiet_native_stderr():
+        from .bundle import BundleError  # imports Keras: only after the flags were checked
 
     try:
         if args.command == "train":
@@ -108,6 +111,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vae-core {args.command}: error: {e}", file=sys.stderr)
         return 1
     return 0
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence file descriptor 2 while TensorFlow's C++ libraries load.
+
+    They log through absl before TF_CPP_MIN_LOG_LEVEL applies ("oneDNN custom operations are
+    on", twice), so a one-line CLI error came after four lines of noise. What was written is
+    replayed if the import fails, so a broken installation still explains itself.
+    """
+    if "tensorflow" in sys.modules:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _load_splits(data_dir):

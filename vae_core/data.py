@@ -205,12 +205,7 @@ def _read_idx(path: str | Path, kind: str, expected_sha256: str | None) -> tuple
         raise _file_error(path, f"not a readable gzip file, or truncated ({exc})") from exc
     digest.update(body)
     sha = digest.hexdigest()
-    if expected_sha256 is not None and sha != expected_sha256.lower():
-        raise _file_error(
-            path,
-            f"SHA-256 of the decompressed bytes is {sha}, expected {expected_sha256} "
-            "(the file is corrupt or not the canonical Fashion-MNIST release)",
-        )
+    _check_digest(path, sha, expected_sha256)
     array = np.frombuffer(body, dtype=np.uint8).reshape(dims)
     if kind == "labels" and array.size and array.max() >= len(CLASS_NAMES):
         index = int(np.argmax(array >= len(CLASS_NAMES)))
@@ -220,6 +215,15 @@ def _read_idx(path: str | Path, kind: str, expected_sha256: str | None) -> tuple
             f"(classes are 0-{len(CLASS_NAMES) - 1})",
         )
     return array, sha
+
+
+def _check_digest(path: Path, sha: str, expected_sha256: str | None) -> None:
+    if expected_sha256 is not None and sha != expected_sha256.lower():
+        raise _file_error(
+            path,
+            f"SHA-256 of the decompressed bytes is {sha}, expected {expected_sha256} "
+            "(the file is corrupt or not the canonical Fashion-MNIST release)",
+        )
 
 
 def read_idx_images(path: str | Path, *, expected_sha256: str | None = None) -> np.ndarray:
@@ -336,13 +340,15 @@ def load_fashion_mnist(
     directory = find_data_dir(data_dir, allow_download=allow_download)
     arrays: dict[str, np.ndarray] = {}
     digests: dict[str, str] = {}
-    for name, spec in FILES.items():
-        expected = spec.sha256 if verify_digests else None
-        arrays[name], digests[name] = _read_idx(directory / name, spec.kind, expected)
+    for name, spec in FILES.items():  # structure first: each file, then the splits' counts ...
+        arrays[name], digests[name] = _read_idx(directory / name, spec.kind, None)
     splits = {}
     for split, (image_name, label_name) in _SPLITS.items():
         _check_counts(directory, split, arrays[image_name], arrays[label_name])
         splits[split] = (arrays[image_name], arrays[label_name])
+    if verify_digests:  # ... then digests, whose mismatch says less about what is wrong
+        for name, spec in FILES.items():
+            _check_digest(directory / name, digests[name], spec.sha256)
     logger.info(
         "Loaded Fashion-MNIST from %s: %d train, %d test images",
         directory, len(splits["train"][0]), len(splits["test"][0]),

@@ -8,6 +8,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from app.explorer import ACTIVE_KL, Explorer
+from app.text import literal
 
 HEADLINE = (
     ("test_neg_elbo_nats", "Test -ELBO", "{:.1f} nats", "Negative ELBO per test image (lower is better)."),
@@ -56,10 +57,11 @@ def model_card_ui(explorer: Explorer) -> None:
         cfg = explorer.config
         training = manifest.get("training", {})
         st.markdown(
-            f"**{explorer.name}** — preset `{cfg.preset}`, latent_dim {cfg.latent_dim}, {cfg.likelihood} likelihood, "
+            f"{literal(explorer.name)} — preset `{cfg.preset}`, latent_dim {cfg.latent_dim}, "
+            f"{cfg.likelihood} likelihood, "
             f"β = {cfg.beta:g}, prior {manifest.get('prior', {}).get('type', 'standard_normal')}; "
             f"{training.get('epochs_run', '?')} epochs in {training.get('seconds', '?')} s; "
-            f"created {manifest.get('created', '?')}."
+            f"created {literal(manifest.get('created', '?'))}."
         )
         if cfg.neighbour_weight:
             st.markdown(

@@ -10,6 +10,7 @@ from app import bridge
 from app.explorer import REFERENCE_IMAGES, Explorer
 from app.panels.decoder import coordinates_text, set_point
 from app.style import UPLOAD_COLOR, class_chip
+from app.text import literal
 from vae_core.images import ImageError, prepare_upload, upscale
 
 SOURCES = {"upload": "Upload an image", "test": "A test image by number"}
@@ -40,7 +41,7 @@ def source_ui(explorer: Explorer) -> tuple[np.ndarray | None, str, int | None]:
     try:
         prepared = prepare_upload(file.getvalue())
     except ImageError as e:
-        st.error(f"Cannot use {file.name}: {e}.")
+        st.error(f"Cannot use {literal(file.name)}: {e}.")
         return None, "", None
     for note in prepared.notes:
         st.caption(f"Note: {note}.")

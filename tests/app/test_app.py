@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app.text import literal
 from tests.app.conftest import commit, live_data
 from vae_core.data import CLASS_NAMES
 
@@ -175,7 +176,7 @@ def test_a_bad_upload_says_what_is_wrong_and_the_app_keeps_working(app_at, case)
     uploader = at.file_uploader(key="enc_file")
     uploader.upload(name, data, "image/png").run()
     assert not at.exception
-    assert len(at.error) == 1 and at.error[0].value.startswith(f"Cannot use {name}: ")
+    assert len(at.error) == 1 and at.error[0].value.startswith(f"Cannot use {literal(name)}: ")
     assert message in at.error[0].value
     assert decoded_pixels(at).max() > 0 and at.get("plotly_chart")  # the rest of the page is intact
     at.file_uploader(key="enc_file").upload("shirt.png", _png(True), "image/png").run()
@@ -273,7 +274,8 @@ def test_bad_bundles_show_an_error_with_the_fix(app_at, root, expected):
 def test_a_broken_bundle_keeps_the_selector_so_another_can_be_chosen(app_at):
     at = app_at("mixed", {"bundle": "broken-2d"}).run()
     assert not at.exception
-    assert len(at.error) == 1 and at.error[0].value.startswith("The bundle `broken-2d` cannot be used.")
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith(f"The bundle {literal('broken-2d')} cannot be used:")
     assert "could not be loaded as a Keras 3 model" in at.error[0].value
     at.selectbox(key="bundle").set_value("tiny-2d").run()
     no_errors(at)

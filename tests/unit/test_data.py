@@ -199,6 +199,15 @@ def test_label_image_count_mismatch_names_both_files(tmp_path):
     assert "train-labels-idx1-ubyte.gz holds 4 labels" in message
 
 
+def test_counts_that_disagree_are_reported_before_digests(tmp_path):
+    """A label file of the wrong length also has the wrong digest: the count says more."""
+    directory = write_dataset(tmp_path / "fm")
+    write_gz(directory / "train-labels-idx1-ubyte.gz", idx_bytes(tiny_labels(4)))
+    with pytest.raises(DataError) as err:
+        load_fashion_mnist(directory, verify_digests=True, allow_download=False)
+    assert "holds 5 images but" in str(err.value) and "SHA-256" not in str(err.value)
+
+
 def test_digest_verification_rejects_non_canonical_files(tmp_path):
     directory = write_dataset(tmp_path / "fm")
     with pytest.raises(DataError, match="SHA-256") as err:

@@ -1,0 +1,64 @@
+"""app/text.py: outside text becomes a literal code span; server paths never reach visitors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from app.text import literal, public_message
+from tests.literal_check import assert_literal
+
+HOSTILE = [
+    "![](http://HOST/track)",
+    "[click](https://example.com/login)",
+    "[Click here to re-login](https://example.com/login) .png",
+    "<img src=x onerror=alert(1)>",
+    "<https://example.com/autolink>",
+    "https://example.com/bare www.example.com",
+    ":red[alert] :material/warning: :smile: $x^2$ ~~gone~~",
+    "**bold** _it_ # not a heading",
+    "`",
+    "x``y```z",
+    "`starts and ends`",
+    "line one\n# heading\n\n- list\n> quote",
+    "\u202eevil\u200b",
+    "  spaced  ",
+    "back\\slash \\[x\\](y)",
+    "",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_literal_is_one_code_span_showing_the_value(value):
+    message = f"Ignored the link's `view` value {literal(value)}: expected a view."
+    assert_literal(message, value)
+
+
+def test_literal_shows_the_characters_themselves():
+    code = MarkdownIt("commonmark").parseInline(literal("a`b [x](y) *z*"))[0].children
+    assert [t.type for t in code] == ["code_inline"] and code[0].content == "a`b [x](y) *z*"
+
+
+def test_line_breaks_and_invisible_characters_are_shown_as_escapes():
+    assert "\n" not in literal("a\nb") and "\\n" in literal("a\nb")
+    assert "\\u202e" in literal("\u202e")
+
+
+def test_long_values_are_cut():
+    assert len(literal("x" * 10_000)) < 320
+
+
+def test_public_message_names_the_bundle_not_the_server_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("VAE_ARTIFACTS", raising=False)
+    root = tmp_path / "srv" / "artifacts"
+    error = ValueError(f"{root / 'tiny-2d' / 'decoder.keras'} could not be loaded")
+    shown = public_message(error, root)
+    assert str(tmp_path) not in shown and shown == "artifacts/tiny-2d/decoder.keras could not be loaded"
+    monkeypatch.setenv("VAE_ARTIFACTS", str(root))
+    assert public_message(error, root).startswith("$VAE_ARTIFACTS/tiny-2d/decoder.keras")
+
+
+def test_public_message_never_mangles_short_roots():
+    assert public_message("a/b.c", Path("/")) == "a/b.c"

@@ -1,0 +1,136 @@
+"""JSON schemas of a bundle's manifest.json and history.json, and one-line messages for violations.
+
+A bundle is read by the app, the CLI and outside evaluators, and may have been edited by
+hand or doctored: every field those readers use is checked here (type, range, presence)
+before anything else in the bundle is opened. The schemas allow extra fields, so a newer
+exporter can add some without breaking older readers.
+"""
+
+from __future__ import annotations
+
+import jsonschema
+
+READABLE_VERSIONS = (1, 2)  # schema 2 adds the optional "onnx" browser models
+MAX_LATENT_DIM = 256  # as VAEConfig allows
+MAX_NAME_CHARS = 200
+
+# A file a manifest names: a plain name inside the bundle folder (no folder, no "..", not hidden).
+FILE_NAME = {"type": "string", "pattern": r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$"}
+NUMBER = {"type": "number"}
+NATS = {"type": "number", "minimum": 0}
+STRING = {"type": "string", "maxLength": 10_000}
+
+MANIFEST = {
+    "type": "object",
+    "required": ["schema_version", "name", "latent_dim", "config", "metrics"],
+    "properties": {
+        "schema_version": {"type": "integer", "enum": list(READABLE_VERSIONS)},
+        "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS},
+        "latent_dim": {"type": "integer", "minimum": 1, "maximum": MAX_LATENT_DIM},
+        "config": {
+            "type": "object",
+            "required": ["latent_dim"],
+            "properties": {"latent_dim": {"type": "integer", "minimum": 1, "maximum": MAX_LATENT_DIM}},
+        },
+        "metrics": {
+            "type": "object",
+            "required": ["test_neg_elbo_nats", "test_recon_bce_nats", "test_kl_nats", "knn5_accuracy"],
+            "properties": {
+                "test_neg_elbo_nats": NUMBER,
+                "test_recon_bce_nats": NATS,
+                "test_kl_nats": NUMBER,  # a Monte Carlo estimate (mixture prior) may dip below 0
+                "knn5_accuracy": {"type": "number", "minimum": 0, "maximum": 1},
+                "test_iw_nll_nats": NUMBER,
+                "test_recon_mse": {"type": "number", "minimum": 0},
+                "iw_samples": {"type": "integer", "minimum": 1},
+                "kl_per_dimension": {"type": "array", "maxItems": MAX_LATENT_DIM, "items": NUMBER},
+                "latent_stats": {"type": "object", "additionalProperties": {
+                    "type": "array", "maxItems": MAX_LATENT_DIM, "items": NUMBER}},
+            },
+        },
+        "prior": {
+            "type": "object",
+            "required": ["type"],
+            "properties": {
+                "type": {"enum": ["standard_normal", "gaussian_mixture"]},
+                "file": FILE_NAME,
+                "components": {"type": "integer", "minimum": 1, "maximum": 1000},
+            },
+        },
+        "architecture": {"type": "object"},
+        "versions": {"type": "object", "additionalProperties": STRING},
+        "data": {"type": "object"},
+        "training": {
+            "type": "object",
+            "properties": {
+                "epochs_run": {"type": "integer", "minimum": 0},
+                "best_epoch": {"type": ["integer", "null"], "minimum": 0},
+                "seconds": {"type": "number", "minimum": 0},
+                "seconds_per_epoch": {"type": "number", "minimum": 0},
+            },
+        },
+        "created": STRING,
+        "command": STRING,
+        "onnx": {"type": "object"},  # its entries and checksums: vae_core.browser_models, on loading
+    },
+}
+
+HISTORY = {
+    "type": "array",
+    "maxItems": 100_000,
+    "items": {
+        "type": "object",
+        "properties": {"epoch": {"type": "integer", "minimum": 0}},
+        # every other entry of an epoch is a loss or a timing: a number (or null when missing)
+        "additionalProperties": {"type": ["number", "null"]},
+    },
+}
+
+_TYPE_WORDS = {
+    "object": "a JSON object", "array": "a list", "string": "a string", "integer": "an integer",
+    "number": "a number", "null": "null", "boolean": "true or false",
+}
+
+
+def shown(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _field(error: jsonschema.ValidationError) -> str:
+    """The field's path as people write it: ``metrics.test_neg_elbo_nats``, ``[3].loss``."""
+    out = ""
+    for part in error.absolute_path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def describe(error: jsonschema.ValidationError) -> str:
+    """One line: which field is wrong and what it should be."""
+    field, kind, want, value = _field(error), error.validator, error.validator_value, error.instance
+    where = f"field {field}" if field else "the file"
+    if kind == "required":
+        missing = [name for name in want if name not in value]
+        inside = f" in {field}" if field else ""
+        return f"lacks the field(s) {', '.join(missing)}{inside}"
+    if kind == "type":
+        kinds = want if isinstance(want, list) else [want]
+        return f"{where} should be {' or '.join(_TYPE_WORDS.get(k, k) for k in kinds)}, not {shown(value)}"
+    if kind == "enum":
+        return f"{where} should be one of {', '.join(map(repr, want))}, not {shown(value)}"
+    if kind in ("minimum", "maximum"):
+        return f"{where} is {shown(value)}, should be {'at least' if kind == 'minimum' else 'at most'} {want}"
+    if kind == "pattern" and want == FILE_NAME["pattern"]:
+        return f"{where} is {shown(value)}: a file in the bundle is named plainly (no folders, no '..')"
+    if kind == "pattern":
+        return f"{where} is {shown(value)}, which is not of the expected form ({want})"
+    if kind in ("maxLength", "minLength", "maxItems", "minItems"):
+        return f"{where} is too {'long' if kind.startswith('max') else 'short'} ({kind} {want})"
+    return f"{where}: {error.message[:120]}"
+
+
+def first_problem(instance: object, schema: dict) -> str | None:
+    """The most relevant violation of ``schema`` as one line, or None when ``instance`` is valid."""
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+    return None if error is None else describe(error)
