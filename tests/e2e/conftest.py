@@ -3,8 +3,8 @@
 The server is started like a person would (``python -m streamlit run app/streamlit_app.py``)
 on a free port, with ``VAE_ARTIFACTS`` pointing at the repository's ``artifacts/`` (or at
 ``$VAE_ARTIFACTS`` when it is set), and polled on ``/_stcore/health``. Chromium is Debian's
-``/usr/bin/chromium`` (Playwright's own browser download is not used); the tests skip with a
-reason when it is missing. Screenshots go to ``test-output/e2e/``; a failing test leaves
+``/usr/bin/chromium`` (Playwright's own browser download is not used); when it is missing the
+tests skip with the command that installs it, or fail under CI (tests/needs.py). Screenshots go to ``test-output/e2e/``; a failing test leaves
 ``FAILED-<test>.png`` there too.
 
 The :class:`Explorer` object that the ``explorer`` fixture yields knows where things are on
@@ -25,8 +25,10 @@ from pathlib import Path
 
 import pytest
 
+from tests import needs
+from tests.needs import CHROMIUM  # noqa: F401  (test_container imports it from here)
+
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -235,10 +237,7 @@ def artifacts_root() -> Path:
 
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    return CHROMIUM
+    return needs.chromium()
 
 
 @contextlib.contextmanager

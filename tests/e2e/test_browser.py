@@ -16,11 +16,11 @@ import os
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, REPO, parse_z
+from tests.e2e.conftest import REPO, parse_z
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: apt-get install chromium"),
+    pytest.mark.usefixtures("chromium_path"),  # skips, or fails under CI, without Chromium: tests/needs.py
 ]
 
 # What the legend must say, in order (the Fashion-MNIST classes, DESIGN.md).

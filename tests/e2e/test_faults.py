@@ -13,14 +13,12 @@ image for every input and no page error; A must see a plain message, never a tra
 from __future__ import annotations
 
 import io
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium"))
 OUTPUT = REPO / "test-output" / "e2e"
 TIMEOUT_MS = 90_000
 VIEWPORT = {"width": 1500, "height": 1100}
@@ -30,7 +28,7 @@ GOOD = "fashion-mnist-2d"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: apt-get install chromium"),
+    pytest.mark.usefixtures("chromium_path"),  # skips, or fails under CI, without Chromium: tests/needs.py
 ]
 
 _DECODED_SRC = """() => {
