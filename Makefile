@@ -7,7 +7,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test system-deps test-fast bench-quality bench-decode bench-browser bench-load container-check clean
+.PHONY: run test system-deps test-fast bench-quality bench-decode bench-browser bench-load container-check \
+	clean
 
 # Set-up takes a minute or more: say what each step does, and let pip show its own progress.
 $(VENV)/.runtime: requirements.txt

@@ -32,7 +32,8 @@ def missing(what: str, fix: str = f"as root: {INSTALL}") -> NoReturn:
     """Skip the calling test (or fixture's tests) because `what` is missing, or fail it under CI."""
     message = f"{what}; to run this test: {fix}"
     if on_ci():
-        pytest.fail(f"{message} (CI=true: a test that cannot run fails instead of being skipped)", pytrace=False)
+        pytest.fail(f"{message} (CI=true: a test that cannot run fails instead of being skipped)",
+                    pytrace=False)
     pytest.skip(message)
 
 

@@ -4,8 +4,8 @@ The server is started like a person would (``python -m streamlit run app/streaml
 on a free port, with ``VAE_ARTIFACTS`` pointing at the repository's ``artifacts/`` (or at
 ``$VAE_ARTIFACTS`` when it is set), and polled on ``/_stcore/health``. Chromium is Debian's
 ``/usr/bin/chromium`` (Playwright's own browser download is not used); when it is missing the
-tests skip with the command that installs it, or fail under CI (tests/needs.py). Screenshots go to ``test-output/e2e/``; a failing test leaves
-``FAILED-<test>.png`` there too.
+tests skip with the command that installs it, or fail under CI (tests/needs.py). Screenshots
+go to ``test-output/e2e/``; a failing test leaves ``FAILED-<test>.png`` there too.
 
 The :class:`Explorer` object that the ``explorer`` fixture yields knows where things are on
 the page (the map, the decoded image, the overlay); the tests say what a person sees.

@@ -31,19 +31,23 @@ DRIVER = textwrap.dedent("""
         rng = np.random.default_rng(0)
         images = lambda n: rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
         labels = lambda n: (np.arange(n) % 10).astype(np.uint8)
-        return vae_core.data.FashionMNIST(images(10_300), labels(10_300), images(200), labels(200), "stand-in", {})
+        return vae_core.data.FashionMNIST(
+            images(10_300), labels(10_300), images(200), labels(200), source="stand-in", digests={}
+        )
 
     vae_core.data.load_fashion_mnist = stand_in
     from vae_core.cli import main
     sys.exit(main(sys.argv[1:]))
 """)
-TRAIN = ["train", "--preset", "keras-io", "--epochs", "2", "--n-train", "300", "--batch-size", "64", "--iw-samples", "2"]
+TRAIN = ["train", "--preset", "keras-io", "--epochs", "2", "--n-train", "300", "--batch-size", "64",
+         "--iw-samples", "2"]
 EPOCH_LINE = re.compile(r"^epoch +(\d+)/2  loss ")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def _env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("TTY_COMPATIBLE", "TTY_INTERACTIVE", "FORCE_COLOR")}
+    overrides = ("TTY_COMPATIBLE", "TTY_INTERACTIVE", "FORCE_COLOR")  # rich's: the real terminal decides here
+    env = {k: v for k, v in os.environ.items() if k not in overrides}
     return {**env, "TF_CPP_MIN_LOG_LEVEL": "2", **extra}
 
 

@@ -36,7 +36,8 @@ def test_a_missing_browser_or_dataset_skips_with_the_command_that_installs_it(ba
     """)
     result = bare_machine.runpytest_subprocess("-rs")
     result.assert_outcomes(skipped=2)
-    result.stdout.fnmatch_lines([f"*no-chromium not found*{INSTALL}*", f"*no-fashion-mnist not found*{INSTALL}*"])
+    result.stdout.fnmatch_lines([f"*no-chromium not found*{INSTALL}*",
+                                 f"*no-fashion-mnist not found*{INSTALL}*"])
 
 
 def test_under_ci_the_same_tests_fail(bare_machine, monkeypatch):

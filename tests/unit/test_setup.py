@@ -45,8 +45,8 @@ fi
 
 
 def system_deps(env: dict, **extra) -> subprocess.CompletedProcess:
-    return subprocess.run([ROOT / "scripts" / "system-deps"], env={**env, **extra}, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run([ROOT / "scripts" / "system-deps"], env={**env, **extra}, capture_output=True,
+                          text=True, timeout=60)
 
 
 def test_nothing_to_do_when_both_packages_are_there(machine, tmp_path):
@@ -100,8 +100,8 @@ def fake_venv(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def make(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), *args], env=env, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), *args], env=env,
+                          capture_output=True, text=True, timeout=60)
 
 
 def test_make_test_stops_before_the_tests_when_it_cannot_install(machine, tmp_path):
@@ -134,7 +134,9 @@ chmod +x "$3/bin/python"
     assert result.returncode == 0, result.stderr
     steps = [line for line in result.stdout.splitlines() if line.startswith("==> ")]
     assert [s.split(" (")[0] for s in steps] == [
-        f"==> creating the virtual environment {venv}", "==> upgrading pip", "==> installing requirements.txt",
+        f"==> creating the virtual environment {venv}",
+        "==> upgrading pip",
+        "==> installing requirements.txt",
     ]
     assert "Collecting (pip output)" in result.stdout
     requirements = [c for c in calls.read_text().splitlines() if "-r requirements.txt" in c]

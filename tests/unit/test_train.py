@@ -148,7 +148,7 @@ def test_a_stop_asked_by_another_callback_is_kept(images, tmp_path):
 
 def test_batch_progress_reports_every_training_and_validation_batch_of_each_epoch(images, tmp_path):
     calls = []
-    train(VAEConfig(epochs=2, **TINY), images, images[:64], tmp_path, progress=lambda line: calls.append(line),
+    train(VAEConfig(epochs=2, **TINY), images, images[:64], tmp_path, progress=calls.append,
           batch_progress=lambda *step: calls.append(step))
     for epoch in (1, 2):
         task = f"epoch {epoch}/2"
