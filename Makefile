@@ -1,28 +1,41 @@
 # Two commands do all set-up on a fresh machine (Python 3.11):
 #   make run    create .venv from requirements.txt if missing, then serve the explorer on :8501
-#   make test   create .venv with the test tools if missing, then run the whole test suite
+#   make test   install Debian's chromium and Fashion-MNIST if missing (as root; otherwise it says how),
+#               create .venv with the test tools if missing, then run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-fast bench-quality bench-decode bench-browser bench-load container-check clean
+.PHONY: run test system-deps test-fast bench-quality bench-decode bench-browser bench-load container-check \
+	clean
 
+# Set-up takes a minute or more: say what each step does, and let pip show its own progress.
 $(VENV)/.runtime: requirements.txt
+	@echo "==> creating the virtual environment $(VENV) (if missing)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "==> upgrading pip"
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	@echo "==> installing requirements.txt (TensorFlow, Keras, Streamlit, ...: about 1 GB)"
+	$(PY) -m pip install --disable-pip-version-check -r requirements.txt
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(PY) -m pip install -q -r requirements-dev.txt
+	@echo "==> installing requirements-dev.txt (pytest, Playwright)"
+	$(PY) -m pip install --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.runtime
+	@echo "==> starting the explorer on http://localhost:$(PORT) (Ctrl-C stops it)"
 	$(PY) -m streamlit run app/streamlit_app.py --server.port $(PORT)
 
-test: $(VENV)/.dev
+# First the Debian packages the browser and real-data tests need (installed if root, else
+# the command to run), so that `make test` runs the whole suite, never skipping it.
+test: system-deps $(VENV)/.dev
 	$(PY) -m pytest
+
+system-deps:
+	@scripts/system-deps
 
 test-fast: $(VENV)/.dev  ## unit and AppTest tests only: no training runs, no browser
 	$(PY) -m pytest -m "not slow and not browser"

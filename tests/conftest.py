@@ -12,6 +12,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+pytest_plugins = ["pytester"]  # tests/unit/test_needs.py runs pytest on pytest
+
 FAKE_METRICS = {
     "test_neg_elbo_nats": 300.0,
     "test_recon_bce_nats": 290.0,

@@ -17,6 +17,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from .config import PRESETS, ConfigError, VAEConfig, preset_config  # noqa: E402
 from .data import DataError  # noqa: E402
+from .progress import BatchProgress  # noqa: E402
 
 log = logging.getLogger("vae_core")
 
@@ -85,7 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.command == "train":
         try:
             config = config_from_args(args)
@@ -95,21 +95,24 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(2, "vae-core evaluate: error: --iw-samples must be >= 1\n")
     with _quiet_native_stderr():
         from .bundle import BundleError  # imports Keras: only after the flags were checked
+    from .console import command_output
 
-    try:
-        if args.command == "train":
-            cmd_train(config, args, argv)
-        elif args.command == "evaluate":
-            cmd_evaluate(args)
-        elif args.command == "list":
-            cmd_list(args.root)
-        elif args.command == "export-onnx":
-            cmd_export_onnx(args)
-        else:
-            cmd_export_test_images(args)
-    except (DataError, BundleError) as e:
-        print(f"vae-core {args.command}: error: {e}", file=sys.stderr)
-        return 1
+    # Progress bars for the long commands, and only where a person watches a terminal.
+    with command_output(bars=args.command in ("train", "evaluate")) as progress:
+        try:
+            if args.command == "train":
+                cmd_train(config, args, argv, progress)
+            elif args.command == "evaluate":
+                cmd_evaluate(args, progress)
+            elif args.command == "list":
+                cmd_list(args.root)
+            elif args.command == "export-onnx":
+                cmd_export_onnx(args)
+            else:
+                cmd_export_test_images(args)
+        except (DataError, BundleError) as e:
+            print(f"vae-core {args.command}: error: {e}", file=sys.stderr)
+            return 1
     return 0
 
 
@@ -148,7 +151,9 @@ def _load_splits(data_dir):
     return data, to_float(x_train), y_train, to_float(x_val)
 
 
-def cmd_train(config: VAEConfig, args: argparse.Namespace, argv: list[str]) -> None:
+def cmd_train(
+    config: VAEConfig, args: argparse.Namespace, argv: list[str], progress: BatchProgress | None
+) -> None:
     from .bundle import export_bundle, save_test_images, TEST_IMAGES_FILE
     from .data import to_float
     from .evaluate import evaluate
@@ -161,12 +166,14 @@ def cmd_train(config: VAEConfig, args: argparse.Namespace, argv: list[str]) -> N
     data, x_train, y_train, x_val = _load_splits(args.data_dir)
     log.info("training %s (latent_dim %d) on %d images, validating on %d; checkpoints in %s",
              config.preset, config.latent_dim, config.n_train, len(x_val), work_dir)
-    result = train(config, x_train[: config.n_train], x_val, work_dir, progress=log.info)
+    result = train(
+        config, x_train[: config.n_train], x_val, work_dir, progress=log.info, batch_progress=progress
+    )
     log.info("evaluating on the test set ...")
     prior = prior_of(result.vae)
     metrics, (z_mean, z_log_var) = evaluate(
         result.vae.encoder, result.vae.decoder, to_float(data.x_test), data.y_test, x_train, y_train,
-        prior=prior, iw_samples=config.iw_samples, seed=config.seed,
+        prior=prior, iw_samples=config.iw_samples, seed=config.seed, progress=progress,
     )
     training = {
         "epochs_run": len(result.history),
@@ -191,7 +198,7 @@ def cmd_train(config: VAEConfig, args: argparse.Namespace, argv: list[str]) -> N
     print(format_metrics(metrics, title=f"{out} (trained {training['seconds'] / 60:.1f} min)"))
 
 
-def cmd_evaluate(args: argparse.Namespace) -> None:
+def cmd_evaluate(args: argparse.Namespace, progress: BatchProgress | None) -> None:
     from .bundle import load_bundle
     from .data import load_fashion_mnist, to_float
     from .evaluate import evaluate
@@ -204,7 +211,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     metrics, _ = evaluate(
         bundle.encoder, bundle.decoder, to_float(data.x_test), data.y_test,
         to_float(data.x_train[:50_000]), data.y_train[:50_000],
-        prior=bundle.prior, iw_samples=args.iw_samples, seed=bundle.config.seed,
+        prior=bundle.prior, iw_samples=args.iw_samples, seed=bundle.config.seed, progress=progress,
     )
     print(format_metrics(metrics, title=f"{bundle.path} ({bundle.config.preset}, latent_dim {bundle.latent_dim})"))
     stored = bundle.metrics.get("test_neg_elbo_nats")

@@ -9,25 +9,39 @@ from scipy.special import logsumexp
 from .arrays import as_int, as_matrix
 from .density import Prior, prior_log_density
 from .model import bernoulli_nll, gaussian_log_density, kl_standard_normal, kl_standard_normal_terms, logits_model
+from .progress import BatchProgress, n_batches, tracked
 
 import keras  # noqa: E402  (model.py selected the backend)
 from keras import ops  # noqa: E402
 
 
-def encode(encoder: keras.Model, images: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+def encode(
+    encoder: keras.Model, images: np.ndarray, batch_size: int = 1000, *,
+    progress: BatchProgress | None = None, task: str = "encoding",
+) -> tuple[np.ndarray, np.ndarray]:
     """z_mean, z_log_var (n, latent_dim) of images (n, 28, 28, 1) float32 in [0, 1]."""
-    z_mean, z_log_var = encoder.predict(images, batch_size=batch_size, verbose=0)
+    callbacks = [] if progress is None else [_report_predict_batches(progress, task, len(images), batch_size)]
+    z_mean, z_log_var = encoder.predict(images, batch_size=batch_size, verbose=0, callbacks=callbacks)
     return z_mean.astype(np.float32), z_log_var.astype(np.float32)
 
 
-def _batches(n: int, size: int):
-    for start in range(0, n, size):
-        yield slice(start, min(n, start + size))
+def _batches(n: int, size: int, progress: BatchProgress | None = None, task: str = ""):
+    slices = (slice(start, min(n, start + size)) for start in range(0, n, size))
+    return tracked(slices, progress, task, n_batches(n, size), size)
+
+
+def _report_predict_batches(progress: BatchProgress, task: str, n: int, batch_size: int):
+    """A Keras callback that tells `progress` about each batch of a predict() call."""
+    total = n_batches(n, batch_size)
+    return keras.callbacks.LambdaCallback(
+        on_predict_begin=lambda logs: progress(task, 0, total, batch_size),
+        on_predict_batch_end=lambda batch, logs: progress(task, batch + 1, total, batch_size),
+    )
 
 
 def elbo_terms(
     encoder, decoder, images: np.ndarray, prior: Prior | None = None, seed: int = 0, batch_size: int = 500,
-    *, logits_of: keras.Model | None = None,
+    *, logits_of: keras.Model | None = None, progress: BatchProgress | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-image Bernoulli reconstruction NLL and KL (nats), one posterior sample each.
 
@@ -37,7 +51,7 @@ def elbo_terms(
     rng = np.random.default_rng(seed)
     logits_of = logits_of or logits_model(decoder)
     recon, kl = [], []
-    for sl in _batches(len(images), batch_size):
+    for sl in _batches(len(images), batch_size, progress, "ELBO terms"):
         x = images[sl]
         z_mean, z_log_var = (np.asarray(t) for t in encoder(x, training=False))
         z = z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape).astype(np.float32)
@@ -59,13 +73,13 @@ def _recon_nll(logits_of, decoder, x, z):
 
 def iw_nll(
     encoder, decoder, images: np.ndarray, k: int = 64, prior: Prior | None = None, seed: int = 0,
-    batch_size: int = 100,
+    batch_size: int = 100, *, progress: BatchProgress | None = None,
 ) -> np.ndarray:
     """Importance-weighted upper bound on -log p(x) with k samples (Burda et al. 2016). (n,)"""
     rng = np.random.default_rng(seed)
     logits_of = logits_model(decoder)
     out = []
-    for sl in _batches(len(images), batch_size):
+    for sl in _batches(len(images), batch_size, progress, f"IWAE bound, k={k}"):
         x = images[sl]  # (b, 28, 28, 1)
         z_mean, z_log_var = (np.asarray(t) for t in encoder(x, training=False))
         b, d = z_mean.shape
@@ -149,13 +163,16 @@ def evaluate(
     prior: Prior | None = None,
     iw_samples: int = 64,
     seed: int = 0,
+    progress: BatchProgress | None = None,  # told about each phase's batches (vae_core.progress)
 ) -> tuple[dict, tuple[np.ndarray, np.ndarray]]:
     """All test-set metrics, plus the test latents (z_mean, z_log_var) computed on the way."""
-    recon, kl = elbo_terms(encoder, decoder, test_images, prior, seed)
-    z_mean, z_log_var = encode(encoder, test_images)
-    train_z, _ = encode(encoder, knn_images)
+    recon, kl = elbo_terms(encoder, decoder, test_images, prior, seed, progress=progress)
+    z_mean, z_log_var = encode(encoder, test_images, progress=progress, task="encoding the test images")
+    train_z, _ = encode(encoder, knn_images, progress=progress,
+                        task=f"encoding {len(knn_images):,} training images for 5-NN")
     reconstruction = np.concatenate(
-        [np.asarray(decoder(z_mean[sl], training=False)) for sl in _batches(len(z_mean), 1000)]
+        [np.asarray(decoder(z_mean[sl], training=False))
+         for sl in _batches(len(z_mean), 1000, progress, "reconstructions")]
     )
     stats = latent_stats(z_mean)
     metrics = {
@@ -163,7 +180,8 @@ def evaluate(
         "test_recon_bce_nats": float(np.mean(recon)),
         "test_kl_nats": float(np.mean(kl)),
         "kl_estimator": "analytic" if prior is None else "monte_carlo_1_sample",
-        "test_iw_nll_nats": float(np.mean(iw_nll(encoder, decoder, test_images, iw_samples, prior, seed))),
+        "test_iw_nll_nats": float(np.mean(iw_nll(encoder, decoder, test_images, iw_samples, prior, seed,
+                                                 progress=progress))),
         "iw_samples": iw_samples,
         "knn5_accuracy": knn_accuracy(train_z, knn_labels, z_mean, test_labels, k=5),
         "test_recon_mse": float(np.mean((reconstruction - test_images) ** 2)),

@@ -21,6 +21,7 @@ from .data import make_dataset, make_pair_dataset, pixel_neighbours
 from .atomic import write_atomically
 from .density import Prior
 from .model import VAE, build_vae
+from .progress import BatchProgress
 
 import keras  # noqa: E402  (model.py selected the backend)
 
@@ -61,6 +62,31 @@ class KLWarmup(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         weight = self.beta * min(1.0, (epoch + 1) / self.warmup) if self.warmup else self.beta
         self.model.kl_weight.assign(weight)
+
+
+class ReportBatches(keras.callbacks.Callback):
+    """Reports each epoch's training batches, then its validation batches, to a BatchProgress.
+
+    Listed first: each epoch's bars end before EpochLog writes the epoch's line.
+    """
+
+    def __init__(self, progress: BatchProgress, epochs: int, steps: int, val_steps: int, batch_size: int):
+        super().__init__()
+        self.progress, self.epochs, self.steps, self.val_steps = progress, epochs, steps, val_steps
+        self.batch_size = batch_size
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.task = f"epoch {epoch + 1}/{self.epochs}"
+        self.progress(self.task, 0, self.steps, self.batch_size)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.progress(self.task, batch + 1, self.steps, self.batch_size)
+
+    def on_test_begin(self, logs=None):
+        self.progress(f"{self.task} validating", 0, self.val_steps, self.batch_size)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.progress(f"{self.task} validating", batch + 1, self.val_steps, self.batch_size)
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -180,7 +206,8 @@ def train(
     x_val: np.ndarray,  # (n_val, 28, 28, 1) float32 in [0, 1]
     work_dir: str | Path,
     *,
-    progress: Callable[[str], None] = log.info,
+    progress: Callable[[str], None] = log.info,  # one line per epoch (and per notable event)
+    batch_progress: BatchProgress | None = None,  # within each epoch: see vae_core.progress
     callbacks: tuple[keras.callbacks.Callback, ...] = (),  # extra ones, after ours
 ) -> TrainResult:
     """Train (or resume training) a VAE; returns the model holding its best validation weights."""
@@ -206,7 +233,11 @@ def train(
         progress(f"training in {work_dir} already finished after epoch {done[-1]['epoch']}")
         vae.load_weights(work_dir / BEST_WEIGHTS)
     else:
+        reporting = [] if batch_progress is None else [
+            ReportBatches(batch_progress, config.epochs, steps, int(val_ds.cardinality()), config.batch_size)
+        ]
         all_callbacks = [
+            *reporting,
             KLWarmup(config.beta, config.kl_warmup_epochs),
             EpochLog(work_dir, config, progress),  # before the checkpoint: see EpochLog
             Checkpoint(work_dir),

@@ -3,9 +3,9 @@
 The server is started like a person would (``python -m streamlit run app/streamlit_app.py``)
 on a free port, with ``VAE_ARTIFACTS`` pointing at the repository's ``artifacts/`` (or at
 ``$VAE_ARTIFACTS`` when it is set), and polled on ``/_stcore/health``. Chromium is Debian's
-``/usr/bin/chromium`` (Playwright's own browser download is not used); the tests skip with a
-reason when it is missing. Screenshots go to ``test-output/e2e/``; a failing test leaves
-``FAILED-<test>.png`` there too.
+``/usr/bin/chromium`` (Playwright's own browser download is not used); when it is missing the
+tests skip with the command that installs it, or fail under CI (tests/needs.py). Screenshots
+go to ``test-output/e2e/``; a failing test leaves ``FAILED-<test>.png`` there too.
 
 The :class:`Explorer` object that the ``explorer`` fixture yields knows where things are on
 the page (the map, the decoded image, the overlay); the tests say what a person sees.
@@ -21,17 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.page import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    IDLE,
-    MAP,
-    OVERLAY,
-    REPO,
-    ServerError,
-    new_context,
-    serve_app,
-)
+from tests import needs
+from tests.e2e.page import CHROMIUM_ARGS, IDLE, MAP, OVERLAY, REPO, ServerError, new_context, serve_app
 
 OUTPUT = REPO / "test-output" / "e2e"
 STARTUP_S = 180  # server start on 2 busy cores (TensorFlow import alone takes ~10 s)
@@ -168,10 +159,7 @@ def artifacts_root() -> Path:
 
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    return CHROMIUM
+    return needs.chromium()
 
 
 @contextlib.contextmanager

@@ -12,17 +12,10 @@ Copies, not symlinks: Streamlit's static route refuses files whose real path is 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-STARTUP_S = 120
+from tests.e2e.page import REPO, serve_app
 
 # The bare page: the module, a canvas, nothing else. ``window.live`` is the module; the runtime
 # and models are resolved against the site root (the page itself is at app/static/page.html).
@@ -93,45 +86,9 @@ def build_site(root: Path, models: dict[str, Path], proof_z: list[float] | None 
     return urls
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def serve_site(root: Path, log_path: Path):
     """`streamlit run app.py` in ``root`` with static serving on; yield its URL, then stop it."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.enableStaticServing", "true",
-        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-    ]
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + STARTUP_S
-            while True:
-                if server.poll() is not None:
-                    raise RuntimeError(f"streamlit exited with {server.returncode}; see {log_path}")
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not answer on {url} in {STARTUP_S} s; see {log_path}")
-                time.sleep(0.3)
-            yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    options = ("server.enableStaticServing=true", "server.fileWatcherType=none")
+    with serve_app(None, log_path, options, script="app.py", cwd=root) as server:
+        yield server.url

@@ -23,9 +23,9 @@ from pathlib import Path
 from app import live
 from app.bridge import MAP_CONTAINER_KEY
 from app.panels.decoder import COORDINATES_PREFIX
+from tests.needs import CHROMIUM  # noqa: F401  (Debian's Chromium, re-exported for the benchmarks)
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium"))
 # Without the background-networking flags Chromium keeps calling hosts this sandbox cannot reach.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -67,24 +67,28 @@ class ServerError(RuntimeError):
 
 
 @contextlib.contextmanager
-def serve_app(artifacts: Path, log_path: Path, options: tuple[str, ...] = (), startup_s: float = 180):
+def serve_app(artifacts: Path | None, log_path: Path, options: tuple[str, ...] = (), startup_s: float = 180,
+              script: str = "app/streamlit_app.py", cwd: Path = REPO):
     """`streamlit run` over an artifacts folder on a free localhost port; yields an AppServer, then stops it.
 
-    ``options`` are Streamlit settings like ``"runner.postScriptGC=false"``.
+    ``options`` are Streamlit settings like ``"runner.postScriptGC=false"``; ``script`` and ``cwd``
+    run another Streamlit script (a test site), with the repository on its import path.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = dict(os.environ, VAE_ARTIFACTS=str(artifacts), TF_CPP_MIN_LOG_LEVEL="2")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(REPO))
+    if artifacts is not None:
+        env["VAE_ARTIFACTS"] = str(artifacts)
     flags = [part for option in options for part in ("--" + option.split("=", 1)[0], option.split("=", 1)[1])]
     cmd = [
-        sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
+        sys.executable, "-m", "streamlit", "run", script,
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false", *flags,
     ]
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
         started = time.perf_counter()
-        process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             while True:
                 if process.poll() is not None:

@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 
 from tests.e2e.conftest import REPO, parse_z
-from tests.e2e.page import CHROMIUM, SLIDER, SLIDER_VALUE
+from tests.e2e.page import SLIDER, SLIDER_VALUE
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: apt-get install chromium"),
+    pytest.mark.usefixtures("chromium_path"),  # skips, or fails under CI, without Chromium: tests/needs.py
 ]
 
 # What the legend must say, in order (the Fashion-MNIST classes, DESIGN.md).

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.page import CHROMIUM, IDLE, MAP, REPO, SLIDER, new_context
+from tests.e2e.page import IDLE, MAP, REPO, SLIDER, new_context
 
 OUTPUT = REPO / "test-output" / "e2e"
 TIMEOUT_MS = 90_000
@@ -26,7 +26,7 @@ GOOD = "fashion-mnist-2d"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: apt-get install chromium"),
+    pytest.mark.usefixtures("chromium_path"),  # skips, or fails under CI, without Chromium: tests/needs.py
 ]
 
 

@@ -12,11 +12,11 @@ from urllib.parse import urlencode, urlparse
 import pytest
 
 from tests.e2e.conftest import OUTPUT, TIMEOUT_MS
-from tests.e2e.page import CHROMIUM, IDLE, new_context
+from tests.e2e.page import IDLE, new_context
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: apt-get install chromium"),
+    pytest.mark.usefixtures("chromium_path"),  # skips, or fails under CI, without Chromium: tests/needs.py
 ]
 
 LINK = {

@@ -13,11 +13,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.e2e.conftest import OUTPUT, TIMEOUT_MS, Explorer, parse_z
-from tests.e2e.page import CHROMIUM, SLIDER, new_context
+from tests.e2e.page import SLIDER, new_context
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: apt-get install chromium"),
+    pytest.mark.usefixtures("chromium_path"),  # skips, or fails under CI, without Chromium: tests/needs.py
 ]
 
 

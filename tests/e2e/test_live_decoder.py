@@ -13,28 +13,20 @@ reload does not download the runtime or the model again.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.e2e.conftest import OUTPUT, TIMEOUT_MS  # noqa: E402
 from tests.e2e.live_site import build_site, serve_site
 
-CHROMIUM = Path(os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [  # as in conftest.py
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
-TIMEOUT_MS = 90_000
 POINTS = np.array([[0.0, 0.0], [1.2, -0.7], [-2.5, 1.9], [3.1, 2.2], [-0.4, -3.0]], np.float32)  # (5, 2)
 BURST = 50
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: apt-get install chromium"),
+    pytest.mark.usefixtures("chromium_path"),  # skips, or fails under CI, without Chromium: tests/needs.py
 ]
 
 
@@ -74,20 +66,10 @@ def site(models, tmp_path_factory):
         yield {"url": url, **urls}
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(chromium, site):
+def page(browser, site):
     """The bare test page with the module loaded (a fresh context: empty caches)."""
-    context = chromium.new_context()
+    context = browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     errors = []
@@ -156,8 +138,8 @@ def test_a_burst_of_requests_runs_few_decodes_and_paints_the_last(page, site, mo
     assert np.abs(blocks[:, 0, :, 0] - want).max() <= 1
 
 
-def test_the_runtime_is_served_by_the_app_and_a_reload_fetches_it_from_cache(chromium, site):
-    context = chromium.new_context()
+def test_the_runtime_is_served_by_the_app_and_a_reload_fetches_it_from_cache(browser, site):
+    context = browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     hosts, types = set(), {}
@@ -189,9 +171,9 @@ def test_the_runtime_is_served_by_the_app_and_a_reload_fetches_it_from_cache(chr
     assert not refetched, f"a reload downloaded {refetched} again"
 
 
-def test_the_plain_files_have_the_types_browsers_need(chromium, site):
+def test_the_plain_files_have_the_types_browsers_need(browser, site):
     """Served as published too: .wasm as application/wasm (streaming compilation), .onnx as bytes."""
-    context = chromium.new_context()
+    context = browser.new_context()
     try:
         get = lambda path: context.request.get(f"{site['url']}/{path}", headers={"Range": "bytes=0-99"})  # noqa: E731
         wasm = get("app/static/vendor/onnxruntime-web-1.30.0/ort-wasm-simd-threaded.wasm")
@@ -205,9 +187,9 @@ def test_the_plain_files_have_the_types_browsers_need(chromium, site):
     assert outside.status >= 400, "the static route must not serve files outside static/"
 
 
-def test_a_component_can_run_the_module(chromium, site, models):
+def test_a_component_can_run_the_module(browser, site, models):
     """st.components.v2 JavaScript = live_decoder_js() + its own code: it decodes, paints, reports."""
-    context = chromium.new_context()
+    context = browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests import needs
 from vae_core import data
 from vae_core.data import (
     CLASS_NAMES,
@@ -24,9 +25,6 @@ from vae_core.data import (
     split_validation,
     to_float,
 )
-
-DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
-
 
 # --------------------------------------------------------------------------- tiny IDX writer
 
@@ -355,10 +353,9 @@ def test_make_pair_dataset_pairs_each_anchor_with_one_of_its_neighbours():
 # --------------------------------------------------------------------------- the real dataset
 
 
-@pytest.mark.skipif(not DEBIAN_DIR.exists(), reason="Debian package dataset-fashion-mnist absent")
 def test_real_debian_files_load_with_digests(monkeypatch):
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
-    ds = load_fashion_mnist(DEBIAN_DIR, verify_digests=True, allow_download=False)
+    ds = load_fashion_mnist(needs.debian_dataset(), verify_digests=True, allow_download=False)
     assert ds.x_train.shape == (60000, 28, 28) and ds.y_train.shape == (60000,)
     assert ds.x_test.shape == (10000, 28, 28) and ds.y_test.shape == (10000,)
     assert set(np.unique(ds.y_train)) == set(range(10))

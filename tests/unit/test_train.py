@@ -144,3 +144,17 @@ class StopAfterFirstBatch(keras.callbacks.Callback):
 def test_a_stop_asked_by_another_callback_is_kept(images, tmp_path):
     result = train(VAEConfig(epochs=5, **TINY), images, images[:64], tmp_path, callbacks=(StopAfterFirstBatch(),))
     assert len(result.history) == 1
+
+
+def test_batch_progress_reports_every_training_and_validation_batch_of_each_epoch(images, tmp_path):
+    calls = []
+    train(VAEConfig(epochs=2, **TINY), images, images[:64], tmp_path, progress=calls.append,
+          batch_progress=lambda *step: calls.append(step))
+    for epoch in (1, 2):
+        task = f"epoch {epoch}/2"
+        # 256 images in batches of 64: 4 steps, announced at 0; then 1 validation batch; then the epoch's line
+        steps = [(task, done, 4, 64) for done in range(5)]
+        validation = [(f"{task} validating", 0, 1, 64), (f"{task} validating", 1, 1, 64)]
+        start = calls.index(steps[0])
+        assert calls[start:start + 7] == steps + validation
+        assert calls[start + 7].startswith(f"epoch   {epoch}/2  loss")

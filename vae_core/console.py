@@ -1,0 +1,81 @@
+"""What the command line shows while it works: log lines, and progress bars when a person watches.
+
+On a terminal each long task (an epoch, validation, an evaluation phase) gets a bar with its
+batches done/total, images/s, elapsed time and ETA; the bar disappears when the task ends, so
+what stays on screen is the log: one line per epoch. When stderr is a file or a pipe (CI, `2> log`),
+there are no bars at all, only those lines. rich (already pinned: Streamlit depends on it) draws.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from .progress import BatchProgress
+
+
+class ImagesPerSecond(ProgressColumn):
+    """Throughput in images: rich measures batches per second, each task knows its batch size."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        if speed is None:
+            return Text("? images/s", style="progress.data.speed")
+        return Text(f"{speed * task.fields['batch_size']:,.0f} images/s", style="progress.data.speed")
+
+
+class TerminalProgress:
+    """A BatchProgress that draws one transient rich bar per running task (use it as a context manager)."""
+
+    def __init__(self, console: Console):
+        self.bars = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("batches"),
+            ImagesPerSecond(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            console=console, transient=True,
+            redirect_stdout=False,  # results printed to stdout stay on stdout (the bars are on stderr)
+        )
+        self.tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> TerminalProgress:
+        self.bars.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bars.stop()
+
+    def __call__(self, task: str, done: int, total: int, batch_size: int) -> None:
+        if task not in self.tasks:
+            self.tasks[task] = self.bars.add_task(task, total=total, batch_size=batch_size)
+        # Drawn at once when a task starts, after its first batch and when it ends, however short
+        # the task; in between at rich's 10 Hz.
+        self.bars.update(self.tasks[task], completed=done, refresh=done in (0, 1, total))
+        if done >= total:
+            self.bars.remove_task(self.tasks.pop(task))
+
+
+@contextlib.contextmanager
+def command_output(bars: bool = True, console: Console | None = None) -> Iterator[BatchProgress | None]:
+    """Sets up logging for a command and yields the progress reporter to pass to long work.
+
+    Yields None (no bars, plain log lines) unless `bars` is wanted and `console` (default: stderr)
+    is an interactive terminal; rich's TTY_INTERACTIVE=0/1 overrides that test.
+    """
+    console = console or Console(stderr=True)
+    if not (bars and console.is_interactive):
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        yield None
+        return
+    # Log lines go through rich so that they appear above the bars instead of through them.
+    handler = RichHandler(console=console, show_time=False, show_level=False, show_path=False)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[handler])
+    with TerminalProgress(console) as progress:
+        yield progress
