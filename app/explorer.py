@@ -2,6 +2,8 @@
 
 Panels never reach into the bundle or compute latent geometry themselves: they ask an
 :class:`Explorer` and render what it returns, so a request goes down once and comes back.
+(From vae_core they import only the pixel-rendering helpers of ``vae_core.images``: upscale,
+PNG, GIF, strips and grids.)
 An Explorer is built once per bundle (``app.resources.load_explorer``) and shared by every
 session; after loading it only reads, except :meth:`Explorer.reference_neg_elbo`, which is
 computed on first use (under a lock) and then kept.
@@ -22,6 +24,9 @@ from vae_core.config import VAEConfig
 from vae_core.data import CLASS_NAMES
 from vae_core.density import aggregate_posterior_log_density, prior_log_density, sample_prior
 from vae_core.evaluate import percentile_of
+from vae_core.images import ImageError, PreparedImage, prepare_upload
+
+__all__ = ["BrowserDecoder", "EncodedImage", "Explorer", "ImageError", "Interpolation", "PointView", "open_explorer"]
 
 ACTIVE_KL = 0.1  # nats: a latent dimension with less average KL carries (almost) no information
 PRINCIPAL_AXES = 8  # beyond MAX_DIM_SLIDERS dimensions: sliders along this many principal directions
@@ -229,6 +234,11 @@ class Explorer:
         return np.linspace(x0, x1, n), np.linspace(y1, y0, n), logp.reshape(n, n)
 
     # -- encoding an image -------------------------------------------------------------------------
+    @staticmethod
+    def prepare_upload(data: bytes) -> PreparedImage:
+        """An uploaded file in the training format (raises ImageError saying what is wrong)."""
+        return prepare_upload(data)
+
     def encode(self, pixels: np.ndarray) -> EncodedImage:
         """Encode and score one image (28, 28) float in [0, 1]."""
         z_mean, z_log_var = (a[0] for a in self.bundle.encode(pixels))

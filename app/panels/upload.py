@@ -7,11 +7,11 @@ import numpy as np
 import streamlit as st
 
 from app import bridge
-from app.explorer import REFERENCE_IMAGES, Explorer
+from app.explorer import REFERENCE_IMAGES, Explorer, ImageError
 from app.panels.decoder import coordinates_text, set_point
 from app.style import UPLOAD_COLOR, class_chip
 from app.text import literal
-from vae_core.images import ImageError, prepare_upload, upscale
+from vae_core.images import upscale
 
 SOURCES = {"upload": "Upload an image", "test": "A test image by number"}
 
@@ -39,7 +39,7 @@ def source_ui(explorer: Explorer) -> tuple[np.ndarray | None, str, int | None]:
                    "centred and shrunk to 28 x 28 pixels.")
         return None, "", None
     try:
-        prepared = prepare_upload(file.getvalue())
+        prepared = explorer.prepare_upload(file.getvalue())
     except ImageError as e:
         st.error(f"Cannot use {literal(file.name)}: {e}.")
         return None, "", None
