@@ -47,6 +47,7 @@ class PointView:
     neighbours: np.ndarray  # (k,) indices of the nearest test images in latent space
     distances: np.ndarray  # (k,) their latent distances
     shares: np.ndarray  # (10,) class shares among them
+    left_selected: float = 0.0  # latent distance from the selected image's z_mean (0: still on it)
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,9 @@ class Explorer:
             return PointView(z, self.to_map(z)[0], self.decode(z)[0], None, None, None, idx, dist, shares)
         image, reconstruction = self.decode(np.stack([z, self.test_point(index)]))  # one decoder call
         ellipse = geometry.posterior_ellipse(self.projection, self.bundle.z_mean[index], self.bundle.z_log_var[index])
-        return PointView(z, self.to_map(z)[0], image, index, reconstruction, ellipse, idx, dist, shares)
+        left = float(np.linalg.norm(z - self.test_point(index)))
+        left = left if left > 1e-4 else 0.0  # the link rounds a point to 4 decimals
+        return PointView(z, self.to_map(z)[0], image, index, reconstruction, ellipse, idx, dist, shares, left)
 
     def click(self, at: tuple[float, float], units: tuple[float, float], base: np.ndarray,
               visible_classes: list[int]) -> tuple[int | None, np.ndarray]:

@@ -23,6 +23,7 @@ from vae_core.images import upscale
 
 MAX_DIM_SLIDERS = 16  # one slider per dimension up to this latent_dim, else principal directions
 COORDINATES_PREFIX = "z = ("  # how the decoded image's caption starts (the browser tests find it by it)
+RECONSTRUCTION_CAPTION = "Reconstruction of #{}"  # the selected image decoded at its z_mean
 EXTRA_DIMS_KEY = "extra_dims"  # beyond MAX_DIM_SLIDERS: the single dimensions chosen to get a slider
 
 
@@ -82,9 +83,14 @@ def selected_ui(explorer: Explorer, view: PointView) -> None:
         return
     label = int(explorer.labels[view.index])
     st.markdown(f"**Clicked test image #{view.index}** {class_chip(label)}", unsafe_allow_html=True)
+    if view.left_selected > 0:
+        st.caption(
+            f"The current point has moved {view.left_selected:.2f} away from this image's place on the map "
+            "(its z_mean): the picture above is no longer its reconstruction."
+        )
     c1, c2 = st.columns(2)
     c1.image(upscale(explorer.images[view.index], 112), caption="Real image", output_format="PNG")
-    c2.image(upscale(view.reconstruction, 112), caption="Decoded", output_format="PNG")
+    c2.image(upscale(view.reconstruction, 112), caption=RECONSTRUCTION_CAPTION.format(view.index), output_format="PNG")
 
 
 def coordinates_text(z: np.ndarray, limit: int = 8) -> str:

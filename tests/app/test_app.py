@@ -319,3 +319,16 @@ def test_uncertainty_view_adds_a_density_background_and_sizes_points_by_std(app_
     assert figure["data"][0]["type"] == "heatmap"
     sizes = figure["data"][1]["marker"]["size"]
     assert _length(sizes) == 20  # one size per point of the class, not a constant
+
+
+def test_the_clicked_image_panel_says_what_each_image_is_and_when_the_point_has_left_it(app_at):
+    at = app_at("one").run()
+    captions = [c for img in at.image for c in img.captions]
+    assert "Real image" in captions and "Reconstruction of #0" in captions
+    assert not any("has moved" in c.value for c in at.caption)  # the point is test image #0's z_mean
+    z = at.session_state["point"]
+    commit(at, [z[0] + 1.0, z[1]])  # a slider released one unit away
+    no_errors(at)
+    assert any("has moved 1.00 away" in c.value for c in at.caption)
+    assert any("Clicked test image #0" in m.value for m in at.markdown)  # still shown, as context
+

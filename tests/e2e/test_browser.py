@@ -116,10 +116,10 @@ def test_clicking_a_point_shows_its_real_image_and_decodes_it(explorer):
     page.get_by_text(f"Clicked test image #{index}").wait_for()
     heading = page.get_by_test_id("stMarkdownContainer").filter(has_text=f"Clicked test image #{index}")
     assert heading.locator(".class-chip").inner_text() == "Sneaker"
-    explorer.wait_images_loaded("Real image", "Decoded")
+    explorer.wait_images_loaded("Real image", f"Reconstruction of #{index}")
     real = explorer.image("Real image").locator("img")
     assert real.is_visible() and real.get_attribute("src") != real_before
-    assert explorer.image("Decoded").locator("img").is_visible()  # its reconstruction
+    assert explorer.image(f"Reconstruction of #{index}").locator("img").is_visible()
     assert parse_z(after["caption"]) == pytest.approx([x, y], abs=0.006)  # decoded at its z_mean
     assert explorer.marker("current", near=(sx, sy)) == pytest.approx([sx, sy], abs=2.0)  # the cross moved there
     explorer.screenshot()
