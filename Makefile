@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test system-deps test-fast bench-quality bench-decode bench-browser bench-load container-check \
+.PHONY: run test lint system-deps test-fast bench-quality bench-decode bench-browser bench-load container-check \
 	clean
 
 # Set-up takes a minute or more: say what each step does, and let pip show its own progress.
@@ -21,7 +21,7 @@ $(VENV)/.runtime: requirements.txt
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	@echo "==> installing requirements-dev.txt (pytest, Playwright)"
+	@echo "==> installing requirements-dev.txt (pytest, Playwright, ruff)"
 	$(PY) -m pip install --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
@@ -30,9 +30,23 @@ run: $(VENV)/.runtime
 	$(PY) -m streamlit run app/streamlit_app.py --server.port $(PORT)
 
 # First the Debian packages the browser and real-data tests need (installed if root, else
-# the command to run), so that `make test` runs the whole suite, never skipping it.
-test: system-deps $(VENV)/.dev
+# the command to run), so that `make test` runs the whole suite, never skipping it; then the
+# linters (seconds), then the tests.
+test: system-deps lint
 	$(PY) -m pytest
+
+# ruff for the Python; ESLint (pinned in package-lock.json) for the browser JavaScript.
+lint: $(VENV)/.dev node_modules/.installed
+	@echo "==> ruff and ESLint"
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	npx --no-install eslint .
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make: ESLint needs Node.js 20 or newer with npm (your package manager, or nodejs.org)" >&2; exit 1; }
+	@echo "==> installing ESLint from package-lock.json (npm ci)"
+	npm ci --no-audit --no-fund
+	touch $@
 
 system-deps:
 	@scripts/system-deps
@@ -56,4 +70,4 @@ container-check:
 	../shared/tools/container-check
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-output
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-output node_modules

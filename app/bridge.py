@@ -34,12 +34,18 @@ def point(x: float, y: float, color: str, size: int = 6, symbol: str = "circle",
     return {"x": float(x), "y": float(y), "color": color, "size": size, "symbol": symbol, "text": text}
 
 
-def polyline(xy: Sequence, color: str, *, closed: bool = False, width: float = 2.5, dash: str = "",
-             fill: str = "none") -> dict:
+def polyline(
+    xy: Sequence, color: str, *, closed: bool = False, width: float = 2.5, dash: str = "", fill: str = "none"
+) -> dict:
     """A line (or closed polygon) through map points xy (n, 2)."""
     return {
-        "xs": [round(float(p[0]), 5) for p in xy], "ys": [round(float(p[1]), 5) for p in xy],
-        "color": color, "closed": closed, "width": width, "dash": dash, "fill": fill,
+        "xs": [round(float(p[0]), 5) for p in xy],
+        "ys": [round(float(p[1]), 5) for p in xy],
+        "color": color,
+        "closed": closed,
+        "width": width,
+        "dash": dash,
+        "fill": fill,
     }
 
 

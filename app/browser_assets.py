@@ -105,8 +105,12 @@ def publish_model(source: Path, sha256: str, models_dir: Path = MODELS_DIR) -> s
         _write_atomic(target, data)
         _write_atomic(packed, gzip.compress(data, compresslevel=6, mtime=0))
     except OSError as e:  # read-only or foreign folder: serve nothing, decode on the server
-        log.info("browser model %s cannot be published into %s (%s): server decoding only",
-                 source.name, models_dir, e)
+        log.info(
+            "browser model %s cannot be published into %s (%s): server decoding only",
+            source.name,
+            models_dir,
+            e,
+        )
         return None
     return model_url(sha256)
 

@@ -26,7 +26,15 @@ from vae_core.density import aggregate_posterior_log_density, prior_log_density,
 from vae_core.evaluate import percentile_of
 from vae_core.images import ImageError, PreparedImage, prepare_upload
 
-__all__ = ["BrowserDecoder", "EncodedImage", "Explorer", "ImageError", "Interpolation", "PointView", "open_explorer"]
+__all__ = [
+    "BrowserDecoder",
+    "EncodedImage",
+    "Explorer",
+    "ImageError",
+    "Interpolation",
+    "PointView",
+    "open_explorer",
+]
 
 ACTIVE_KL = 0.1  # nats: a latent dimension with less average KL carries (almost) no information
 PRINCIPAL_AXES = 8  # beyond MAX_DIM_SLIDERS dimensions: sliders along this many principal directions
@@ -179,19 +187,28 @@ class Explorer:
         if index is None:
             return PointView(z, self.to_map(z)[0], self.decode(z)[0], None, None, None, idx, dist, shares)
         image, reconstruction = self.decode(np.stack([z, self.test_point(index)]))  # one decoder call
-        ellipse = geometry.posterior_ellipse(self.projection, self.bundle.z_mean[index], self.bundle.z_log_var[index])
+        ellipse = geometry.posterior_ellipse(
+            self.projection, self.bundle.z_mean[index], self.bundle.z_log_var[index]
+        )
         left = float(np.linalg.norm(z - self.test_point(index)))
         left = left if left > 1e-4 else 0.0  # the link rounds a point to 4 decimals
         return PointView(z, self.to_map(z)[0], image, index, reconstruction, ellipse, idx, dist, shares, left)
 
-    def click(self, at: tuple[float, float], units: tuple[float, float], base: np.ndarray,
-              visible_classes: list[int]) -> tuple[int | None, np.ndarray]:
+    def click(
+        self,
+        at: tuple[float, float],
+        units: tuple[float, float],
+        base: np.ndarray,
+        visible_classes: list[int],
+    ) -> tuple[int | None, np.ndarray]:
         """What a click at map coordinates ``at`` means: (test image or None, latent point).
 
         ``units`` are map units per screen pixel; only points of ``visible_classes`` can be picked.
         """
         visible = np.isin(self.bundle.labels, visible_classes)
-        return geometry.click_to_latent(self.projection, self.xy, at, units, base, self.bundle.z_mean, visible)
+        return geometry.click_to_latent(
+            self.projection, self.xy, at, units, base, self.bundle.z_mean, visible
+        )
 
     def slider_values(self, z: np.ndarray) -> np.ndarray:
         """The point's coordinates (d,) clipped into the sliders' ranges."""

@@ -41,13 +41,31 @@ def slider_specs(explorer: Explorer, dims: list[int], principal: bool) -> list[d
     if principal:
         for j, limit in enumerate(explorer.pc_limit):
             limit = float(limit)
-            specs.append({"kind": "pc", "index": j, "label": f"Principal direction {j + 1}", "min": -limit,
-                          "max": limit, "step": 2 * limit / SLIDER_STEPS, "inactive": False})
+            specs.append(
+                {
+                    "kind": "pc",
+                    "index": j,
+                    "label": f"Principal direction {j + 1}",
+                    "min": -limit,
+                    "max": limit,
+                    "step": 2 * limit / SLIDER_STEPS,
+                    "inactive": False,
+                }
+            )
     inactive = set(explorer.inactive_dims)
     for i in dims:
         low, high = float(explorer.slider_min[i]), float(explorer.slider_max[i])
-        specs.append({"kind": "dim", "index": i, "label": f"z{i + 1}", "min": low, "max": high,
-                      "step": (high - low) / SLIDER_STEPS, "inactive": i in inactive})
+        specs.append(
+            {
+                "kind": "dim",
+                "index": i,
+                "label": f"z{i + 1}",
+                "min": low,
+                "max": high,
+                "step": (high - low) / SLIDER_STEPS,
+                "inactive": i in inactive,
+            }
+        )
     return specs
 
 
@@ -87,9 +105,13 @@ def live_point(
         "seen": int(st.session_state.get(SEEN_KEY, 0)),
         "sliders": sliders,
         "principal": principal,
-        "projection": {"mean": explorer.projection.mean.tolist(),
-                       "components": explorer.projection.components.tolist()},
-        "model": None if decoder is None else {"url": decoder.url, "input": decoder.input, "output": decoder.output},
+        "projection": {
+            "mean": explorer.projection.mean.tolist(),
+            "components": explorer.projection.components.tolist(),
+        },
+        "model": None
+        if decoder is None
+        else {"url": decoder.url, "input": decoder.input, "output": decoder.output},
         "hover": bool(hover),
         "target": target,
         "size": IMAGE_PX,

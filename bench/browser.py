@@ -100,8 +100,14 @@ def stats(values: list[float]) -> dict:
     a = np.asarray(values, dtype=np.float64)
     if not a.size:
         return {"n": 0}
-    return {"n": int(a.size), "p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)),
-            "min": float(a.min()), "max": float(a.max()), "mean": float(a.mean())}
+    return {
+        "n": int(a.size),
+        "p50": float(np.percentile(a, 50)),
+        "p95": float(np.percentile(a, 95)),
+        "min": float(a.min()),
+        "max": float(a.max()),
+        "mean": float(a.mean()),
+    }
 
 
 class Page:
@@ -128,7 +134,9 @@ class Page:
     def timed(self, action, timeout_ms: int = 20_000) -> dict | None:
         """Run ``action`` (an input) and time it to the new decoded image; None if none came."""
         before = self.page.evaluate("() => window.__benchPainted()")
-        self.page.evaluate("([n, t]) => { window.__benchDone = window.__benchWatch(n, t); }", [before, timeout_ms])
+        self.page.evaluate(
+            "([n, t]) => { window.__benchDone = window.__benchWatch(n, t); }", [before, timeout_ms]
+        )
         action()
         result = self.page.evaluate("() => window.__benchDone")
         self.page.wait_for_selector(IDLE, state="attached")
@@ -210,8 +218,13 @@ def gesture(page: Page, start: tuple[float, float], path, seconds: float, hold: 
     paints = p.evaluate("(n) => window.__vaeLive.paints.slice(n)", before)
     window = [x for x in paints if x.get("input") is not None]
     span = seconds
-    return {"seconds": span, "events": events, "painted": len(window), "fps": len(window) / span,
-            "latency_ms": stats([x["painted"] - x["input"] for x in window])}
+    return {
+        "seconds": span,
+        "events": events,
+        "painted": len(window),
+        "fps": len(window) / span,
+        "latency_ms": stats([x["painted"] - x["input"] for x in window]),
+    }
 
 
 def measure_live(page: Page, pid: int) -> dict:
@@ -225,17 +238,26 @@ def measure_live(page: Page, pid: int) -> dict:
     low, high = float(slider.get_attribute("min")), float(slider.get_attribute("max"))
     x = box["x"] + 8 + (float(slider.input_value()) - low) / (high - low) * (box["width"] - 16)
     left, right = box["x"] + 10, box["x"] + box["width"] - 10
-    # back and forth across the track, as a person scrubs
-    scrub = lambda f: (left + (right - left) * (1 - abs(2 * ((f * 2 + (x - left) / (right - left) / 2) % 1) - 1)), y)  # noqa: E731
+
+    def scrub(f: float) -> tuple[float, float]:  # back and forth across the track, as a person scrubs
+        phase = (2 * f + (x - left) / (right - left) / 2) % 1
+        return left + (right - left) * (1 - abs(2 * phase - 1)), y
+
     result = {"slider_drag": gesture(page, (x, y), scrub, 2.0, hold=True)}
     p.wait_for_selector(IDLE, state="attached")
     x0, y0, w, h = p.evaluate("() => vaePage.plotBox()")
-    result["hover"] = gesture(page, (x0 + w * 0.1, y0 + h * 0.5),
-                              lambda f: (x0 + w * (0.1 + 0.8 * f), y0 + h * (0.5 + 0.3 * np.sin(6 * f))), 2.0, hold=False)
+    result["hover"] = gesture(
+        page,
+        (x0 + w * 0.1, y0 + h * 0.5),
+        lambda f: (x0 + w * (0.1 + 0.8 * f), y0 + h * (0.5 + 0.3 * np.sin(6 * f))),
+        2.0,
+        hold=False,
+    )
     p.wait_for_selector(IDLE, state="attached")
     mx, my = page.page.evaluate("() => vaePage.marker('current')")
-    result["marker_drag"] = gesture(page, (mx, my), lambda f: (mx + w * 0.25 * np.sin(np.pi * f), my - h * 0.2 * f),
-                                    2.0, hold=True)
+    result["marker_drag"] = gesture(
+        page, (mx, my), lambda f: (mx + w * 0.25 * np.sin(np.pi * f), my - h * 0.2 * f), 2.0, hold=True
+    )
     p.wait_for_selector(IDLE, state="attached")
     p.wait_for_timeout(500)
     # Server CPU: 100 slider steps released one by one (each reruns the panel), then one drag of 100 moves.
@@ -305,26 +327,45 @@ PHASES = ("ms", "idle_ms")  # in the order they happen after the input
 
 def summary(runs: list[dict], misses: int) -> dict:
     """p50/p95 of input -> painted ("ms") plus the same for each phase, and the raw values."""
-    out = {**stats([r["ms"] for r in runs]), "no_new_image": misses,
-           }
+    out = {
+        **stats([r["ms"] for r in runs]),
+        "no_new_image": misses,
+    }
     out["phases"] = {k: stats([r[k] for r in runs if r.get(k) is not None]) for k in PHASES}
     out["values"] = [{k: None if r.get(k) is None else round(r[k], 1) for k in PHASES} for r in runs]
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     default_root = os.environ.get("VAE_ARTIFACTS") or str(REPO / "artifacts")
-    parser.add_argument("--artifacts", type=Path, default=Path(default_root), help="folder of bundles (VAE_ARTIFACTS)")
+    parser.add_argument(
+        "--artifacts", type=Path, default=Path(default_root), help="folder of bundles (VAE_ARTIFACTS)"
+    )
     parser.add_argument("--moves", type=int, default=30, help="slider moves (keyboard)")
-    parser.add_argument("--clicks", type=int, default=30, help="map clicks (half on points, half on empty space)")
-    parser.add_argument("--sessions", type=int, default=10, help="concurrent pages for the memory measurement")
-    parser.add_argument("--soak", type=int, default=200, help="interactions for the memory-growth measurement")
+    parser.add_argument(
+        "--clicks", type=int, default=30, help="map clicks (half on points, half on empty space)"
+    )
+    parser.add_argument(
+        "--sessions", type=int, default=10, help="concurrent pages for the memory measurement"
+    )
+    parser.add_argument(
+        "--soak", type=int, default=200, help="interactions for the memory-growth measurement"
+    )
     parser.add_argument("--warmup", type=int, default=4, help="uncounted interactions after the cold start")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-live", dest="live", action="store_false", help="skip the in-browser gesture measurements")
-    parser.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
-                        help="an extra `streamlit run` option for an experiment, e.g. runner.postScriptGC=false")
+    parser.add_argument(
+        "--no-live", dest="live", action="store_false", help="skip the in-browser gesture measurements"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="an extra `streamlit run` option for an experiment, e.g. runner.postScriptGC=false",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "browser.json")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
@@ -333,7 +374,11 @@ def main() -> None:
 
     rng = np.random.default_rng(args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    result: dict = {"artifacts": str(args.artifacts), "streamlit_options": args.set, "load_average_before": os.getloadavg()}
+    result: dict = {
+        "artifacts": str(args.artifacts),
+        "streamlit_options": args.set,
+        "load_average_before": os.getloadavg(),
+    }
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = Page(browser, "")
@@ -349,8 +394,15 @@ def main() -> None:
                 map_s = time.perf_counter() - server.started
                 page.wait_ready()
                 ready_s = time.perf_counter() - server.started
-                result["cold_start"] = {"health_s": health_s, "map_visible_s": map_s, "first_screen_idle_s": ready_s}
-                print(f"cold start: health {health_s:.1f} s, map visible {map_s:.1f} s, idle {ready_s:.1f} s", flush=True)
+                result["cold_start"] = {
+                    "health_s": health_s,
+                    "map_visible_s": map_s,
+                    "first_screen_idle_s": ready_s,
+                }
+                print(
+                    f"cold start: health {health_s:.1f} s, map visible {map_s:.1f} s, idle {ready_s:.1f} s",
+                    flush=True,
+                )
 
                 interact(page, rng, args.warmup)  # first decodes and reruns of a session: not counted
                 if args.live:
@@ -404,13 +456,23 @@ def main() -> None:
 
     half = len(soak_rss) // 2
     result["rss_mb"] = {
-        "one_page": rss_1, "many_pages": rss_many, "sessions": args.sessions,
-        "soak": {"interactions": args.soak, "samples": soak_rss, "growth": soak_rss[-1][1] - soak_rss[0][1],
-                 "growth_second_half": soak_rss[-1][1] - soak_rss[half][1]},
+        "one_page": rss_1,
+        "many_pages": rss_many,
+        "sessions": args.sessions,
+        "soak": {
+            "interactions": args.soak,
+            "samples": soak_rss,
+            "growth": soak_rss[-1][1] - soak_rss[0][1],
+            "growth_second_half": soak_rss[-1][1] - soak_rss[half][1],
+        },
     }
     result["soak"] = summary(soak, misses)
     result["load_average_after"] = os.getloadavg()
-    result["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
+    result["machine"] = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
     result["targets"] = TARGETS
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print_table(result, args)
@@ -425,17 +487,42 @@ def print_table(result: dict, args) -> None:
 
     many = rss["many_pages"]
     rows = [
-        ("slider -> new image (ms)", s["n"], *ms(s), TARGETS["slider_ms"], s["n"] and s["p50"] <= 200 and s["p95"] <= 400),
+        (
+            "slider -> new image (ms)",
+            s["n"],
+            *ms(s),
+            TARGETS["slider_ms"],
+            s["n"] and s["p50"] <= 200 and s["p95"] <= 400,
+        ),
         ("map click -> new image (ms)", c["n"], *ms(c), TARGETS["click_ms"], c["n"] and c["p50"] <= 300),
         ("  on a test point", c["point"]["n"], *ms(c["point"]), "", None),
         ("  on empty space", c["empty"]["n"], *ms(c["empty"]), "", None),
         ("mixed inputs during the soak (ms)", soak["n"], *ms(soak), "", None),
-        ("cold start -> map visible (s)", 1, f"{cold['map_visible_s']:.1f}", "", TARGETS["cold_start_s"],
-         cold["map_visible_s"] <= 12),
+        (
+            "cold start -> map visible (s)",
+            1,
+            f"{cold['map_visible_s']:.1f}",
+            "",
+            TARGETS["cold_start_s"],
+            cold["map_visible_s"] <= 12,
+        ),
         ("server RSS, 1 page (MB)", 1, f"{rss['one_page']:.0f}", "", "", None),
-        (f"server RSS, {rss['sessions']} pages (MB)", 1, f"{many:.0f}", "", TARGETS["rss_10_pages_mb"], many <= 800),
-        (f"RSS growth, {rss['soak']['interactions']} interactions (MB)", 1, f"{rss['soak']['growth']:+.0f}", "",
-         f"none (2nd half {rss['soak']['growth_second_half']:+.0f})", None),
+        (
+            f"server RSS, {rss['sessions']} pages (MB)",
+            1,
+            f"{many:.0f}",
+            "",
+            TARGETS["rss_10_pages_mb"],
+            many <= 800,
+        ),
+        (
+            f"RSS growth, {rss['soak']['interactions']} interactions (MB)",
+            1,
+            f"{rss['soak']['growth']:+.0f}",
+            "",
+            f"none (2nd half {rss['soak']['growth_second_half']:+.0f})",
+            None,
+        ),
     ]
     print()
     print(f"| {'measure':<38} | {'n':>3} | {'p50':>6} | {'p95':>6} | {'target':<26} | met |")
@@ -455,28 +542,44 @@ def print_table(result: dict, args) -> None:
         print_live(result["live"])
     misses = s["no_new_image"] + c["no_new_image"] + soak["no_new_image"]
     lb, la = result["load_average_before"], result["load_average_after"]
-    print(f"\n{os.cpu_count()} CPUs; 1-min load average {lb[0]:.1f} before, {la[0]:.1f} after (other work on "
-          f"the machine slows every number). Inputs without a new image: {misses}. Written {args.out}")
+    print(
+        f"\n{os.cpu_count()} CPUs; 1-min load average {lb[0]:.1f} before, {la[0]:.1f} after (other work on "
+        f"the machine slows every number). Inputs without a new image: {misses}. Written {args.out}"
+    )
 
 
 def print_live(live: dict) -> None:
     """The gestures decoded in the browser (issue 11's targets)."""
     print("\nGestures decoded in the browser (issue 11): pictures actually painted while the gesture ran")
-    print(f"| {'gesture':<34} | {'s':>4} | {'events':>6} | {'painted':>7} | {'frames/s':>8} | "
-          f"{'event->painted p50 / p95 ms':>27} |")
+    print(
+        f"| {'gesture':<34} | {'s':>4} | {'events':>6} | {'painted':>7} | {'frames/s':>8} | "
+        f"{'event->painted p50 / p95 ms':>27} |"
+    )
     print(f"| {'-' * 34} | ---:| -----:| ------:| -------:| {'-' * 26}:|")
-    for name, g in (("slider held down and dragged", live["slider_drag"]), ("pointer swept over the map", live["hover"]),
-                    ("current point's marker dragged", live["marker_drag"])):
+    for name, g in (
+        ("slider held down and dragged", live["slider_drag"]),
+        ("pointer swept over the map", live["hover"]),
+        ("current point's marker dragged", live["marker_drag"]),
+    ):
         lat = g["latency_ms"]
         cell = f"{lat['p50']:.1f} / {lat['p95']:.1f}" if lat.get("n") else "-"
-        print(f"| {name:<34} | {g['seconds']:>4.1f} | {g['events']:>6} | {g['painted']:>7} | {g['fps']:>8.1f} | {cell:>27} |")
+        print(
+            f"| {name:<34} | {g['seconds']:>4.1f} | {g['events']:>6} | {g['painted']:>7} | "
+            f"{g['fps']:>8.1f} | {cell:>27} |"
+        )
     r = live["ready"]
-    print(f"\nRuntime and model ready {r['after_map_s']:.2f} s after the map was visible (first load), "
-          f"{r['reload_after_map_s']:.2f} s on a reload. Bytes from app/static: {r['first_load_bytes'] / 1e6:.1f} MB "
-          f"on the first load, {r['reload_bytes'] / 1e6:.2f} MB on a reload.")
+    print(
+        f"\nRuntime and model ready {r['after_map_s']:.2f} s after the map was visible (first load), "
+        f"{r['reload_after_map_s']:.2f} s on a reload. "
+        f"Bytes from app/static: {r['first_load_bytes'] / 1e6:.1f} MB "
+        f"on the first load, {r['reload_bytes'] / 1e6:.2f} MB on a reload."
+    )
     cpu = live["server_cpu"]
-    print(f"Server CPU for 100 slider steps: {cpu['keyboard_100_steps_s']:.2f} s as 100 released steps (each a rerun, "
-          f"as before), {cpu['drag_100_moves_s']:.2f} s as one drag of 100 moves and one release.")
+    print(
+        f"Server CPU for 100 slider steps: {cpu['keyboard_100_steps_s']:.2f} s as 100 released steps "
+        "(each a rerun, "
+        f"as before), {cpu['drag_100_moves_s']:.2f} s as one drag of 100 moves and one release."
+    )
 
 
 if __name__ == "__main__":

@@ -97,8 +97,14 @@ TIME_JS = """async ([url, d, n, warmup]) => {
 def summary(values: list[float]) -> dict:
     xs = sorted(values)
     pick = lambda q: xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]  # noqa: E731
-    return {"n": len(xs), "p50": pick(0.5), "p95": pick(0.95), "min": xs[0], "max": xs[-1],
-            "mean": statistics.fmean(xs)}
+    return {
+        "n": len(xs),
+        "p50": pick(0.5),
+        "p95": pick(0.95),
+        "min": xs[0],
+        "max": xs[-1],
+        "mean": statistics.fmean(xs),
+    }
 
 
 def export_decoders(artifacts: Path, bundles: list[str], folder: Path) -> dict[str, tuple[Path, int]]:
@@ -136,15 +142,22 @@ def measure(browser, url: str, model_url: str, latent_dim: int, decodes: int) ->
         times = page.evaluate(TIME_JS, [model_url, latent_dim, decodes, WARMUP])
     finally:
         context.close()
-    return {"latent_dim": latent_dim, "first_load": loads[0], "reload": loads[1],
-            "decode_ms": summary(times["decode"]), "decode_paint_ms": summary(times["paint"]),
-            "sweep": times["sweep"]}
+    return {
+        "latent_dim": latent_dim,
+        "first_load": loads[0],
+        "reload": loads[1],
+        "decode_ms": summary(times["decode"]),
+        "decode_paint_ms": summary(times["paint"]),
+        "sweep": times["sweep"],
+    }
 
 
 def table(results: dict) -> str:
-    rows = ["| decoder | ready (first load) | ready (reload) | decode p50 / p95 | decode + paint p50 / p95 "
-            "| sweep: images painted per s | bytes first load | bytes reload |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = [
+        "| decoder | ready (first load) | ready (reload) | decode p50 / p95 | decode + paint p50 / p95 "
+        "| sweep: images painted per s | bytes first load | bytes reload |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for name, r in results.items():
         first, again = r["first_load"], r["reload"]
         rows.append(
@@ -178,8 +191,10 @@ def main() -> int:
         with serve_site(Path(tmp) / "site", Path(tmp) / "streamlit.log") as url, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                results = {name: measure(browser, url, urls[name], dim, args.decodes)
-                           for name, (_, dim) in models.items()}
+                results = {
+                    name: measure(browser, url, urls[name], dim, args.decodes)
+                    for name, (_, dim) in models.items()
+                }
                 chromium_version = browser.version
             finally:
                 browser.close()
@@ -196,8 +211,10 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(table(results))
-    print(f"\nload average before {load_before[0]:.2f}, after {report['load_average_after'][0]:.2f} "
-          f"({report['cpus']} CPUs); Chromium {chromium_version}; wrote {args.out}")
+    print(
+        f"\nload average before {load_before[0]:.2f}, after {report['load_average_after'][0]:.2f} "
+        f"({report['cpus']} CPUs); Chromium {chromium_version}; wrote {args.out}"
+    )
     return 0
 
 

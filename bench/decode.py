@@ -1,6 +1,7 @@
 """Decode latency: the app's decode path vs model.predict vs eager model(z), on one decoder.
 
-    python bench/decode.py [--bundle artifacts/fashion-mnist-2d] [--repeats 200] [--out bench/results/decode.json]
+    python bench/decode.py [--bundle artifacts/fashion-mnist-2d] [--repeats 200]
+                           [--out bench/results/decode.json]
 
 Prints p50/p95 milliseconds for 1, 32 and 900 points, the decoder's FLOPs per point, the
 achieved GFLOP/s, and the same as a fraction of this CPU's measured float32 matmul rate.
@@ -19,7 +20,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def decoder_flops(decoder) -> int:
@@ -33,7 +34,7 @@ def decoder_flops(decoder) -> int:
             kh, kw = layer.kernel_size
             cin = layer.input.shape[-1]
             # a transposed conv touches every input pixel once per kernel tap
-            h, w = (layer.input.shape[1:3] if kind == "Conv2DTranspose" else layer.output.shape[1:3])
+            h, w = layer.input.shape[1:3] if kind == "Conv2DTranspose" else layer.output.shape[1:3]
             flops += 2 * h * w * kh * kw * cin * layer.filters
     return int(flops)
 
@@ -62,7 +63,9 @@ def timings(fn, z: np.ndarray, repeats: int) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--bundle", type=Path, default=Path("artifacts/fashion-mnist-2d"))
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--out", type=Path, default=Path("bench/results/decode.json"))
@@ -88,19 +91,40 @@ def main() -> None:
             ms = timings(fn, z, repeats)
             p50 = float(np.percentile(ms, 50))
             gflops = flops * n / (p50 / 1000) / 1e9
-            rows.append({"points": n, "path": name, "p50_ms": p50, "p95_ms": float(np.percentile(ms, 95)),
-                         "gflops": gflops, "fraction_of_matmul_peak": gflops / peak})
+            rows.append(
+                {
+                    "points": n,
+                    "path": name,
+                    "p50_ms": p50,
+                    "p95_ms": float(np.percentile(ms, 95)),
+                    "gflops": gflops,
+                    "fraction_of_matmul_peak": gflops / peak,
+                }
+            )
 
-    print(f"decoder of {args.bundle}: {decoder.count_params():,} parameters, {flops / 1e6:.1f} MFLOP per point")
+    print(
+        f"decoder of {args.bundle}: {decoder.count_params():,} parameters, {flops / 1e6:.1f} MFLOP per point"
+    )
     print(f"this CPU ({os.cpu_count()} cores): float32 matmul {peak:.1f} GFLOP/s\n")
     print(f"{'points':>6}  {'path':22} {'p50 ms':>9} {'p95 ms':>9} {'GFLOP/s':>9} {'of peak':>8}")
     for r in rows:
-        print(f"{r['points']:>6}  {r['path']:22} {r['p50_ms']:9.3f} {r['p95_ms']:9.3f} {r['gflops']:9.2f} {r['fraction_of_matmul_peak']:8.1%}")
+        print(
+            f"{r['points']:>6}  {r['path']:22} {r['p50_ms']:9.3f} {r['p95_ms']:9.3f} {r['gflops']:9.2f} "
+            f"{r['fraction_of_matmul_peak']:8.1%}"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
-        "bundle": str(args.bundle), "flops_per_point": flops, "matmul_gflops": peak,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores", "rows": rows,
-    }, indent=2))
+    args.out.write_text(
+        json.dumps(
+            {
+                "bundle": str(args.bundle),
+                "flops_per_point": flops,
+                "matmul_gflops": peak,
+                "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+                "rows": rows,
+            },
+            indent=2,
+        )
+    )
     print(f"\nwrote {args.out}")
 
 

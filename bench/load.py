@@ -78,7 +78,8 @@ DIAGNOSE = """() => {
   return {
     script: document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state'),
     map: !!gd, axes: !!(gd && gd._fullLayout && gd._fullLayout.xaxis && gd._fullLayout.xaxis._length),
-    layers: Object.keys((window.__vaeMap || {}).layers || {}), overlay: !!document.querySelector('svg.vae-overlay'),
+    layers: Object.keys((window.__vaeMap || {}).layers || {}),
+    overlay: !!document.querySelector('svg.vae-overlay'),
     decoded: window.__loadSrc() !== '',
   };
 }""".replace("__MAP__", MAP)
@@ -88,8 +89,12 @@ def percentiles(values: list[float]) -> dict:
     a = np.asarray(values, dtype=np.float64)
     if not a.size:
         return {"n": 0}
-    return {"n": int(a.size), "p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)),
-            "max": float(a.max())}
+    return {
+        "n": int(a.size),
+        "p50": float(np.percentile(a, 50)),
+        "p95": float(np.percentile(a, 95)),
+        "max": float(a.max()),
+    }
 
 
 class Session:
@@ -114,14 +119,17 @@ class Session:
         try:
             await self.page.goto(self.url, wait_until="commit")
             await self.page.wait_for_selector(f"{MAP} .legendtext", state="attached")
-            await self.page.wait_for_selector(f'{MAP} svg.vae-overlay g[data-layer="current"] circle',
-                                              state="attached")
+            await self.page.wait_for_selector(
+                f'{MAP} svg.vae-overlay g[data-layer="current"] circle', state="attached"
+            )
             await self.page.wait_for_function("() => window.__loadSrc() !== ''")
             await self.page.wait_for_selector(IDLE, state="attached")
             self.box = await self.page.evaluate("() => vaePage.plotBox()")
-        except Exception as e:  # noqa: BLE001 - a session that never came up is counted, not fatal
-            self.failures.append(f"first screen: {type(e).__name__}: {str(e).splitlines()[0][:120]}; "
-                                 f"page: {await self.diagnose()}")
+        except Exception as e:
+            self.failures.append(
+                f"first screen: {type(e).__name__}: {str(e).splitlines()[0][:120]}; "
+                f"page: {await self.diagnose()}"
+            )
             return False
         self.open_s = time.perf_counter() - started
         self.context.set_default_timeout(self.args.input_timeout * 1000)  # from now on: per input
@@ -131,7 +139,7 @@ class Session:
         """What the page has (for a session whose first screen did not come)."""
         try:
             return json.dumps(await self.page.evaluate(DIAGNOSE))
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             return f"unreadable ({type(e).__name__})"
 
     async def slider(self) -> None:
@@ -158,10 +166,11 @@ class Session:
                 await self.page.wait_for_selector(IDLE, state="attached", timeout=timeout_ms)
                 old = await self.page.evaluate("() => window.__loadSrc()")
                 await self.page.evaluate(
-                    "([old, t]) => { window.__loadDone = window.__loadWatch(old, t); }", [old, timeout_ms])
+                    "([old, t]) => { window.__loadDone = window.__loadWatch(old, t); }", [old, timeout_ms]
+                )
                 await (self.slider() if k % 2 == 0 else self.click())
                 ms = await self.page.evaluate("() => window.__loadDone")
-            except Exception as e:  # noqa: BLE001 - counted as an error; the session goes on
+            except Exception as e:
                 self.failures.append(f"input {k}: {type(e).__name__}: {str(e)[:200]}")
                 continue
             if ms is None:
@@ -175,7 +184,7 @@ class Session:
         try:
             problems = "[data-testid=stException], [data-testid=stAlertContentError]"
             shown = await self.page.locator(problems).count()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             self.failures.append(f"final check: {type(e).__name__}")
             return
         if shown:
@@ -184,7 +193,7 @@ class Session:
     async def close(self) -> None:
         try:
             await self.context.close()
-        except Exception:  # noqa: BLE001 - closing a broken context must not hide the numbers
+        except Exception:
             pass
 
 
@@ -193,7 +202,7 @@ async def sample_rss(pid: int, samples: list[float], stop: asyncio.Event) -> Non
         samples.append(rss_mb(pid))
         try:
             await asyncio.wait_for(stop.wait(), timeout=1.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 
@@ -208,9 +217,9 @@ async def run_level(browser, url: str, pid: int, n: int, args, rng: random.Rando
     opened = await asyncio.gather(*(s.open() for s in sessions))
     open_wall = time.monotonic() - t0
     t1 = time.monotonic()
-    await asyncio.gather(*(s.run(t1 + args.duration) for s, ok in zip(sessions, opened) if ok))
+    await asyncio.gather(*(s.run(t1 + args.duration) for s, ok in zip(sessions, opened, strict=True) if ok))
     wall = time.monotonic() - t1
-    await asyncio.gather(*(s.check_page() for s, ok in zip(sessions, opened) if ok))
+    await asyncio.gather(*(s.check_page() for s, ok in zip(sessions, opened, strict=True) if ok))
     await asyncio.gather(*(s.close() for s in sessions))
     stop.set()
     await sampler
@@ -230,10 +239,15 @@ async def run_level(browser, url: str, pid: int, n: int, args, rng: random.Rando
         "timeouts": timeouts,
         "failures": failures[:20],
         "latency_ms": percentiles(latencies),
-        "first_screen_s": {**percentiles([s.open_s for s in sessions if s.open_s is not None]),
-                           "all_up_s": open_wall},
-        "rss_mb": {"before": rss_before, "max_during": max(samples, default=rss_before),
-                   "after": rss_mb(pid)},
+        "first_screen_s": {
+            **percentiles([s.open_s for s in sessions if s.open_s is not None]),
+            "all_up_s": open_wall,
+        },
+        "rss_mb": {
+            "before": rss_before,
+            "max_during": max(samples, default=rss_before),
+            "after": rss_mb(pid),
+        },
         "load_average": os.getloadavg(),
     }
 
@@ -243,9 +257,16 @@ async def bench(args) -> dict:
 
     rng = random.Random(args.seed)
     log_path = args.out.with_suffix(".server.log")
-    result: dict = {"artifacts": str(args.artifacts), "load_average_before": os.getloadavg(),
-                    "settings": {"duration_s": args.duration, "think_ms": args.think_ms,
-                                 "input_timeout_s": args.input_timeout, "max_inputs": args.max_inputs}}
+    result: dict = {
+        "artifacts": str(args.artifacts),
+        "load_average_before": os.getloadavg(),
+        "settings": {
+            "duration_s": args.duration,
+            "think_ms": args.think_ms,
+            "input_timeout_s": args.input_timeout,
+            "max_inputs": args.max_inputs,
+        },
+    }
     with serve_app(args.artifacts, log_path) as server:
         url, pid = server.url, server.process.pid
         async with async_playwright() as playwright:
@@ -259,14 +280,20 @@ async def bench(args) -> dict:
                 for n in args.sessions:
                     level = await run_level(browser, url, pid, n, args, rng)
                     result["levels"].append(level)
-                    print(f"N={n}: {level['served']} served, {level['errors']} errors, "
-                          f"p50 {level['latency_ms'].get('p50', float('nan')):.0f} ms, "
-                          f"RSS max {level['rss_mb']['max_during']:.0f} MB", flush=True)
+                    print(
+                        f"N={n}: {level['served']} served, {level['errors']} errors, "
+                        f"p50 {level['latency_ms'].get('p50', float('nan')):.0f} ms, "
+                        f"RSS max {level['rss_mb']['max_during']:.0f} MB",
+                        flush=True,
+                    )
             finally:
                 await browser.close()
     result["load_average_after"] = os.getloadavg()
-    result["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(),
-                         "python": platform.python_version()}
+    result["machine"] = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
     return result
 
 
@@ -275,40 +302,57 @@ def print_table(result: dict, out: Path) -> None:
         return f"{d[key]:.0f}" if d.get("n") else "-"
 
     print()
-    print("| sessions | served | served/s | errors | p50 ms | p95 ms | first screen p50 / max s "
-          "| RSS before / max / after MB |")
+    print(
+        "| sessions | served | served/s | errors | p50 ms | p95 ms | first screen p50 / max s "
+        "| RSS before / max / after MB |"
+    )
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for lv in result["levels"]:
         lat, first, rss = lv["latency_ms"], lv["first_screen_s"], lv["rss_mb"]
         first_text = f"{first['p50']:.1f} / {first['max']:.1f}" if first.get("n") else "-"
         memory = f"{rss['before']:.0f} / {rss['max_during']:.0f} / {rss['after']:.0f}"
-        print(f"| {lv['sessions']} | {lv['served']} | {lv['served_per_s']:.1f} | {lv['errors']} "
-              f"| {ms(lat, 'p50')} | {ms(lat, 'p95')} | {first_text} | {memory} |")
+        print(
+            f"| {lv['sessions']} | {lv['served']} | {lv['served_per_s']:.1f} | {lv['errors']} "
+            f"| {ms(lat, 'p50')} | {ms(lat, 'p95')} | {first_text} | {memory} |"
+        )
     s = result["settings"]
     lb, la = result["load_average_before"], result["load_average_after"]
-    print(f"\n{s['duration_s']:.0f} s per level, think time ~{s['think_ms']:.0f} ms, "
-          f"input timeout {s['input_timeout_s']:.0f} s; "
-          f"{os.cpu_count()} CPUs shared by the server and Chromium; 1-min load average {lb[0]:.1f} before, "
-          f"{la[0]:.1f} after. Server RSS with no session: {result['rss_mb_idle']:.0f} MB. Written {out}")
+    print(
+        f"\n{s['duration_s']:.0f} s per level, think time ~{s['think_ms']:.0f} ms, "
+        f"input timeout {s['input_timeout_s']:.0f} s; "
+        f"{os.cpu_count()} CPUs shared by the server and Chromium; 1-min load average {lb[0]:.1f} before, "
+        f"{la[0]:.1f} after. Server RSS with no session: {result['rss_mb_idle']:.0f} MB. Written {out}"
+    )
     for lv in result["levels"]:
         for problem in lv["page_errors"] + lv["failures"]:
             print(f"  N={lv['sessions']}: {problem}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     default_root = os.environ.get("VAE_ARTIFACTS") or str(REPO / "artifacts")
-    parser.add_argument("--artifacts", type=Path, default=Path(default_root),
-                        help="folder of bundles (VAE_ARTIFACTS)")
-    parser.add_argument("--sessions", type=lambda s: [int(v) for v in s.split(",")], default=[1, 5, 20],
-                        help="comma-separated numbers of concurrent sessions (default 1,5,20)")
+    parser.add_argument(
+        "--artifacts", type=Path, default=Path(default_root), help="folder of bundles (VAE_ARTIFACTS)"
+    )
+    parser.add_argument(
+        "--sessions",
+        type=lambda s: [int(v) for v in s.split(",")],
+        default=[1, 5, 20],
+        help="comma-separated numbers of concurrent sessions (default 1,5,20)",
+    )
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of interaction per level")
     parser.add_argument("--think-ms", type=float, default=250.0, help="mean pause between a session's inputs")
-    parser.add_argument("--input-timeout", type=float, default=30.0,
-                        help="seconds an input may wait for its new image")
-    parser.add_argument("--open-timeout", type=float, default=180.0,
-                        help="seconds a session may take to show its first screen")
+    parser.add_argument(
+        "--input-timeout", type=float, default=30.0, help="seconds an input may wait for its new image"
+    )
+    parser.add_argument(
+        "--open-timeout",
+        type=float,
+        default=180.0,
+        help="seconds a session may take to show its first screen",
+    )
     parser.add_argument("--max-inputs", type=int, default=300, help="most inputs per session and level")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "load.json")

@@ -7,10 +7,10 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 pytest_plugins = ["pytester"]  # tests/unit/test_needs.py runs pytest on pytest
 
@@ -24,9 +24,18 @@ FAKE_METRICS = {
 }
 
 
-def make_bundle(path: Path, latent_dim: int = 2, *, n: int = 200, seed: int = 0, preset: str = "default",
-                width: int = 8, test_images: bool = False, browser_models: bool = False,
-                **config_fields) -> Path:
+def make_bundle(
+    path: Path,
+    latent_dim: int = 2,
+    *,
+    n: int = 200,
+    seed: int = 0,
+    preset: str = "default",
+    width: int = 8,
+    test_images: bool = False,
+    browser_models: bool = False,
+    **config_fields,
+) -> Path:
     """Write an untrained but valid bundle with n fake test latents (no training: ~0.5 s).
 
     With test_images, random test images for the n labels are saved beside it, as the app needs.
@@ -44,17 +53,32 @@ def make_bundle(path: Path, latent_dim: int = 2, *, n: int = 200, seed: int = 0,
     rng = np.random.default_rng(seed)
     labels = (np.arange(n) % 10).astype(np.uint8)  # every class present
     history = [
-        {"epoch": e, "loss": 300.0 - e, "recon": 290.0 - e, "kl": 10.0, "val_loss": 301.0 - e,
-         "val_recon": 291.0 - e, "val_kl": 10.0, "seconds": 1.0}
+        {
+            "epoch": e,
+            "loss": 300.0 - e,
+            "recon": 290.0 - e,
+            "kl": 10.0,
+            "val_loss": 301.0 - e,
+            "val_recon": 291.0 - e,
+            "val_kl": 10.0,
+            "seconds": 1.0,
+        }
         for e in (1, 2)
     ]
     path = export_bundle(
-        path, encoder=build_encoder(config), decoder=build_decoder(config), config=config,
+        path,
+        encoder=build_encoder(config),
+        decoder=build_decoder(config),
+        config=config,
         z_mean=rng.standard_normal((n, latent_dim)).astype(np.float32) + labels[:, None] * 0.3,
         z_log_var=np.full((n, latent_dim), -2.0, np.float32),
-        labels=labels, history=history,
+        labels=labels,
+        history=history,
         metrics={**FAKE_METRICS, "kl_per_dimension": [2.0] + [0.01] * (latent_dim - 1)},
-        extra={"training": {"epochs_run": 2, "seconds": 2.0}, "command": f"python -m vae_core train --out {path}"},
+        extra={
+            "training": {"epochs_run": 2, "seconds": 2.0},
+            "command": f"python -m vae_core train --out {path}",
+        },
         browser_models=browser_models,
     )
     if test_images:

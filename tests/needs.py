@@ -19,8 +19,10 @@ import pytest
 CHROMIUM = Path(os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium"))
 # Where dataset-fashion-mnist puts the files; scripts/system-deps reads the same two variables.
 DEBIAN_DATASET = Path(os.environ.get("VAE_DEBIAN_DATASET", "/usr/share/datasets/fashion-mnist"))
-INSTALL = ("apt-get update && apt-get install -y --no-install-recommends "
-           "dataset-fashion-mnist chromium fonts-liberation")
+INSTALL = (
+    "apt-get update && apt-get install -y --no-install-recommends "
+    "dataset-fashion-mnist chromium fonts-liberation"
+)
 
 
 def on_ci() -> bool:
@@ -32,8 +34,9 @@ def missing(what: str, fix: str = f"as root: {INSTALL}") -> NoReturn:
     """Skip the calling test (or fixture's tests) because `what` is missing, or fail it under CI."""
     message = f"{what}; to run this test: {fix}"
     if on_ci():
-        pytest.fail(f"{message} (CI=true: a test that cannot run fails instead of being skipped)",
-                    pytrace=False)
+        pytest.fail(
+            f"{message} (CI=true: a test that cannot run fails instead of being skipped)", pytrace=False
+        )
     pytest.skip(message)
 
 

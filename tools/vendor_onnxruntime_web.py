@@ -36,7 +36,7 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from app.browser_assets import (  # noqa: E402
+from app.browser_assets import (
     RUNTIME_DIR,
     RUNTIME_FILES,
     RUNTIME_LICENCE_FILES,
@@ -64,7 +64,10 @@ def fetch_npm_files(work: Path) -> dict[str, bytes]:
     """The runtime files from the pinned npm tarball (integrity checked)."""
     out = subprocess.run(
         ["npm", "pack", f"{NPM_PACKAGE}@{RUNTIME_VERSION}", "--json", "--pack-destination", str(work)],
-        cwd=work, check=True, capture_output=True, text=True,
+        cwd=work,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     info = json.loads(out)[0]
     if info["integrity"] != NPM_INTEGRITY:
@@ -81,8 +84,18 @@ def fetch_npm_files(work: Path) -> dict[str, bytes]:
 def fetch_licence_files(work: Path) -> dict[str, bytes]:
     """LICENSE and ThirdPartyNotices.txt from the same release's wheel."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", str(work),
-         f"{WHEEL_PACKAGE}=={RUNTIME_VERSION}"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--only-binary=:all:",
+            "-d",
+            str(work),
+            f"{WHEEL_PACKAGE}=={RUNTIME_VERSION}",
+        ],
         check=True,
     )
     (wheel,) = work.glob(f"{WHEEL_PACKAGE}-{RUNTIME_VERSION}-*.whl")

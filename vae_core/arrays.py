@@ -58,8 +58,7 @@ def as_labels(labels: object, n: int, n_classes: int) -> np.ndarray:
     arr = arr.astype(np.int64)
     if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
         raise ValueError(
-            f"labels must lie in [0, {n_classes}), got [{arr.min()}, {arr.max()}]; "
-            "pass the right n_classes"
+            f"labels must lie in [0, {n_classes}), got [{arr.min()}, {arr.max()}]; pass the right n_classes"
         )
     return arr
 

@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .bundle import SCHEMA_VERSION, BundleError, _load_model, _swap_into_place, read_manifest
@@ -75,7 +75,10 @@ def export_browser_models(folder: Path, encoder, decoder) -> dict:
         check_exported(file, part, inputs, outputs)
         entry[part] = {"file": file.name, "sha256": sha256_of(file), "inputs": inputs, "outputs": outputs}
     entry["exporter"] = {
-        "keras": keras.__version__, "tf2onnx": tf2onnx.__version__, "onnx": onnx.__version__, "opset": OPSET,
+        "keras": keras.__version__,
+        "tf2onnx": tf2onnx.__version__,
+        "onnx": onnx.__version__,
+        "opset": OPSET,
     }
     return entry
 
@@ -98,7 +101,7 @@ def export_onnx(model, file: Path) -> None:
                 str(file), format="onnx", verbose=False, input_signature=signature, opset_version=OPSET
             )
     finally:
-        for logger, level in zip(quiet, levels):
+        for logger, level in zip(quiet, levels, strict=True):
             logger.setLevel(level)
 
 
@@ -160,7 +163,7 @@ def add_browser_models(path: str | Path, *, command: str | None = None, force: b
         # `command` stays the training command (it must rebuild the bundle); this records the later step.
         manifest["onnx_added"] = {
             "command": command or f"python -m vae_core export-onnx {path}",
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
         _swap_into_place(tmp, path)
@@ -179,10 +182,10 @@ def browser_models_of(path: Path, manifest: dict) -> dict[str, BrowserModel] | N
     entry = manifest.get("onnx")
     if entry is None:
         return None
-    where = f"{path / 'manifest.json'}: \"onnx\""
+    where = f'{path / "manifest.json"}: "onnx"'
     if not isinstance(entry, dict) or not all(isinstance(entry.get(part), dict) for part in PARTS):
         raise BundleError(
-            f"{where} should hold an object with \"encoder\" and \"decoder\" entries. {export_hint(path)}"
+            f'{where} should hold an object with "encoder" and "decoder" entries. {export_hint(path)}'
         )
     return {part: _verified(path, part, entry[part], f"{where}.{part}") for part in PARTS}
 

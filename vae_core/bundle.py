@@ -10,9 +10,10 @@ import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from . import __version__
@@ -22,8 +23,6 @@ from .density import Prior
 from .evaluate import elbo_terms
 from .model import logits_model
 from .schema import HISTORY, MANIFEST, READABLE_VERSIONS, first_problem, shown
-
-import keras  # noqa: E402  (imported after .model, which selects the backend)
 
 SCHEMA_VERSION = 2  # 2 added the optional browser models (encoder.onnx, decoder.onnx)
 READABLE_SCHEMA_VERSIONS = READABLE_VERSIONS  # version 1 is version 2 without browser models
@@ -95,7 +94,7 @@ class Bundle:
         return logits_model(self.decoder)  # built once: a new keras.Model per score was slow
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        """Bernoulli means (n, 28, 28) float32 for latent points z (n, latent_dim) or one point (latent_dim,)."""
+        """Bernoulli means (n, 28, 28) float32 of latent points (n, latent_dim) or one (latent_dim,)."""
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent_dim)
         return self._decode_fn(z).numpy()[..., 0]
 
@@ -106,7 +105,7 @@ class Bundle:
         return np.asarray(z_mean, dtype=np.float64), np.asarray(z_log_var, dtype=np.float64)
 
     def elbo_parts(self, images: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Reconstruction NLL and KL (nats) per image of images (n, 28, 28[, 1]) in [0, 1]; -ELBO is their sum."""
+        """Reconstruction NLL and KL (nats) of each image (n, 28, 28[, 1]) in [0, 1]; -ELBO is their sum."""
         x = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
         return elbo_terms(self.encoder, self.decoder, x, self.prior, seed=seed, logits_of=self._logits_model)
 
@@ -172,7 +171,7 @@ def export_bundle(
             **onnx_entry,
             "metrics": metrics,
             "versions": _versions(),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
             **(extra or {}),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
@@ -220,7 +219,11 @@ def list_bundles(root: str | Path = "artifacts") -> list[Path]:
     root = Path(root)
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").exists())
+    return sorted(
+        p
+        for p in root.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").exists()
+    )
 
 
 def _external_allowed(allow_external: bool | None) -> bool:
@@ -285,7 +288,11 @@ def read_manifest(path: str | Path, *, allow_external: bool | None = None) -> di
     path = Path(path)
     if not path.is_dir():
         leftovers = sorted(path.parent.glob(f".{path.name}.old-*")) if path.parent.is_dir() else []
-        hint = f" An interrupted export left the previous bundle at {leftovers[0]}: rename it back." if leftovers else ""
+        hint = (
+            f" An interrupted export left the previous bundle at {leftovers[0]}: rename it back."
+            if leftovers
+            else ""
+        )
         raise BundleError(f"No bundle folder at {path}.{hint} {_retrain_hint(path)}")
     _check_location(path, allow_external)
     file = path / "manifest.json"
@@ -337,8 +344,13 @@ def load_bundle(path: str | Path, *, allow_external: bool | None = None) -> Bund
     browser_models = browser_models_of(path, manifest)  # checksums first: cheap, and a clear refusal
     d = int(manifest["latent_dim"])
     history = read_history(path)
-    latents = _load_npz(path, "latents.npz", {"z_mean": ("n", d), "z_log_var": ("n", d), "labels": ("n",)},
-                        {"n": MAX_TEST_POINTS}, f" ({d} is the manifest's latent_dim)")
+    latents = _load_npz(
+        path,
+        "latents.npz",
+        {"z_mean": ("n", d), "z_log_var": ("n", d), "labels": ("n",)},
+        {"n": MAX_TEST_POINTS},
+        f" ({d} is the manifest's latent_dim)",
+    )
     z_mean, z_log_var, labels = latents["z_mean"], latents["z_log_var"], latents["labels"]
     if not (np.isfinite(z_mean).all() and np.isfinite(z_log_var).all()):
         raise BundleError(f"{path / 'latents.npz'} contains NaN or infinite values. {_retrain_hint(path)}")
@@ -346,8 +358,16 @@ def load_bundle(path: str | Path, *, allow_external: bool | None = None) -> Bund
     encoder, decoder = (_load_model(bundle_file(path, name)) for name in MODEL_FILES)
     _check_models(path, encoder, decoder, d)
     return Bundle(
-        path, manifest, encoder, decoder, z_mean.astype(np.float32), z_log_var.astype(np.float32),
-        labels.astype(np.uint8), history, prior, browser_models,
+        path,
+        manifest,
+        encoder,
+        decoder,
+        z_mean.astype(np.float32),
+        z_log_var.astype(np.float32),
+        labels.astype(np.uint8),
+        history,
+        prior,
+        browser_models,
     )
 
 
@@ -373,20 +393,30 @@ def _load_model(file: Path) -> keras.Model:
 def _check_models(path: Path, encoder, decoder, d: int) -> None:
     for model, name in ((encoder, "encoder.keras"), (decoder, "decoder.keras")):
         if not all(np.isfinite(w).all() for w in model.get_weights()):
-            raise BundleError(f"{path / name} has NaN or infinite weights (training diverged). {_retrain_hint(path)}")
+            raise BundleError(
+                f"{path / name} has NaN or infinite weights (training diverged). {_retrain_hint(path)}"
+            )
     try:
         outputs = encoder(np.zeros((1, 28, 28, 1), np.float32), training=False)
-        shapes = [tuple(np.shape(o)) for o in outputs] if isinstance(outputs, (list, tuple)) else [np.shape(outputs)]
+        shapes = (
+            [tuple(np.shape(o)) for o in outputs]
+            if isinstance(outputs, (list, tuple))
+            else [np.shape(outputs)]
+        )
         image = np.asarray(decoder(np.zeros((1, d), np.float32), training=False))
     except (ValueError, TypeError) as e:
-        raise BundleError(f"The models in {path} do not accept the manifest's latent_dim {d}: {e}. {_retrain_hint(path)}") from None
+        raise BundleError(
+            f"The models in {path} do not accept the manifest's latent_dim {d}: {e}. {_retrain_hint(path)}"
+        ) from None
     if shapes != [(1, d), (1, d)]:
         raise BundleError(
             f"{path / 'encoder.keras'} outputs {shapes}, but the manifest's latent_dim {d} needs "
             f"[z_mean, z_log_var] of shape (N, {d}) each. {_retrain_hint(path)}"
         )
     if image.shape != (1, 28, 28, 1):
-        raise BundleError(f"{path / 'decoder.keras'} outputs {image.shape}, expected (N, 28, 28, 1). {_retrain_hint(path)}")
+        raise BundleError(
+            f"{path / 'decoder.keras'} outputs {image.shape}, expected (N, 28, 28, 1). {_retrain_hint(path)}"
+        )
 
 
 Shape = tuple  # of ints (exact sizes) and names ("n", "k": one size shared by the arrays)
@@ -407,20 +437,27 @@ def _npz_headers(file: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
                     shape, _fortran, dtype = np.lib.format.read_array_header_2_0(member)
                 else:
                     raise ValueError(
-                        f"{info.filename} has .npy format version {version}, expected 1.0 or 2.0")
+                        f"{info.filename} has .npy format version {version}, expected 1.0 or 2.0"
+                    )
             headers[info.filename.removesuffix(".npy")] = (shape, dtype)
     return headers
 
 
-def _check_header(key: str, shape: tuple[int, ...], dtype: np.dtype, want: Shape, sizes: dict[str, int],
-                  limits: dict[str, int]) -> str:
+def _check_header(
+    key: str,
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    want: Shape,
+    sizes: dict[str, int],
+    limits: dict[str, int],
+) -> str:
     """Why an array's declared shape/dtype is unacceptable ("" when fine); binds named sizes."""
     if dtype.hasobject or dtype.kind not in "fiu" or dtype.itemsize > 8:
         return f"{key} has dtype {dtype}, which was refused: bundles hold plain numeric arrays only"
     expected = "(" + ", ".join(str(w) for w in want) + ("," if len(want) == 1 else "") + ")"
     if len(shape) != len(want):
         return f"{key} has shape {shape}, expected {expected}"
-    for size, w in zip(shape, want):
+    for size, w in zip(shape, want, strict=True):
         if isinstance(w, int) and size != w:
             return f"{key} has shape {shape}, expected {expected}"
         if isinstance(w, str):
@@ -431,8 +468,9 @@ def _check_header(key: str, shape: tuple[int, ...], dtype: np.dtype, want: Shape
     return ""
 
 
-def _load_npz(path: Path, name: str, shapes: dict[str, Shape], limits: dict[str, int],
-              note: str = "") -> dict[str, np.ndarray]:
+def _load_npz(
+    path: Path, name: str, shapes: dict[str, Shape], limits: dict[str, int], note: str = ""
+) -> dict[str, np.ndarray]:
     """Arrays ``shapes`` of ``path / name``: shapes and dtypes are checked from the .npy headers
     before any data is read, so a small file that declares a huge array costs nothing."""
     if name == TEST_IMAGES_FILE:  # shared by the bundles of an artifacts folder, not in one
@@ -468,8 +506,9 @@ def _load_prior(path: Path, manifest: dict, d: int) -> Prior | None:
         return None
     k_max = entry.get("components", MAX_PRIOR_COMPONENTS)
     shapes = {"weights": ("k",), "means": ("k", d), "log_vars": ("k", d)}
-    arrays = _load_npz(path, entry.get("file", "prior.npz"), shapes, {"k": k_max},
-                       f" ({d} is the manifest's latent_dim)")
+    arrays = _load_npz(
+        path, entry.get("file", "prior.npz"), shapes, {"k": k_max}, f" ({d} is the manifest's latent_dim)"
+    )
     return Prior(*(arrays[key].astype(np.float64) for key in ("weights", "means", "log_vars")))
 
 
@@ -481,12 +520,14 @@ def save_test_images(root: str | Path, images: np.ndarray, labels: np.ndarray) -
     file = Path(root) / TEST_IMAGES_FILE
     file.parent.mkdir(parents=True, exist_ok=True)
     return write_atomically(
-        file, lambda tmp: np.savez_compressed(tmp, images=images.astype(np.uint8), labels=labels.astype(np.uint8))
+        file,
+        lambda tmp: np.savez_compressed(tmp, images=images.astype(np.uint8), labels=labels.astype(np.uint8)),
     )
 
 
 def load_test_images(root: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """(images (n, 28, 28) uint8, labels (n,) uint8) saved by save_test_images."""
-    arrays = _load_npz(Path(root), TEST_IMAGES_FILE, {"images": ("n", 28, 28), "labels": ("n",)},
-                       {"n": MAX_TEST_POINTS})
+    arrays = _load_npz(
+        Path(root), TEST_IMAGES_FILE, {"images": ("n", 28, 28), "labels": ("n",)}, {"n": MAX_TEST_POINTS}
+    )
     return arrays["images"].astype(np.uint8), arrays["labels"].astype(np.uint8)

@@ -15,18 +15,31 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from .config import PRESETS, ConfigError, VAEConfig, preset_config  # noqa: E402
-from .data import DataError  # noqa: E402
-from .progress import BatchProgress  # noqa: E402
+from .config import PRESETS, ConfigError, VAEConfig, preset_config
+from .data import DataError
+from .progress import BatchProgress
 
 log = logging.getLogger("vae_core")
 
 # CLI flag -> VAEConfig field, for every field a user may set.
 CONFIG_FLAGS = {
-    "latent_dim": int, "likelihood": str, "beta": float, "prior_components": int, "width": int,
-    "epochs": int, "batch_size": int, "learning_rate": float, "kl_warmup_epochs": int,
-    "patience": int, "seed": int, "n_train": int, "iw_samples": int, "distribute": str,
-    "neighbour_weight": float, "neighbour_k": int, "neighbour_scale": float,
+    "latent_dim": int,
+    "likelihood": str,
+    "beta": float,
+    "prior_components": int,
+    "width": int,
+    "epochs": int,
+    "batch_size": int,
+    "learning_rate": float,
+    "kl_warmup_epochs": int,
+    "patience": int,
+    "seed": int,
+    "n_train": int,
+    "iw_samples": int,
+    "distribute": str,
+    "neighbour_weight": float,
+    "neighbour_k": int,
+    "neighbour_scale": float,
 }
 
 
@@ -42,16 +55,24 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     train = sub.add_parser("train", help="train a VAE and export a bundle")
-    train.add_argument("--preset", choices=PRESETS, default="default", help="architecture (default: %(default)s)")
+    train.add_argument(
+        "--preset", choices=PRESETS, default="default", help="architecture (default: %(default)s)"
+    )
     defaults = preset_config("default")
     for field, kind in CONFIG_FLAGS.items():
         train.add_argument(
-            "--" + field.replace("_", "-"), type=kind, default=None,
+            "--" + field.replace("_", "-"),
+            type=kind,
+            default=None,
             help=f"(default: the preset's, {getattr(defaults, field)!r} for 'default')",
         )
-    train.add_argument("--out", type=Path, help="bundle folder (default: artifacts/fashion-mnist-<dim>d[-preset])")
+    train.add_argument(
+        "--out", type=Path, help="bundle folder (default: artifacts/fashion-mnist-<dim>d[-preset])"
+    )
     train.add_argument("--data-dir", type=Path, help="folder with the four Fashion-MNIST .gz files")
-    train.add_argument("--fresh", action="store_true", help="discard an interrupted run's checkpoints and start over")
+    train.add_argument(
+        "--fresh", action="store_true", help="discard an interrupted run's checkpoints and start over"
+    )
 
     evaluate = sub.add_parser("evaluate", help="print a bundle's test-set metrics")
     evaluate.add_argument("bundle", type=Path, help="bundle folder, e.g. artifacts/fashion-mnist-2d")
@@ -61,13 +82,20 @@ def build_parser() -> Parser:
     listing = sub.add_parser("list", help="list the bundles under a folder")
     listing.add_argument("root", type=Path, nargs="?", default=Path("artifacts"))
 
-    images = sub.add_parser("export-test-images", help="store the test images for the app (no dataset needed then)")
+    images = sub.add_parser(
+        "export-test-images", help="store the test images for the app (no dataset needed then)"
+    )
     images.add_argument("--out", type=Path, default=Path("artifacts"))
     images.add_argument("--data-dir", type=Path)
 
     onnx = sub.add_parser("export-onnx", help="add browser models (ONNX) to bundles, without retraining")
-    onnx.add_argument("bundles", type=Path, nargs="+", metavar="BUNDLE",
-                      help="bundle folder(s), e.g. artifacts/fashion-mnist-2d")
+    onnx.add_argument(
+        "bundles",
+        type=Path,
+        nargs="+",
+        metavar="BUNDLE",
+        help="bundle folder(s), e.g. artifacts/fashion-mnist-2d",
+    )
     onnx.add_argument("--force", action="store_true", help="re-export even if its browser models verify")
     return parser
 
@@ -154,7 +182,7 @@ def _load_splits(data_dir):
 def cmd_train(
     config: VAEConfig, args: argparse.Namespace, argv: list[str], progress: BatchProgress | None
 ) -> None:
-    from .bundle import export_bundle, save_test_images, TEST_IMAGES_FILE
+    from .bundle import TEST_IMAGES_FILE, export_bundle, save_test_images
     from .data import to_float
     from .evaluate import evaluate
     from .train import prior_of, train
@@ -164,16 +192,30 @@ def cmd_train(
     if args.fresh and work_dir.exists():
         shutil.rmtree(work_dir)
     data, x_train, y_train, x_val = _load_splits(args.data_dir)
-    log.info("training %s (latent_dim %d) on %d images, validating on %d; checkpoints in %s",
-             config.preset, config.latent_dim, config.n_train, len(x_val), work_dir)
+    log.info(
+        "training %s (latent_dim %d) on %d images, validating on %d; checkpoints in %s",
+        config.preset,
+        config.latent_dim,
+        config.n_train,
+        len(x_val),
+        work_dir,
+    )
     result = train(
         config, x_train[: config.n_train], x_val, work_dir, progress=log.info, batch_progress=progress
     )
     log.info("evaluating on the test set ...")
     prior = prior_of(result.vae)
     metrics, (z_mean, z_log_var) = evaluate(
-        result.vae.encoder, result.vae.decoder, to_float(data.x_test), data.y_test, x_train, y_train,
-        prior=prior, iw_samples=config.iw_samples, seed=config.seed, progress=progress,
+        result.vae.encoder,
+        result.vae.decoder,
+        to_float(data.x_test),
+        data.y_test,
+        x_train,
+        y_train,
+        prior=prior,
+        iw_samples=config.iw_samples,
+        seed=config.seed,
+        progress=progress,
     )
     training = {
         "epochs_run": len(result.history),
@@ -183,9 +225,16 @@ def cmd_train(
         "machine": f"{os.cpu_count()} CPU cores",
     }
     export_bundle(
-        out, encoder=result.vae.encoder, decoder=result.vae.decoder, config=config,
-        z_mean=z_mean, z_log_var=z_log_var, labels=data.y_test, history=result.history,
-        metrics=metrics, prior=prior,
+        out,
+        encoder=result.vae.encoder,
+        decoder=result.vae.decoder,
+        config=config,
+        z_mean=z_mean,
+        z_log_var=z_log_var,
+        labels=data.y_test,
+        history=result.history,
+        metrics=metrics,
+        prior=prior,
         extra={
             "data": {"source": data.source, "sha256": data.digests},
             "training": training,
@@ -209,14 +258,27 @@ def cmd_evaluate(args: argparse.Namespace, progress: BatchProgress | None) -> No
     except DataError as e:
         raise DataError(f"{e}\n(evaluate needs the training images for the 5-NN metric.)") from None
     metrics, _ = evaluate(
-        bundle.encoder, bundle.decoder, to_float(data.x_test), data.y_test,
-        to_float(data.x_train[:50_000]), data.y_train[:50_000],
-        prior=bundle.prior, iw_samples=args.iw_samples, seed=bundle.config.seed, progress=progress,
+        bundle.encoder,
+        bundle.decoder,
+        to_float(data.x_test),
+        data.y_test,
+        to_float(data.x_train[:50_000]),
+        data.y_train[:50_000],
+        prior=bundle.prior,
+        iw_samples=args.iw_samples,
+        seed=bundle.config.seed,
+        progress=progress,
     )
-    print(format_metrics(metrics, title=f"{bundle.path} ({bundle.config.preset}, latent_dim {bundle.latent_dim})"))
+    print(
+        format_metrics(
+            metrics, title=f"{bundle.path} ({bundle.config.preset}, latent_dim {bundle.latent_dim})"
+        )
+    )
     stored = bundle.metrics.get("test_neg_elbo_nats")
     if stored is not None:
-        print(f"\nmanifest's test -ELBO: {stored:.2f} nats (differences come from the single posterior sample)")
+        print(
+            f"\nmanifest's test -ELBO: {stored:.2f} nats (differences come from the single posterior sample)"
+        )
 
 
 def cmd_list(root: Path) -> None:
@@ -229,8 +291,11 @@ def cmd_list(root: Path) -> None:
         try:
             m = read_manifest(path)
             browser = "browser models" if m.get("onnx") else "server decoding only"
-            print(f"{path.name:32} latent_dim {m['latent_dim']:>3}  -ELBO {m['metrics']['test_neg_elbo_nats']:7.2f}  "
-                  f"5-NN {m['metrics']['knn5_accuracy']:.3f}  {m['config']['preset']:8} {browser}")
+            print(
+                f"{path.name:32} latent_dim {m['latent_dim']:>3}  "
+                f"-ELBO {m['metrics']['test_neg_elbo_nats']:7.2f}  "
+                f"5-NN {m['metrics']['knn5_accuracy']:.3f}  {m['config']['preset']:8} {browser}"
+            )
         except BundleError as e:
             print(f"{path.name:32} BROKEN: {e}")
 
@@ -259,20 +324,32 @@ def format_metrics(metrics: dict, title: str = "") -> str:
         ("test -ELBO (nats)", metrics["test_neg_elbo_nats"], "lower is better"),
         ("  reconstruction BCE (nats)", metrics["test_recon_bce_nats"], ""),
         ("  KL (nats)", metrics["test_kl_nats"], metrics.get("kl_estimator", "")),
-        (f"IWAE NLL bound, k={metrics.get('iw_samples', '?')} (nats)", metrics.get("test_iw_nll_nats"), "lower is better"),
+        (
+            f"IWAE NLL bound, k={metrics.get('iw_samples', '?')} (nats)",
+            metrics.get("test_iw_nll_nats"),
+            "lower is better",
+        ),
         ("5-NN accuracy of z_mean", metrics["knn5_accuracy"], "higher is better"),
         ("reconstruction MSE", metrics.get("test_recon_mse"), "per pixel"),
-        ("aggregate posterior KL to N(0,I)", metrics.get("aggregate_posterior_kl_to_standard_normal"), "0 = matches prior"),
+        (
+            "aggregate posterior KL to N(0,I)",
+            metrics.get("aggregate_posterior_kl_to_standard_normal"),
+            "0 = matches prior",
+        ),
     ]
     lines = [title, "-" * max(len(title), 60)] if title else []
-    lines += [f"{name:40} {value:>10.4f}  {note}" if value is not None else f"{name:40} {'n/a':>10}" for name, value, note in rows]
+    lines += [
+        f"{name:40} {value:>10.4f}  {note}" if value is not None else f"{name:40} {'n/a':>10}"
+        for name, value, note in rows
+    ]
     stats = metrics.get("latent_stats")
     if stats:
         lines += ["", f"{'dim':>5} {'min':>9} {'max':>9} {'mean':>9} {'std':>9} {'KL':>9}"]
         kl = metrics.get("kl_per_dimension", [float("nan")] * len(stats["mean"]))
         shown = range(min(len(stats["mean"]), 32))
         lines += [
-            f"{j:>5} {stats['min'][j]:9.3f} {stats['max'][j]:9.3f} {stats['mean'][j]:9.3f} {stats['std'][j]:9.3f} {kl[j]:9.3f}"
+            f"{j:>5} {stats['min'][j]:9.3f} {stats['max'][j]:9.3f} {stats['mean'][j]:9.3f} "
+            f"{stats['std'][j]:9.3f} {kl[j]:9.3f}"
             for j in shown
         ]
         if len(stats["mean"]) > 32:

@@ -20,10 +20,11 @@ import hashlib
 import logging
 import os
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -134,9 +135,7 @@ def _read_exact(stream: gzip.GzipFile, n_bytes: int) -> bytearray:
     return buffer
 
 
-def _parse_header(
-    path: Path, stream: gzip.GzipFile, kind: str, digest: hashlib._Hash
-) -> tuple[int, ...]:
+def _parse_header(path: Path, stream: gzip.GzipFile, kind: str, digest: hashlib._Hash) -> tuple[int, ...]:
     """Read and check the magic number and dimensions; return the dimensions."""
     expected_magic, ndim = (IMAGE_MAGIC, 3) if kind == "images" else (LABEL_MAGIC, 1)
     header = _read_exact(stream, 4 + 4 * ndim)
@@ -150,8 +149,7 @@ def _parse_header(
         what = {IMAGE_MAGIC: " (an image file?)", LABEL_MAGIC: " (a label file?)"}.get(magic, "")
         raise _file_error(
             path,
-            f"wrong magic number 0x{magic:08x}{what}; "
-            f"an IDX {kind} file starts with 0x{expected_magic:08x}",
+            f"wrong magic number 0x{magic:08x}{what}; an IDX {kind} file starts with 0x{expected_magic:08x}",
         )
     if len(header) < 4 + 4 * ndim:
         raise _file_error(path, f"truncated IDX header ({len(header)} of {4 + 4 * ndim} bytes)")
@@ -161,9 +159,7 @@ def _parse_header(
 def _check_dims(path: Path, kind: str, dims: tuple[int, ...]) -> None:
     """Refuse wrong image sizes and implausible counts before any body byte is read."""
     if kind == "images" and dims[1:] != (IMAGE_SIDE, IMAGE_SIDE):
-        raise _file_error(
-            path, f"images are {dims[1]}x{dims[2]}, expected {IMAGE_SIDE}x{IMAGE_SIDE}"
-        )
+        raise _file_error(path, f"images are {dims[1]}x{dims[2]}, expected {IMAGE_SIDE}x{IMAGE_SIDE}")
     if dims[0] > MAX_ITEMS:
         raise _file_error(
             path,
@@ -211,8 +207,7 @@ def _read_idx(path: str | Path, kind: str, expected_sha256: str | None) -> tuple
         index = int(np.argmax(array >= len(CLASS_NAMES)))
         raise _file_error(
             path,
-            f"label {array[index]} at index {index} is out of range "
-            f"(classes are 0-{len(CLASS_NAMES) - 1})",
+            f"label {array[index]} at index {index} is out of range (classes are 0-{len(CLASS_NAMES) - 1})",
         )
     return array, sha
 
@@ -296,15 +291,13 @@ def find_data_dir(data_dir: str | Path | None = None, *, allow_download: bool = 
     if allow_download:
         try:
             _download_to_keras_cache()
-        except Exception as exc:  # noqa: BLE001 - any download failure becomes one DataError
+        except Exception as exc:
             tried.append(f"download with keras.datasets.fashion_mnist (failed: {exc})")
         else:
             for directory in keras_dirs:
                 if not _missing_files(directory):
                     return directory
-            tried.append(
-                "download with keras.datasets.fashion_mnist (files not in the cache after it)"
-            )
+            tried.append("download with keras.datasets.fashion_mnist (files not in the cache after it)")
     else:
         tried.append("download (not allowed)")
     raise DataError(
@@ -351,7 +344,9 @@ def load_fashion_mnist(
             _check_digest(directory / name, digests[name], spec.sha256)
     logger.info(
         "Loaded Fashion-MNIST from %s: %d train, %d test images",
-        directory, len(splits["train"][0]), len(splits["test"][0]),
+        directory,
+        len(splits["train"][0]),
+        len(splits["test"][0]),
     )
     return FashionMNIST(
         x_train=splits["train"][0],
@@ -376,9 +371,7 @@ def split_validation(
     if len(x) != len(y):
         raise ValueError(f"x has {len(x)} items but y has {len(y)}; they must agree")
     if not 0 < n_val < len(x):
-        raise ValueError(
-            f"n_val must be between 1 and {len(x) - 1} (the training set size - 1), got {n_val}"
-        )
+        raise ValueError(f"n_val must be between 1 and {len(x) - 1} (the training set size - 1), got {n_val}")
     return x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:]
 
 
@@ -396,9 +389,7 @@ def to_float(images_uint8: np.ndarray) -> np.ndarray:
     return out[..., np.newaxis]  # (N, 28, 28, 1)
 
 
-def make_dataset(
-    images: np.ndarray, batch_size: int, *, shuffle: bool, seed: int
-) -> tf.data.Dataset:
+def make_dataset(images: np.ndarray, batch_size: int, *, shuffle: bool, seed: int) -> tf.data.Dataset:
     """A tf.data pipeline of image batches (no labels) from float32 ``(N, 28, 28, 1)`` images.
 
     Shuffling, when on, covers the whole set and differs each epoch, reproducibly from ``seed``.
@@ -406,8 +397,7 @@ def make_dataset(
     expected_shape = (IMAGE_SIDE, IMAGE_SIDE, 1)
     if images.ndim != 4 or images.shape[1:] != expected_shape or images.dtype != np.float32:
         raise ValueError(
-            "expected float32 images of shape (N, 28, 28, 1), "
-            f"got {images.dtype} {images.shape}"
+            f"expected float32 images of shape (N, 28, 28, 1), got {images.dtype} {images.shape}"
         )
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -467,6 +457,8 @@ def make_pair_dataset(
         return pixels[index], pixels[partner]
 
     steps = max(1, len(images) // batch_size)
-    dataset = tf.data.Dataset.range(len(images)).shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    dataset = tf.data.Dataset.range(len(images)).shuffle(
+        len(images), seed=seed, reshuffle_each_iteration=True
+    )
     dataset = dataset.map(pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.batch(half, drop_remainder=True).take(steps).prefetch(tf.data.AUTOTUNE)

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
+from keras import ops
 from scipy.spatial import cKDTree
 from scipy.special import logsumexp
 
 from .arrays import as_int, as_matrix
 from .density import Prior, prior_log_density
-from .model import bernoulli_nll, gaussian_log_density, kl_standard_normal, kl_standard_normal_terms, logits_model
+from .model import (
+    bernoulli_nll,
+    gaussian_log_density,
+    kl_standard_normal,
+    kl_standard_normal_terms,
+    logits_model,
+)
 from .progress import BatchProgress, n_batches, tracked
-
-import keras  # noqa: E402  (model.py selected the backend)
-from keras import ops  # noqa: E402
 
 
 def encode(
-    encoder: keras.Model, images: np.ndarray, batch_size: int = 1000, *,
-    progress: BatchProgress | None = None, task: str = "encoding",
+    encoder: keras.Model,
+    images: np.ndarray,
+    batch_size: int = 1000,
+    *,
+    progress: BatchProgress | None = None,
+    task: str = "encoding",
 ) -> tuple[np.ndarray, np.ndarray]:
     """z_mean, z_log_var (n, latent_dim) of images (n, 28, 28, 1) float32 in [0, 1]."""
     callbacks = [] if progress is None else [_report_predict_batches(progress, task, len(images), batch_size)]
@@ -40,8 +49,15 @@ def _report_predict_batches(progress: BatchProgress, task: str, n: int, batch_si
 
 
 def elbo_terms(
-    encoder, decoder, images: np.ndarray, prior: Prior | None = None, seed: int = 0, batch_size: int = 500,
-    *, logits_of: keras.Model | None = None, progress: BatchProgress | None = None,
+    encoder,
+    decoder,
+    images: np.ndarray,
+    prior: Prior | None = None,
+    seed: int = 0,
+    batch_size: int = 500,
+    *,
+    logits_of: keras.Model | None = None,
+    progress: BatchProgress | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-image Bernoulli reconstruction NLL and KL (nats), one posterior sample each.
 
@@ -72,8 +88,15 @@ def _recon_nll(logits_of, decoder, x, z):
 
 
 def iw_nll(
-    encoder, decoder, images: np.ndarray, k: int = 64, prior: Prior | None = None, seed: int = 0,
-    batch_size: int = 100, *, progress: BatchProgress | None = None,
+    encoder,
+    decoder,
+    images: np.ndarray,
+    k: int = 64,
+    prior: Prior | None = None,
+    seed: int = 0,
+    batch_size: int = 100,
+    *,
+    progress: BatchProgress | None = None,
 ) -> np.ndarray:
     """Importance-weighted upper bound on -log p(x) with k samples (Burda et al. 2016). (n,)"""
     rng = np.random.default_rng(seed)
@@ -168,11 +191,14 @@ def evaluate(
     """All test-set metrics, plus the test latents (z_mean, z_log_var) computed on the way."""
     recon, kl = elbo_terms(encoder, decoder, test_images, prior, seed, progress=progress)
     z_mean, z_log_var = encode(encoder, test_images, progress=progress, task="encoding the test images")
-    train_z, _ = encode(encoder, knn_images, progress=progress,
-                        task=f"encoding {len(knn_images):,} training images for 5-NN")
+    train_z, _ = encode(
+        encoder, knn_images, progress=progress, task=f"encoding {len(knn_images):,} training images for 5-NN"
+    )
     reconstruction = np.concatenate(
-        [np.asarray(decoder(z_mean[sl], training=False))
-         for sl in _batches(len(z_mean), 1000, progress, "reconstructions")]
+        [
+            np.asarray(decoder(z_mean[sl], training=False))
+            for sl in _batches(len(z_mean), 1000, progress, "reconstructions")
+        ]
     )
     stats = latent_stats(z_mean)
     metrics = {
@@ -180,8 +206,9 @@ def evaluate(
         "test_recon_bce_nats": float(np.mean(recon)),
         "test_kl_nats": float(np.mean(kl)),
         "kl_estimator": "analytic" if prior is None else "monte_carlo_1_sample",
-        "test_iw_nll_nats": float(np.mean(iw_nll(encoder, decoder, test_images, iw_samples, prior, seed,
-                                                 progress=progress))),
+        "test_iw_nll_nats": float(
+            np.mean(iw_nll(encoder, decoder, test_images, iw_samples, prior, seed, progress=progress))
+        ),
         "iw_samples": iw_samples,
         "knn5_accuracy": knn_accuracy(train_z, knn_labels, z_mean, test_labels, k=5),
         "test_recon_mse": float(np.mean((reconstruction - test_images) ** 2)),

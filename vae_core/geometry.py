@@ -30,6 +30,7 @@ SLIDER_STD = 4.0  # sliders span the mean -/+ this many standard deviations of t
 
 # --- interpolation --------------------------------------------------------------------------------
 
+
 def interpolate(a: object, b: object, steps: int, path: str = "linear") -> np.ndarray:
     """Points from ``a`` to ``b`` inclusive: ``(steps, d)``; row 0 is ``a``, row -1 is ``b``.
 
@@ -320,8 +321,9 @@ def click_to_latent(
     return None, lift(proj, click_xy[None, :], base)[0]
 
 
-def default_region(proj: Projection, half_width: float = 2.5) -> tuple[tuple[float, float], tuple[float, float]]:
+def default_region(
+    proj: Projection, half_width: float = 2.5
+) -> tuple[tuple[float, float], tuple[float, float]]:
     """Map limits of a square of side ``2 * half_width`` centred on the prior's mean (z = 0)."""
     cx, cy = project(proj, np.zeros(proj.mean.shape[0]))[0]
     return (cx - half_width, cx + half_width), (cy - half_width, cy + half_width)
-

@@ -181,9 +181,7 @@ def _crop_to_content(gray: np.ndarray, threshold: float = 0.1) -> np.ndarray:
     return square
 
 
-def prepare_upload(
-    data: bytes, *, max_bytes: int = 5_000_000, max_pixels: int = 25_000_000
-) -> PreparedImage:
+def prepare_upload(data: bytes, *, max_bytes: int = 5_000_000, max_pixels: int = 25_000_000) -> PreparedImage:
     """Turn an uploaded PNG/JPEG/GIF/WebP/BMP of a garment into the training format.
 
     Steps: first frame of an animation, shrunk to at most WORK_SIDE pixels a side,

@@ -13,10 +13,10 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import keras  # noqa: E402
-from keras import layers, ops  # noqa: E402
+import keras
+from keras import layers, ops
 
-from .config import VAEConfig  # noqa: E402
+from .config import VAEConfig
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -59,7 +59,12 @@ class MixturePrior(layers.Layer):
         return mixture_log_density(z, self.weight_logits, self.means, self.log_vars)
 
     def get_config(self):
-        return {**super().get_config(), "components": self.components, "latent_dim": self.latent_dim, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "components": self.components,
+            "latent_dim": self.latent_dim,
+            "seed": self.seed,
+        }
 
 
 # ---------------------------------------------------------------------------- loss math
@@ -278,7 +283,7 @@ class VAE(keras.Model):
             # sums gradients across replicas: divide so the sum is the global-batch mean.
             scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
         grads = tape.gradient(scaled, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights, strict=True))
         return self._track(recon, kl)
 
     def test_step(self, images):

@@ -44,8 +44,10 @@ MANIFEST = {
                 "test_recon_mse": {"type": "number", "minimum": 0},
                 "iw_samples": {"type": "integer", "minimum": 1},
                 "kl_per_dimension": {"type": "array", "maxItems": MAX_LATENT_DIM, "items": NUMBER},
-                "latent_stats": {"type": "object", "additionalProperties": {
-                    "type": "array", "maxItems": MAX_LATENT_DIM, "items": NUMBER}},
+                "latent_stats": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "maxItems": MAX_LATENT_DIM, "items": NUMBER},
+                },
             },
         },
         "prior": {
@@ -87,8 +89,13 @@ HISTORY = {
 }
 
 _TYPE_WORDS = {
-    "object": "a JSON object", "array": "a list", "string": "a string", "integer": "an integer",
-    "number": "a number", "null": "null", "boolean": "true or false",
+    "object": "a JSON object",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "null": "null",
+    "boolean": "true or false",
 }
 
 

@@ -14,16 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
 import numpy as np
 
+from .atomic import write_atomically
 from .config import VAEConfig
 from .data import make_dataset, make_pair_dataset, pixel_neighbours
-from .atomic import write_atomically
 from .density import Prior
 from .model import VAE, build_vae
 from .progress import BatchProgress
-
-import keras  # noqa: E402  (model.py selected the backend)
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +120,8 @@ class EpochLog(keras.callbacks.Callback):
         self.progress(
             f"epoch {row['epoch']:>3}/{self.config.epochs}  loss {row['loss']:.2f}  "
             f"recon {row['recon']:.2f}  kl {row['kl']:.2f}  val_loss {row['val_loss']:.2f}  "
-            f"{row['seconds']:.0f}s" + (f"  ETA <= {eta / 60:.1f} min" if eta else "")
+            f"{row['seconds']:.0f}s"
+            + (f"  ETA <= {eta / 60:.1f} min" if eta else "")
             + ("  (early stop)" if self.model.stop_training and eta else "")
         )
 
@@ -217,8 +217,10 @@ def train(
     if config.neighbour_weight:
         start = time.perf_counter()
         neighbours = pixel_neighbours(x_train, config.neighbour_k)
-        progress(f"found the {config.neighbour_k} nearest neighbours of {len(x_train):,} training images "
-                 f"in {time.perf_counter() - start:.0f} s")
+        progress(
+            f"found the {config.neighbour_k} nearest neighbours of {len(x_train):,} training images "
+            f"in {time.perf_counter() - start:.0f} s"
+        )
         train_ds = make_pair_dataset(x_train, neighbours, config.batch_size, seed=config.seed)
     else:
         train_ds = make_dataset(x_train, config.batch_size, shuffle=True, seed=config.seed)
@@ -233,9 +235,15 @@ def train(
         progress(f"training in {work_dir} already finished after epoch {done[-1]['epoch']}")
         vae.load_weights(work_dir / BEST_WEIGHTS)
     else:
-        reporting = [] if batch_progress is None else [
-            ReportBatches(batch_progress, config.epochs, steps, int(val_ds.cardinality()), config.batch_size)
-        ]
+        reporting = (
+            []
+            if batch_progress is None
+            else [
+                ReportBatches(
+                    batch_progress, config.epochs, steps, int(val_ds.cardinality()), config.batch_size
+                )
+            ]
+        )
         all_callbacks = [
             *reporting,
             KLWarmup(config.beta, config.kl_warmup_epochs),
@@ -245,7 +253,14 @@ def train(
             *callbacks,
         ]
         # shuffle=False: train_ds shuffles itself (seeded), fit's own flag would only warn.
-        vae.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=all_callbacks, shuffle=False, verbose=0)
+        vae.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=config.epochs,
+            callbacks=all_callbacks,
+            shuffle=False,
+            verbose=0,
+        )
     history = read_history(work_dir)
     best = min(history, key=lambda r: r["val_loss"])
     return TrainResult(vae, history, best["epoch"], sum(r["seconds"] for r in history))

@@ -43,8 +43,11 @@ OVERLAY = f"{MAP} svg.vae-overlay"
 SLIDER = f'.st-key-{live.KEY} .live-slider[data-kind="dim"][data-index="{{}}"] input'
 SLIDER_VALUE = f'.st-key-{live.KEY} .live-slider[data-kind="dim"][data-index="{{}}"] output'
 PAGE_JS = (
-    (Path(__file__).with_name("page.js")).read_text()
-    .replace("__MAP__", MAP).replace("__DECODED_PREFIX__", COORDINATES_PREFIX).replace("__LIVE__", f".st-key-{live.KEY}")
+    (Path(__file__).with_name("page.js"))
+    .read_text()
+    .replace("__MAP__", MAP)
+    .replace("__DECODED_PREFIX__", COORDINATES_PREFIX)
+    .replace("__LIVE__", f".st-key-{live.KEY}")
 )
 
 
@@ -67,8 +70,14 @@ class ServerError(RuntimeError):
 
 
 @contextlib.contextmanager
-def serve_app(artifacts: Path | None, log_path: Path, options: tuple[str, ...] = (), startup_s: float = 180,
-              script: str = "app/streamlit_app.py", cwd: Path = REPO):
+def serve_app(
+    artifacts: Path | None,
+    log_path: Path,
+    options: tuple[str, ...] = (),
+    startup_s: float = 180,
+    script: str = "app/streamlit_app.py",
+    cwd: Path = REPO,
+):
     """`streamlit run` over an artifacts folder on a free localhost port; yields an AppServer, then stops it.
 
     ``options`` are Streamlit settings like ``"runner.postScriptGC=false"``; ``script`` and ``cwd``
@@ -81,9 +90,20 @@ def serve_app(artifacts: Path | None, log_path: Path, options: tuple[str, ...] =
         env["VAE_ARTIFACTS"] = str(artifacts)
     flags = [part for option in options for part in ("--" + option.split("=", 1)[0], option.split("=", 1)[1])]
     cmd = [
-        sys.executable, "-m", "streamlit", "run", script,
-        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false", *flags,
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        script,
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        *flags,
     ]
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
@@ -100,7 +120,9 @@ def serve_app(artifacts: Path | None, log_path: Path, options: tuple[str, ...] =
                 except OSError:
                     pass
                 if time.perf_counter() - started > startup_s:
-                    raise ServerError(f"streamlit did not answer on {url} within {startup_s:.0f} s; see {log_path}")
+                    raise ServerError(
+                        f"streamlit did not answer on {url} within {startup_s:.0f} s; see {log_path}"
+                    )
                 time.sleep(0.05)
             yield AppServer(url, process, started, time.perf_counter() - started)
         finally:

@@ -55,8 +55,17 @@ def container():
     port = free_port()
     # --keep leaves the container running; its name carries container-check's pid.
     proc = subprocess.Popen(
-        [str(CHECK), "--tag", TAG, "--port", str(port), "--keep",
-         "--", "-e", f"STREAMLIT_SERVER_PORT={port}"],
+        [
+            str(CHECK),
+            "--tag",
+            TAG,
+            "--port",
+            str(port),
+            "--keep",
+            "--",
+            "-e",
+            f"STREAMLIT_SERVER_PORT={port}",
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

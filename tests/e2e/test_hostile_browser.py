@@ -82,7 +82,8 @@ def test_hostile_upload_names_render_as_text(page, app_url, name):
     uploader.wait_for()
     page.wait_for_selector(IDLE, state="attached")
     uploader.locator("input[type=file]").set_input_files(
-        {"name": name, "mimeType": "image/png", "buffer": b"not an image at all"})
+        {"name": name, "mimeType": "image/png", "buffer": b"not an image at all"}
+    )
     page.get_by_test_id("stAlert").filter(has_text="Cannot use").wait_for()
     page.wait_for_timeout(1000)
     (found,) = [a for a in alerts(page) if a["text"].startswith("Cannot use")]
@@ -96,7 +97,8 @@ def test_an_oversized_upload_is_refused_on_the_page(page, app_url):
     uploader.wait_for()
     page.wait_for_selector(IDLE, state="attached")
     uploader.locator("input[type=file]").set_input_files(
-        {"name": "huge.png", "mimeType": "image/png", "buffer": b"\0" * (24 * 1024 * 1024)})
+        {"name": "huge.png", "mimeType": "image/png", "buffer": b"\0" * (24 * 1024 * 1024)}
+    )
     reason = uploader.get_by_text("File must be 5.0MB or smaller.")
     reason.wait_for()  # visible on the page, not only in a tooltip on hover
     box = reason.bounding_box()

@@ -21,7 +21,6 @@ pytestmark = [
 ]
 
 
-
 def link_z(page) -> list[float]:
     """The current point as the page's link carries it (the server's view of the point)."""
     return [float(v) for v in parse_qs(urlparse(page.url).query)["z"][0].split(",")]
@@ -60,8 +59,10 @@ def test_dragging_a_slider_decodes_before_the_release(explorer):
     page.mouse.up()
     # After the release the server learns the point: the link and the neighbours follow.
     z = parse_z(during["caption"])
-    page.wait_for_function("(z0) => new URL(location.href).searchParams.get('z') !== z0", arg=",".join(
-        parse_qs(urlparse(page.url).query)["z"][0].split(",")))
+    page.wait_for_function(
+        "(z0) => new URL(location.href).searchParams.get('z') !== z0",
+        arg=",".join(parse_qs(urlparse(page.url).query)["z"][0].split(",")),
+    )
     explorer.wait_idle()
     assert link_z(page)[0] == pytest.approx(z[0], abs=0.006)
     assert link_z(page)[1] == pytest.approx(server_before[1], abs=1e-4)
@@ -101,17 +102,23 @@ def test_dragging_the_marker_moves_the_point_all_the_way(explorer):
     page.mouse.move(*start)
     page.mouse.down()
     for k in range(1, 16):
-        page.mouse.move(start[0] + (target[0] - start[0]) * k / 15, start[1] + (target[1] - start[1]) * k / 15)
+        page.mouse.move(
+            start[0] + (target[0] - start[0]) * k / 15, start[1] + (target[1] - start[1]) * k / 15
+        )
         page.wait_for_timeout(40)
     assert page.evaluate("() => vaePage.paints().painted") - painted_before >= 5  # decoded on the way
     assert explorer.marker("current") == pytest.approx(list(target), abs=2.0)  # the marker came along
     page.mouse.up()
     at = explorer.to_data(*target)
-    page.wait_for_function("(x) => Math.abs(Number(new URL(location.href).searchParams.get('z').split(',')[0]) - x) < 0.01",
-                           arg=at["x"])
+    page.wait_for_function(
+        "(x) => Math.abs(Number(new URL(location.href).searchParams.get('z').split(',')[0]) - x) < 0.01",
+        arg=at["x"],
+    )
     explorer.wait_idle()
     assert link_z(page) == pytest.approx([at["x"], at["y"]], abs=0.005 + 1.5 * max(at["ux"], at["uy"]))
-    assert parse_z(explorer.decoded()["caption"]) == pytest.approx([at["x"], at["y"]], abs=0.01 + 1.5 * at["ux"])
+    assert parse_z(explorer.decoded()["caption"]) == pytest.approx(
+        [at["x"], at["y"]], abs=0.01 + 1.5 * at["ux"]
+    )
     explorer.screenshot("live-marker-drag")
     assert not explorer.errors
 
@@ -168,8 +175,10 @@ def test_in_16d_dragging_the_marker_keeps_the_point_off_the_map_plane(browser, a
             page.mouse.move(start[0] + 12 * k, start[1] - 8 * k)
             page.wait_for_timeout(40)
         page.mouse.up()
-        page.wait_for_function("(z0) => new URL(location.href).searchParams.get('z') !== z0",
-                               arg=parse_qs(urlparse(page.url).query)["z"][0])
+        page.wait_for_function(
+            "(z0) => new URL(location.href).searchParams.get('z') !== z0",
+            arg=parse_qs(urlparse(page.url).query)["z"][0],
+        )
         app.wait_idle()
         after = np.asarray(link_z(page))
         moved = after - before

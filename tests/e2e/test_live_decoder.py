@@ -17,7 +17,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import OUTPUT, TIMEOUT_MS  # noqa: E402
+from tests.e2e.conftest import OUTPUT, TIMEOUT_MS
 from tests.e2e.live_site import build_site, serve_site
 
 POINTS = np.array([[0.0, 0.0], [1.2, -0.7], [-2.5, 1.9], [3.1, 2.2], [-0.4, -3.0]], np.float32)  # (5, 2)
@@ -198,14 +198,16 @@ def test_a_component_can_run_the_module(browser, site, models):
         page.wait_for_function("() => Array.isArray(window.liveProof)")
         page.wait_for_function(
             "() => [...document.querySelectorAll('[data-testid=stText]')]"
-            ".some((e) => e.innerText.includes('784'))")
+            ".some((e) => e.innerText.includes('784'))"
+        )
         reported = json.loads(text.inner_text().split(":", 1)[1])
         pixels = np.array(page.evaluate("() => window.liveProof"))
         canvas = page.evaluate(
             "() => { const c = document.querySelector('canvas.live-proof')"
             " || [...document.querySelectorAll('*')]"
             ".map((e) => e.shadowRoot?.querySelector('canvas.live-proof'))"
-            ".find(Boolean); return c ? [c.width, c.height] : null; }")
+            ".find(Boolean); return c ? [c.width, c.height] : null; }"
+        )
     finally:
         context.close()
     assert reported["n"] == 784

@@ -130,8 +130,10 @@ def test_publish_bundle_publishes_each_browser_model(tmp_path):
     encoder = bundle / "encoder.onnx"
     encoder.write_bytes(b"encoder bytes")
     e_sha = hashlib.sha256(b"encoder bytes").hexdigest()
-    onnx = {"decoder": {"file": decoder.name, "sha256": d_sha, "inputs": ["z"], "outputs": ["Identity:0"]},
-              "encoder": {"file": encoder.name, "sha256": e_sha}}
+    onnx = {
+        "decoder": {"file": decoder.name, "sha256": d_sha, "inputs": ["z"], "outputs": ["Identity:0"]},
+        "encoder": {"file": encoder.name, "sha256": e_sha},
+    }
     (bundle / "manifest.json").write_text(json.dumps({"schema_version": 2, "onnx": onnx}), encoding="utf-8")
     urls = ba.publish_bundle(bundle, tmp_path / "models")
     assert urls == {"decoder": ba.model_url(d_sha), "encoder": ba.model_url(e_sha)}

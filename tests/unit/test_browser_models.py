@@ -133,11 +133,14 @@ def test_missing_onnx_is_refused_with_the_fix(copy):
         load_bundle(copy)
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("file", "../decoder.onnx", "plain .onnx file name"),
-    ("sha256", "abc", "64 lowercase hex"),
-    ("outputs", [], "should list 1 tensor name"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("file", "../decoder.onnx", "plain .onnx file name"),
+        ("sha256", "abc", "64 lowercase hex"),
+        ("outputs", [], "should list 1 tensor name"),
+    ],
+)
 def test_malformed_onnx_entry_is_refused(copy, field, value, message):
     manifest = json.loads((copy / "manifest.json").read_text())
     manifest["onnx"]["decoder"][field] = value

@@ -40,7 +40,16 @@ def test_round_trip_gives_identical_decodes(bundle_dir):
 
 def test_manifest_follows_the_contract(bundle_dir):
     manifest = json.loads((bundle_dir / "manifest.json").read_text())
-    for field in ("schema_version", "name", "latent_dim", "config", "architecture", "metrics", "versions", "created"):
+    for field in (
+        "schema_version",
+        "name",
+        "latent_dim",
+        "config",
+        "architecture",
+        "metrics",
+        "versions",
+        "created",
+    ):
         assert field in manifest
     assert manifest["prior"] == {"type": "standard_normal"}
     with np.load(bundle_dir / "latents.npz", allow_pickle=False) as latents:
@@ -112,7 +121,12 @@ def test_nan_weights_are_refused(broken):
 
 
 def test_pickled_latents_are_refused(broken):
-    np.savez(broken / "latents.npz", z_mean=np.array([{"evil": 1}], dtype=object), z_log_var=np.zeros((1, 2)), labels=np.zeros(1))
+    np.savez(
+        broken / "latents.npz",
+        z_mean=np.array([{"evil": 1}], dtype=object),
+        z_log_var=np.zeros((1, 2)),
+        labels=np.zeros(1),
+    )
     with pytest.raises(BundleError, match="refused.*plain numeric arrays"):
         load_bundle(broken)
 
@@ -145,8 +159,18 @@ def test_mixture_prior_round_trip(tmp_path):
 
     src = load_bundle(make_bundle(tmp_path / "src"))
     prior = Prior(np.array([0.25, 0.75]), np.zeros((2, 2)), np.zeros((2, 2)))
-    export_bundle(tmp_path / "mix", encoder=src.encoder, decoder=src.decoder, config=src.config, z_mean=src.z_mean,
-                  z_log_var=src.z_log_var, labels=src.labels, history=[], metrics=src.metrics, prior=prior)
+    export_bundle(
+        tmp_path / "mix",
+        encoder=src.encoder,
+        decoder=src.decoder,
+        config=src.config,
+        z_mean=src.z_mean,
+        z_log_var=src.z_log_var,
+        labels=src.labels,
+        history=[],
+        metrics=src.metrics,
+        prior=prior,
+    )
     loaded = load_bundle(tmp_path / "mix")
     assert loaded.manifest["prior"]["type"] == "gaussian_mixture"
     np.testing.assert_array_equal(loaded.prior.weights, prior.weights)

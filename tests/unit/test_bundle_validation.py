@@ -46,25 +46,39 @@ def _metric(**values):
 
 
 BAD_MANIFESTS = {  # case -> (how the manifest is doctored, what the message says)
-    "metric-string": (_metric(test_neg_elbo_nats="abc"),
-                      "field metrics.test_neg_elbo_nats should be a number, not 'abc'"),
-    "latent-dim-string": (lambda m: m.update(latent_dim="2"),
-                          "field latent_dim should be an integer, not '2'"),
-    "config-latent-dim-string": (lambda m: m["config"].update(latent_dim="2"),
-                                 "field config.latent_dim should be an integer, not '2'"),
+    "metric-string": (
+        _metric(test_neg_elbo_nats="abc"),
+        "field metrics.test_neg_elbo_nats should be a number, not 'abc'",
+    ),
+    "latent-dim-string": (
+        lambda m: m.update(latent_dim="2"),
+        "field latent_dim should be an integer, not '2'",
+    ),
+    "config-latent-dim-string": (
+        lambda m: m["config"].update(latent_dim="2"),
+        "field config.latent_dim should be an integer, not '2'",
+    ),
     "accuracy-range": (_metric(knn5_accuracy=1.5), "field metrics.knn5_accuracy is 1.5, should be at most 1"),
-    "missing-metric": (lambda m: m["metrics"].pop("knn5_accuracy"),
-                       "lacks the field(s) knn5_accuracy in metrics"),
+    "missing-metric": (
+        lambda m: m["metrics"].pop("knn5_accuracy"),
+        "lacks the field(s) knn5_accuracy in metrics",
+    ),
     "missing-name": (lambda m: m.pop("name"), "lacks the field(s) name"),
     "name-type": (lambda m: m.update(name=["x"]), "field name should be a string, not ['x']"),
     "prior-type": (lambda m: m.update(prior={"type": "![](http://x)"}), "field prior.type should be one of"),
-    "prior-escape": (lambda m: m.update(prior={"type": "gaussian_mixture", "file": "../../outside.npz"}),
-                     "field prior.file is '../../outside.npz': a file in the bundle is named plainly"),
-    "prior-absolute": (lambda m: m.update(prior={"type": "gaussian_mixture", "file": "/etc/passwd"}),
-                       "named plainly"),
+    "prior-escape": (
+        lambda m: m.update(prior={"type": "gaussian_mixture", "file": "../../outside.npz"}),
+        "field prior.file is '../../outside.npz': a file in the bundle is named plainly",
+    ),
+    "prior-absolute": (
+        lambda m: m.update(prior={"type": "gaussian_mixture", "file": "/etc/passwd"}),
+        "named plainly",
+    ),
     "kl-strings": (_metric(kl_per_dimension=["a", "b"]), "should be a number, not 'b'"),
-    "training-seconds": (lambda m: m.update(training={"seconds": "?"}),
-                         "field training.seconds should be a number"),
+    "training-seconds": (
+        lambda m: m.update(training={"seconds": "?"}),
+        "field training.seconds should be a number",
+    ),
     "version-string": (lambda m: m.update(schema_version="1"), "schema version '1'"),
 }
 
@@ -92,11 +106,14 @@ def test_schema_versions_1_and_2_are_read(broken, onnx):
     assert read_manifest(broken)["schema_version"] == 2
 
 
-@pytest.mark.parametrize(("history", "expected"), [
-    ({"loss": "x"}, "history.json: the file should be a list, not {'loss': 'x'}"),
-    ([{"epoch": 1, "loss": "x"}], "history.json: field [0].loss should be a number or null, not 'x'"),
-    ([{"epoch": "one"}], "field [0].epoch should be an integer"),
-])
+@pytest.mark.parametrize(
+    ("history", "expected"),
+    [
+        ({"loss": "x"}, "history.json: the file should be a list, not {'loss': 'x'}"),
+        ([{"epoch": 1, "loss": "x"}], "history.json: field [0].loss should be a number or null, not 'x'"),
+        ([{"epoch": "one"}], "field [0].epoch should be an integer"),
+    ],
+)
 def test_a_bad_history_is_refused_with_a_message(broken, history, expected):
     (broken / "history.json").write_text(json.dumps(history))
     with pytest.raises(BundleError, match="python -m vae_core train") as err:
@@ -118,10 +135,15 @@ def npz_declaring(arrays: dict[str, tuple[tuple[int, ...], str]]) -> bytes:
 
 
 def test_a_huge_declared_array_is_refused_before_reading_data(broken):
-    (broken / "latents.npz").write_bytes(npz_declaring({
-        "z_mean": ((200_000_000, 2), "<f4"), "z_log_var": ((200_000_000, 2), "<f4"),
-        "labels": ((200_000_000,), "|u1"),
-    }))
+    (broken / "latents.npz").write_bytes(
+        npz_declaring(
+            {
+                "z_mean": ((200_000_000, 2), "<f4"),
+                "z_log_var": ((200_000_000, 2), "<f4"),
+                "labels": ((200_000_000,), "|u1"),
+            }
+        )
+    )
     tracemalloc.start()
     try:
         with pytest.raises(BundleError) as err:
@@ -137,12 +159,15 @@ def latents(z_mean=((5, 2), "<f4"), labels=((5,), "|u1")) -> dict:
     return {"z_mean": z_mean, "z_log_var": ((5, 2), "<f4"), "labels": labels}
 
 
-@pytest.mark.parametrize(("arrays", "expected"), [
-    (latents(labels=((6,), "|u1")), "another array has 5 rows"),
-    (latents(z_mean=((5, 3), "<f4")), "expected (n, 2)"),
-    (latents(z_mean=((5, 2), "<c8")), "dtype complex64"),
-    (latents(z_mean=((5, 2), "|O")), "dtype object, which was refused"),
-])
+@pytest.mark.parametrize(
+    ("arrays", "expected"),
+    [
+        (latents(labels=((6,), "|u1")), "another array has 5 rows"),
+        (latents(z_mean=((5, 3), "<f4")), "expected (n, 2)"),
+        (latents(z_mean=((5, 2), "<c8")), "dtype complex64"),
+        (latents(z_mean=((5, 2), "|O")), "dtype object, which was refused"),
+    ],
+)
 def test_wrong_shapes_and_dtypes_are_refused_from_the_headers(broken, arrays, expected):
     (broken / "latents.npz").write_bytes(npz_declaring(arrays))
     with pytest.raises(BundleError) as err:
@@ -151,8 +176,9 @@ def test_wrong_shapes_and_dtypes_are_refused_from_the_headers(broken, arrays, ex
 
 
 def test_test_images_bound_too(tmp_path):
-    (tmp_path / "fashion-mnist-test.npz").write_bytes(npz_declaring({
-        "images": ((10**9, 28, 28), "|u1"), "labels": ((10**9,), "|u1")}))
+    (tmp_path / "fashion-mnist-test.npz").write_bytes(
+        npz_declaring({"images": ((10**9, 28, 28), "|u1"), "labels": ((10**9,), "|u1")})
+    )
     with pytest.raises(BundleError, match="declares 1,000,000,000 rows"):
         load_test_images(tmp_path)
 

@@ -42,12 +42,16 @@ def test_list_shows_bundles_and_flags_broken_ones(tmp_path, capsys):
 def test_train_flags_reach_the_config():
     from vae_core.cli import config_from_args
 
-    args = build_parser().parse_args(["train", "--preset", "beta-vae-seed", "--latent-dim", "16", "--epochs", "3"])
+    args = build_parser().parse_args(
+        ["train", "--preset", "beta-vae-seed", "--latent-dim", "16", "--epochs", "3"]
+    )
     config = config_from_args(args)
     assert (config.preset, config.latent_dim, config.epochs, config.beta) == ("beta-vae-seed", 16, 3, 0.001)
 
 
 def test_metrics_table_names_every_metric():
-    table = format_metrics({**FAKE_METRICS, "latent_stats": {k: [0.0, 1.0] for k in ("min", "max", "mean", "std")}})
+    table = format_metrics(
+        {**FAKE_METRICS, "latent_stats": {k: [0.0, 1.0] for k in ("min", "max", "mean", "std")}}
+    )
     assert "test -ELBO (nats)" in table and "300.0000" in table and "5-NN accuracy" in table
     assert len([line for line in table.splitlines() if line.strip().startswith(("0 ", "1 "))]) == 2

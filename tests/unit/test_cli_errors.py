@@ -57,7 +57,12 @@ def test_the_cli_prints_only_its_one_line_error(root):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_"))}
     result = subprocess.run(
         [sys.executable, "-m", "vae_core", "evaluate", str(root / "b-bad")],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 1
     assert result.stderr.startswith("vae-core evaluate: error: "), result.stderr

@@ -39,8 +39,19 @@ DRIVER = textwrap.dedent("""
     from vae_core.cli import main
     sys.exit(main(sys.argv[1:]))
 """)
-TRAIN = ["train", "--preset", "keras-io", "--epochs", "2", "--n-train", "300", "--batch-size", "64",
-         "--iw-samples", "2"]
+TRAIN = [
+    "train",
+    "--preset",
+    "keras-io",
+    "--epochs",
+    "2",
+    "--n-train",
+    "300",
+    "--batch-size",
+    "64",
+    "--iw-samples",
+    "2",
+]
 EPOCH_LINE = re.compile(r"^epoch +(\d+)/2  loss ")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -52,15 +63,27 @@ def _env(**extra) -> dict:
 
 
 def run_in_pipe(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", DRIVER, *args], cwd=ROOT, env=_env(), capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-c", DRIVER, *args],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def run_on_terminal(*args: str) -> tuple[int, str]:
     """Exit code and everything written to a pseudo-terminal (stdout and stderr both), escapes removed."""
     main, child = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-c", DRIVER, *args], cwd=ROOT, stdin=subprocess.DEVNULL,
-                            stdout=child, stderr=child, env=_env(TERM="xterm", COLUMNS="150", LINES="40"))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, *args],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=child,
+        stderr=child,
+        env=_env(TERM="xterm", COLUMNS="150", LINES="40"),
+    )
     os.close(child)
     chunks = []
     while True:
@@ -101,8 +124,12 @@ def test_train_on_a_terminal_shows_each_epoch_and_evaluation_progress(tmp_path):
         assert re.search(rf"epoch {epoch}/2 .*\b5/5 batches .*images/s .*ETA", screen), screen[-3000:]
         assert re.search(rf"epoch {epoch}/2 validating .*\b157/157 batches", screen), screen[-3000:]
     # then the evaluation's phases, and the epoch lines that a log keeps
-    for phase in ("ELBO terms", "encoding the test images", "encoding 300 training images for 5-NN",
-                  "IWAE bound, k=2"):
+    for phase in (
+        "ELBO terms",
+        "encoding the test images",
+        "encoding 300 training images for 5-NN",
+        "IWAE bound, k=2",
+    ):
         assert phase in screen, screen[-3000:]
     assert sum(1 for line in screen.splitlines() if EPOCH_LINE.match(line.strip())) == 2, screen[-3000:]
 

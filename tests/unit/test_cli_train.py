@@ -23,18 +23,36 @@ def _dataset():
 
 def vae_core(*args, **kwargs):
     return subprocess.Popen(
-        [sys.executable, "-m", "vae_core", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, **kwargs,
+        [sys.executable, "-m", "vae_core", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kwargs,
     )
 
 
 def test_train_killed_with_sigkill_resumes_exports_and_evaluates(tmp_path):
     out = tmp_path / "artifacts" / "cli-2d"
-    args = ["train", "--preset", "keras-io", "--epochs", "3", "--n-train", "4096", "--iw-samples", "2", "--out", str(out)]
+    args = [
+        "train",
+        "--preset",
+        "keras-io",
+        "--epochs",
+        "3",
+        "--n-train",
+        "4096",
+        "--iw-samples",
+        "2",
+        "--out",
+        str(out),
+    ]
     work = out.parent / ".cli-2d.work"
     first = vae_core(*args)
     deadline = time.time() + 240
-    while not (work / "checkpoint" / "latest.json").exists() and time.time() < deadline and first.poll() is None:
+    while (
+        not (work / "checkpoint" / "latest.json").exists() and time.time() < deadline and first.poll() is None
+    ):
         time.sleep(0.1)
     first.send_signal(signal.SIGKILL)  # as soon as epoch 1 was checkpointed
     first.wait()
@@ -57,7 +75,13 @@ def test_train_killed_with_sigkill_resumes_exports_and_evaluates(tmp_path):
     evaluate = vae_core("evaluate", str(out), "--iw-samples", "2")
     table, _ = evaluate.communicate(timeout=300)
     assert evaluate.returncode == 0, table[-3000:]
-    for row in ("test -ELBO (nats)", "IWAE NLL bound, k=2", "5-NN accuracy", "reconstruction MSE", "aggregate posterior"):
+    for row in (
+        "test -ELBO (nats)",
+        "IWAE NLL bound, k=2",
+        "5-NN accuracy",
+        "reconstruction MSE",
+        "aggregate posterior",
+    ):
         assert row in table
     stored = json.loads((out / "manifest.json").read_text())["metrics"]
     assert 0.1 < stored["knn5_accuracy"] <= 1.0

@@ -10,9 +10,17 @@ def test_defaults_are_a_2d_bernoulli_vae():
 
 @pytest.mark.parametrize(
     "field, value, fragment",
-    [("latent_dim", 0, "latent_dim=0"), ("latent_dim", 257, "1 to 256"), ("epochs", -1, "epochs=-1"),
-     ("preset", "nope", "keras-io"), ("likelihood", "poisson", "bernoulli"), ("beta", -0.1, "beta"),
-     ("neighbour_weight", -1.0, "neighbour_weight"), ("neighbour_k", 0, "1 to 100"), ("neighbour_scale", 0.0, "> 0")],
+    [
+        ("latent_dim", 0, "latent_dim=0"),
+        ("latent_dim", 257, "1 to 256"),
+        ("epochs", -1, "epochs=-1"),
+        ("preset", "nope", "keras-io"),
+        ("likelihood", "poisson", "bernoulli"),
+        ("beta", -0.1, "beta"),
+        ("neighbour_weight", -1.0, "neighbour_weight"),
+        ("neighbour_k", 0, "1 to 100"),
+        ("neighbour_scale", 0.0, "> 0"),
+    ],
 )
 def test_out_of_range_values_are_rejected_with_the_field_named(field, value, fragment):
     with pytest.raises(ConfigError, match=fragment):

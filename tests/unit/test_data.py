@@ -344,7 +344,7 @@ def test_make_pair_dataset_pairs_each_anchor_with_one_of_its_neighbours():
     flat = floats.reshape(18, -1)
     for anchors, partners in batches:
         assert anchors.shape == partners.shape == (2, 28, 28, 1)
-        for a, p in zip(anchors, partners):
+        for a, p in zip(anchors, partners, strict=True):
             i = int(np.argmin(np.abs(flat - a.reshape(-1)).sum(axis=1)))
             j = int(np.argmin(np.abs(flat - p.reshape(-1)).sum(axis=1)))
             assert j in neighbours[i]

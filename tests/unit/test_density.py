@@ -19,13 +19,13 @@ def test_one_component_mixture_equals_that_gaussian():
     rng = np.random.default_rng(9)
     points = rng.normal(size=(20, 3))
     mean, log_var = np.array([1.0, -1.0, 0.5]), np.array([0.2, -0.5, 1.0])
-    expected = -0.5 * np.sum(
-        np.log(2 * np.pi) + log_var + (points - mean) ** 2 / np.exp(log_var), axis=1
-    )
+    expected = -0.5 * np.sum(np.log(2 * np.pi) + log_var + (points - mean) ** 2 / np.exp(log_var), axis=1)
     got = density.prior_log_density(points, Prior(np.array([1.0]), mean[None], log_var[None]))
     np.testing.assert_allclose(got, expected, rtol=1e-9)
     two_standard = Prior(np.array([0.5, 0.5]), np.zeros((2, 3)), np.zeros((2, 3)))
-    np.testing.assert_allclose(density.prior_log_density(points, two_standard), density.prior_log_density(points), rtol=1e-9)
+    np.testing.assert_allclose(
+        density.prior_log_density(points, two_standard), density.prior_log_density(points), rtol=1e-9
+    )
     with pytest.raises(ValueError, match="weights"):
         density.prior_log_density(points, Prior(np.array([-1.0, 0.0]), np.zeros((2, 3)), np.zeros((2, 3))))
 

@@ -67,11 +67,24 @@ def test_a_one_component_mixture_prior_estimates_the_same_kl(models, images):
 def test_evaluate_reports_every_contract_metric(models, images):
     encoder, decoder = models
     labels = np.arange(len(images)) % 10
-    metrics, (z_mean, z_log_var) = evaluate(encoder, decoder, images[:100], labels[:100], images, labels, iw_samples=2)
-    for key in ("test_neg_elbo_nats", "test_recon_bce_nats", "test_kl_nats", "knn5_accuracy", "test_iw_nll_nats",
-                "test_recon_mse", "aggregate_posterior_kl_to_standard_normal", "kl_per_dimension", "latent_stats"):
+    metrics, (z_mean, z_log_var) = evaluate(
+        encoder, decoder, images[:100], labels[:100], images, labels, iw_samples=2
+    )
+    for key in (
+        "test_neg_elbo_nats",
+        "test_recon_bce_nats",
+        "test_kl_nats",
+        "knn5_accuracy",
+        "test_iw_nll_nats",
+        "test_recon_mse",
+        "aggregate_posterior_kl_to_standard_normal",
+        "kl_per_dimension",
+        "latent_stats",
+    ):
         assert key in metrics
-    assert metrics["test_neg_elbo_nats"] == pytest.approx(metrics["test_recon_bce_nats"] + metrics["test_kl_nats"])
+    assert metrics["test_neg_elbo_nats"] == pytest.approx(
+        metrics["test_recon_bce_nats"] + metrics["test_kl_nats"]
+    )
     assert z_mean.shape == z_log_var.shape == (100, 2)
 
 
@@ -105,4 +118,8 @@ def test_latent_stats():
 
 def test_percentile_of():
     sample = np.arange(100.0)
-    assert percentile_of(50.0, sample) == 0.5 and percentile_of(1000.0, sample) == 1.0 and percentile_of(-1, sample) == 0.0
+    assert (
+        percentile_of(50.0, sample) == 0.5
+        and percentile_of(1000.0, sample) == 1.0
+        and percentile_of(-1, sample) == 0.0
+    )

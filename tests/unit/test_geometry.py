@@ -139,7 +139,10 @@ def test_lift_keeps_base_orthogonal_component():
     proj = geometry.fit_projection(z)
     base = rng.normal(size=16)
     point = geometry.lift(proj, [[0.5, -1.0]], base)[0]
-    residual = lambda p: (p - proj.mean) - proj.components.T @ (proj.components @ (p - proj.mean))
+
+    def residual(p):  # the part of p off the map plane
+        return (p - proj.mean) - proj.components.T @ (proj.components @ (p - proj.mean))
+
     np.testing.assert_allclose(residual(point), residual(base), atol=1e-9)
 
 
@@ -209,7 +212,9 @@ def test_ellipse_of_isotropic_gaussian_is_circle(d):
 def test_a_click_on_a_point_selects_it():
     z = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]])
     proj = geometry.fit_projection(z)
-    index, point = geometry.click_to_latent(proj, geometry.project(proj, z), (1.02, 0.99), (0.01, 0.01), z[0], z)
+    index, point = geometry.click_to_latent(
+        proj, geometry.project(proj, z), (1.02, 0.99), (0.01, 0.01), z[0], z
+    )
     assert index == 1 and point == pytest.approx([1.0, 1.0])
 
 
@@ -223,7 +228,9 @@ def test_a_click_on_empty_space_decodes_that_exact_spot_in_2d():
 def test_hidden_points_are_not_selected():
     z = np.array([[0.0, 0.0], [1.0, 1.0]])
     proj = geometry.fit_projection(z)
-    index, point = geometry.click_to_latent(proj, z, (1.0, 1.0), (0.01, 0.01), z[0], z, visible=np.array([True, False]))
+    index, point = geometry.click_to_latent(
+        proj, z, (1.0, 1.0), (0.01, 0.01), z[0], z, visible=np.array([True, False])
+    )
     assert index is None and point == pytest.approx([1.0, 1.0])
 
 
@@ -240,7 +247,9 @@ def test_in_5d_an_empty_click_lands_on_the_map_spot_and_keeps_the_rest_of_the_po
     z = rng.standard_normal((50, 5)) * [3.0, 2.0, 1.0, 0.5, 0.1]
     proj = geometry.fit_projection(z)
     base = z[3]
-    index, point = geometry.click_to_latent(proj, geometry.project(proj, z), (10.0, -10.0), (0.01, 0.01), base, z)
+    index, point = geometry.click_to_latent(
+        proj, geometry.project(proj, z), (10.0, -10.0), (0.01, 0.01), base, z
+    )
     assert index is None
     assert geometry.project(proj, point)[0] == pytest.approx([10.0, -10.0])
     off_plane = lambda v: (v - proj.mean) - ((v - proj.mean) @ proj.components.T) @ proj.components  # noqa: E731
@@ -253,4 +262,3 @@ def test_default_region_is_centred_on_the_prior_mean():
     (x0, x1), (y0, y1) = geometry.default_region(proj, 2.5)
     centre = geometry.project(proj, np.zeros(4))[0]
     assert ((x0 + x1) / 2, (y0 + y1) / 2) == pytest.approx(tuple(centre)) and x1 - x0 == pytest.approx(5.0)
-

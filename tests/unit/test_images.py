@@ -50,10 +50,7 @@ def _png_header_only(width: int, height: int) -> bytes:
 
 
 def test_module_does_not_import_tensorflow():
-    code = (
-        "import sys, vae_core.images; "
-        "sys.exit('tensorflow' in sys.modules or 'keras' in sys.modules)"
-    )
+    code = "import sys, vae_core.images; sys.exit('tensorflow' in sys.modules or 'keras' in sys.modules)"
     root = Path(__file__).resolve().parents[2]
     assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0
 

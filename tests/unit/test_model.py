@@ -24,16 +24,20 @@ def test_encoder_and_decoder_shapes(preset, latent_dim):
     config = VAEConfig(preset=preset, latent_dim=latent_dim, width=16)
     z_mean, z_log_var = build_encoder(config)(np.zeros((3, 28, 28, 1), np.float32))
     assert z_mean.shape == z_log_var.shape == (3, latent_dim)
-    images = np.asarray(build_decoder(config)(np.random.default_rng(0).standard_normal((3, latent_dim)).astype("float32")))
+    images = np.asarray(
+        build_decoder(config)(np.random.default_rng(0).standard_normal((3, latent_dim)).astype("float32"))
+    )
     assert images.shape == (3, 28, 28, 1)
     assert images.min() >= 0 and images.max() <= 1
 
 
 def test_reference_architectures_match_keras_io():
     enc, dec = build_encoder(VAEConfig(preset="keras-io")), build_decoder(VAEConfig(preset="keras-io"))
-    convs = [(l.filters, l.strides[0]) for l in enc.layers if l.__class__.__name__ == "Conv2D"]
+    convs = [
+        (layer.filters, layer.strides[0]) for layer in enc.layers if layer.__class__.__name__ == "Conv2D"
+    ]
     assert convs == [(32, 2), (64, 2)]
-    assert [l.units for l in enc.layers if l.__class__.__name__ == "Dense"] == [16, 2, 2]
+    assert [layer.units for layer in enc.layers if layer.__class__.__name__ == "Dense"] == [16, 2, 2]
     # keras.io: 69,076 encoder + 65,089 decoder parameters for latent_dim 2
     assert (enc.count_params(), dec.count_params()) == (69076, 65089)
 

@@ -25,7 +25,8 @@ def bare_machine(pytester, monkeypatch):
 
 
 def test_a_missing_browser_or_dataset_skips_with_the_command_that_installs_it(bare_machine):
-    bare_machine.makepyfile(test_it="""
+    bare_machine.makepyfile(
+        test_it="""
         from tests import needs
 
         def test_page():
@@ -33,16 +34,19 @@ def test_a_missing_browser_or_dataset_skips_with_the_command_that_installs_it(ba
 
         def test_data():
             needs.debian_dataset()
-    """)
+    """
+    )
     result = bare_machine.runpytest_subprocess("-rs")
     result.assert_outcomes(skipped=2)
-    result.stdout.fnmatch_lines([f"*no-chromium not found*{INSTALL}*",
-                                 f"*no-fashion-mnist not found*{INSTALL}*"])
+    result.stdout.fnmatch_lines(
+        [f"*no-chromium not found*{INSTALL}*", f"*no-fashion-mnist not found*{INSTALL}*"]
+    )
 
 
 def test_under_ci_the_same_tests_fail(bare_machine, monkeypatch):
     monkeypatch.setenv("CI", "true")
-    bare_machine.makepyfile(test_it="""
+    bare_machine.makepyfile(
+        test_it="""
         import pytest
         from tests import needs
 
@@ -55,19 +59,24 @@ def test_under_ci_the_same_tests_fail(bare_machine, monkeypatch):
 
         def test_data():
             needs.debian_dataset()
-    """)
+    """
+    )
     result = bare_machine.runpytest_subprocess("-rA")
     result.assert_outcomes(errors=1, failed=1)  # a failing fixture is an error: red all the same
     result.stdout.fnmatch_lines(["*CI=true: a test that cannot run fails instead of being skipped*"])
     assert result.ret != 0
 
 
-@pytest.mark.parametrize("path, expected", [
-    ("tests/e2e/test_faults.py", {"errors": 1}),
-    ("tests/unit/test_data.py::test_real_debian_files_load_with_digests", {"failed": 1}),
-])
-def test_under_ci_the_real_browser_and_data_tests_fail_without_their_packages(bare_machine, monkeypatch, path,
-                                                                             expected):
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("tests/e2e/test_faults.py", {"errors": 1}),
+        ("tests/unit/test_data.py::test_real_debian_files_load_with_digests", {"failed": 1}),
+    ],
+)
+def test_under_ci_the_real_browser_and_data_tests_fail_without_their_packages(
+    bare_machine, monkeypatch, path, expected
+):
     monkeypatch.setenv("CI", "true")
     result = bare_machine.runpytest_subprocess(str(ROOT / path), "-p", "no:cacheprovider")
     result.assert_outcomes(**expected)

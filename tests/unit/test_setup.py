@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-INSTALL = ("apt-get update && apt-get install -y --no-install-recommends "
-           "dataset-fashion-mnist chromium fonts-liberation")
+INSTALL = (
+    "apt-get update && apt-get install -y --no-install-recommends "
+    "dataset-fashion-mnist chromium fonts-liberation"
+)
 
 
 def write_script(path: Path, body: str) -> Path:
@@ -31,22 +33,29 @@ def machine(tmp_path):
     bin_dir = tmp_path / "bin"
     log = tmp_path / "apt.log"
     # apt-get records its arguments; `install` provides the two packages when APT_WORKS=1.
-    write_script(bin_dir / "apt-get", f"""
+    write_script(
+        bin_dir / "apt-get",
+        f"""
 echo "$*" >> {log}
 if [[ $1 == install && ${{APT_WORKS:-0}} == 1 ]]; then
   touch "$VAE_CHROMIUM" && chmod +x "$VAE_CHROMIUM" && mkdir -p "$VAE_DEBIAN_DATASET"
 fi
-""")
+""",
+    )
     write_script(bin_dir / "id", 'echo "${FAKE_UID:-1000}"\n')
     env = {k: v for k, v in os.environ.items() if k not in ("VAE_INSTALL_DEPS", "CI")}
-    env.update(PATH=f"{bin_dir}:{os.environ['PATH']}", VAE_CHROMIUM=str(tmp_path / "chromium"),
-               VAE_DEBIAN_DATASET=str(tmp_path / "fashion-mnist"))
+    env.update(
+        PATH=f"{bin_dir}:{os.environ['PATH']}",
+        VAE_CHROMIUM=str(tmp_path / "chromium"),
+        VAE_DEBIAN_DATASET=str(tmp_path / "fashion-mnist"),
+    )
     return env, log
 
 
 def system_deps(env: dict, **extra) -> subprocess.CompletedProcess:
-    return subprocess.run([ROOT / "scripts" / "system-deps"], env={**env, **extra}, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [ROOT / "scripts" / "system-deps"], env={**env, **extra}, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_nothing_to_do_when_both_packages_are_there(machine, tmp_path):
@@ -72,7 +81,8 @@ def test_as_root_with_apt_get_it_installs_them(machine):
     result = system_deps(env, FAKE_UID="0", APT_WORKS="1")
     assert result.returncode == 0, result.stderr
     assert log.read_text().splitlines() == [
-        "update", "install -y --no-install-recommends dataset-fashion-mnist chromium fonts-liberation",
+        "update",
+        "install -y --no-install-recommends dataset-fashion-mnist chromium fonts-liberation",
     ]
 
 
@@ -100,8 +110,13 @@ def fake_venv(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def make(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), *args], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_make_test_stops_before_the_tests_when_it_cannot_install(machine, tmp_path):
@@ -119,17 +134,21 @@ def test_make_test_installs_then_runs_the_whole_suite(machine, tmp_path):
     result = make("test", f"VENV={venv}", env={**env, "FAKE_UID": "0", "APT_WORKS": "1"})
     assert result.returncode == 0, result.stderr
     assert log.read_text().splitlines()[0] == "update"
-    assert calls.read_text().splitlines() == ["-m pytest"]  # every test: no marker deselects any
+    # the linters, then every test: no marker deselects any
+    assert calls.read_text().splitlines() == ["-m ruff check .", "-m ruff format --check .", "-m pytest"]
 
 
 def test_make_run_set_up_says_what_it_does_and_shows_pips_progress(tmp_path):
     venv, calls = tmp_path / "venv", tmp_path / "python.log"
     # `python3 -m venv DIR` makes DIR/bin/python, which records its calls like pip's own output would show
-    python3 = write_script(tmp_path / "python3", f"""
+    python3 = write_script(
+        tmp_path / "python3",
+        f"""
 mkdir -p "$3/bin"
 printf '#!/usr/bin/env bash\\necho "$*" >> {calls}\\necho "Collecting (pip output)"\\n' > "$3/bin/python"
 chmod +x "$3/bin/python"
-""")
+""",
+    )
     result = make(f"{venv}/.runtime", f"VENV={venv}", f"PYTHON={python3}", env=dict(os.environ))
     assert result.returncode == 0, result.stderr
     steps = [line for line in result.stdout.splitlines() if line.startswith("==> ")]

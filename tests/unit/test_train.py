@@ -40,8 +40,13 @@ def test_one_epoch_on_a_few_hundred_images_lowers_the_loss(images, tmp_path):
 
 def test_the_neighbour_term_trains_on_image_pairs(images, tmp_path):
     messages = []
-    result = train(VAEConfig(epochs=1, neighbour_weight=1.0, neighbour_k=3, **TINY), images, images[:64], tmp_path,
-                   progress=messages.append)
+    result = train(
+        VAEConfig(epochs=1, neighbour_weight=1.0, neighbour_k=3, **TINY),
+        images,
+        images[:64],
+        tmp_path,
+        progress=messages.append,
+    )
     row = result.history[0]
     assert np.isfinite(row["neighbour"]) and "val_neighbour" not in row
     assert any("nearest neighbours of 256 training images" in m for m in messages)
@@ -105,14 +110,16 @@ MIRRORED = textwrap.dedent(
     config = VAEConfig(width=16, batch_size=256)
     batch = make_dataset(images[:256], 256, shuffle=False, seed=0)
     deltas = {}
-    for mode, strategy in (("none", tf.distribute.get_strategy()), ("mirrored", tf.distribute.MirroredStrategy())):
+    strategies = (("none", tf.distribute.get_strategy()), ("mirrored", tf.distribute.MirroredStrategy()))
+    for mode, strategy in strategies:
         keras.utils.set_random_seed(0)
         with strategy.scope():
             vae = build_vae(config)
             vae.compile(optimizer=keras.optimizers.SGD(0.01))
         before = [w.numpy().copy() for w in vae.trainable_weights]
         vae.fit(batch, epochs=1, verbose=0)
-        deltas[mode] = np.concatenate([(w.numpy() - b).ravel() for w, b in zip(vae.trainable_weights, before)])
+        weights = zip(vae.trainable_weights, before, strict=True)
+        deltas[mode] = np.concatenate([(w.numpy() - b).ravel() for w, b in weights])
         out["replicas"] = strategy.num_replicas_in_sync
     m, n = deltas["mirrored"], deltas["none"]
     out["norm_ratio"] = float(np.linalg.norm(m) / np.linalg.norm(n))
@@ -124,7 +131,9 @@ MIRRORED = textwrap.dedent(
 
 @pytest.mark.slow
 def test_mirrored_training_on_two_logical_cpus_matches_single_device(tmp_path):
-    run = subprocess.run([sys.executable, "-c", MIRRORED, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-c", MIRRORED, str(tmp_path)], capture_output=True, text=True, timeout=300
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     out = json.loads(run.stdout.strip().splitlines()[-1])
     assert out["replicas"] == 2
@@ -142,19 +151,27 @@ class StopAfterFirstBatch(keras.callbacks.Callback):
 
 
 def test_a_stop_asked_by_another_callback_is_kept(images, tmp_path):
-    result = train(VAEConfig(epochs=5, **TINY), images, images[:64], tmp_path, callbacks=(StopAfterFirstBatch(),))
+    result = train(
+        VAEConfig(epochs=5, **TINY), images, images[:64], tmp_path, callbacks=(StopAfterFirstBatch(),)
+    )
     assert len(result.history) == 1
 
 
 def test_batch_progress_reports_every_training_and_validation_batch_of_each_epoch(images, tmp_path):
     calls = []
-    train(VAEConfig(epochs=2, **TINY), images, images[:64], tmp_path, progress=calls.append,
-          batch_progress=lambda *step: calls.append(step))
+    train(
+        VAEConfig(epochs=2, **TINY),
+        images,
+        images[:64],
+        tmp_path,
+        progress=calls.append,
+        batch_progress=lambda *step: calls.append(step),
+    )
     for epoch in (1, 2):
         task = f"epoch {epoch}/2"
         # 256 images in batches of 64: 4 steps, announced at 0; then 1 validation batch; then the epoch's line
         steps = [(task, done, 4, 64) for done in range(5)]
         validation = [(f"{task} validating", 0, 1, 64), (f"{task} validating", 1, 1, 64)]
         start = calls.index(steps[0])
-        assert calls[start:start + 7] == steps + validation
+        assert calls[start : start + 7] == steps + validation
         assert calls[start + 7].startswith(f"epoch   {epoch}/2  loss")
