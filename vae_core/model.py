@@ -175,7 +175,7 @@ def build_decoder(config: VAEConfig) -> keras.Model:
         logits = _conv_decoder(x, [64], [64, 32], final_conv=True)
     elif config.preset == "mlp":
         x = layers.Dense(512, activation="relu")(z)
-        logits = layers.Reshape((28, 28, 1))(layers.Dense(784, name="logits")(x))
+        logits = layers.Reshape((28, 28, 1), name="logits")(layers.Dense(784)(x))  # "logits": image-shaped
     elif config.preset == "conv":  # the default until the residual decoder; better above 2-D
         x = layers.Dense(256, activation="relu")(z)
         x = layers.Dense(7 * 7 * 2 * w, activation="relu")(x)

@@ -31,6 +31,16 @@ def test_encoder_and_decoder_shapes(preset, latent_dim):
     assert images.min() >= 0 and images.max() <= 1
 
 
+@pytest.mark.parametrize("preset", ["default", "conv", "keras-io", "beta-vae-seed", "mlp"])
+def test_every_preset_scores_a_batch(preset):
+    """The loss uses the decoder's "logits" layer: it must be image-shaped for every preset."""
+    vae = build_vae(VAEConfig(preset=preset, width=8))
+    images = np.random.default_rng(0).random((4, 28, 28, 1)).astype("float32")
+    recon, kl = vae.per_image_losses(images)
+    assert np.asarray(recon).shape == np.asarray(kl).shape == (4,)
+    assert np.all(np.isfinite(recon)) and np.all(np.asarray(recon) > 0)
+
+
 def test_reference_architectures_match_keras_io():
     enc, dec = build_encoder(VAEConfig(preset="keras-io")), build_decoder(VAEConfig(preset="keras-io"))
     convs = [
