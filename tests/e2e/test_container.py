@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests import needs
-from tests.e2e.page import CHROMIUM, CHROMIUM_ARGS, free_port  # the same browser and flags as the other tests
+from tests.e2e.page import CHROMIUM, CHROMIUM_ARGS, free_port, new_context  # as the other browser tests
 
 pytestmark = [
     pytest.mark.container,
@@ -117,7 +117,7 @@ def test_page_loads_in_chromium(container):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = new_context(browser, 60_000, viewport={"width": 1400, "height": 1000}).new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded", timeout=60_000)
@@ -130,6 +130,10 @@ def test_page_loads_in_chromium(container):
                 # the shipped default bundle: the explorer itself, header and map
                 page.get_by_role("heading", name=APP_HEADER).wait_for(timeout=180_000)
                 page.locator(".js-plotly-plot").first.wait_for(timeout=180_000)
+                # the decoder runs in the browser, from the container's own files (no CDN)
+                page.wait_for_function(
+                    "() => vaePage.liveStatus() && vaePage.liveStatus().live === '1'", timeout=120_000
+                )
             else:
                 # no bundle shipped in this checkout: the app says so instead of crashing
                 page.get_by_text("No model bundle found").wait_for(timeout=120_000)
