@@ -13,12 +13,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
 from app.browser_assets import live_decoder_js
-from app.explorer import BrowserDecoder, Explorer, PointView
+
+if TYPE_CHECKING:  # (importing the Explorer loads TensorFlow: tests/e2e/page.py reads KEY from here)
+    from app.explorer import BrowserDecoder, Explorer, PointView
 
 FRONTEND = Path(__file__).resolve().parent / "frontend"
 KEY = "live_point"  # the component's key: its trigger values live in st.session_state[KEY]
@@ -26,6 +29,7 @@ SEEN_KEY = "live_seen"  # the last commit the server applied, echoed to the brow
 IMAGE_PX = 280  # side of the decoded image (28 px x 10, nearest neighbour)
 SLIDER_STEPS = 400  # slider resolution: range / SLIDER_STEPS
 SHOWN_COORDINATES = 8  # coordinates in the caption
+CAPTION_PREFIX = "z = ("  # how the decoded image's caption starts (the browser tests find it by it)
 
 
 @functools.cache
@@ -93,7 +97,6 @@ def live_point(
     hover: bool,
     target: str,
     on_commit: Callable[[], None],
-    caption_prefix: str,
 ) -> None:
     """Draw the panel: the decoded image at ``view.z`` with its caption, and the sliders."""
     principal = None
@@ -116,6 +119,6 @@ def live_point(
         "target": target,
         "size": IMAGE_PX,
         "limit": SHOWN_COORDINATES,
-        "prefix": caption_prefix,
+        "prefix": CAPTION_PREFIX,
     }
     _component()(key=KEY, data=data, on_commit_change=on_commit)

@@ -62,6 +62,8 @@ INSTRUMENT = """
 window.__bench = { input: null, idle: null };
 addEventListener('keydown', () => { window.__bench.input = performance.now(); }, true);
 addEventListener('pointerup', () => { window.__bench.input = performance.now(); }, true);
+window.__benchMoves = 0;  // pointer moves the page received (the gesture measurements reset it)
+addEventListener('pointermove', () => { window.__benchMoves += 1; }, true);
 // When the script (or a fragment) last finished running.
 new MutationObserver(() => {
   if (document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning')
@@ -200,24 +202,25 @@ def cpu_seconds(pid: int) -> float:
 
 
 def gesture(page: Page, start: tuple[float, float], path, seconds: float, hold: bool) -> dict:
-    """Move the mouse along ``path(t)`` (t in [0, 1)) for ``seconds``, one event every ~16 ms,
-    button held down or not; count the pictures the live panel painted meanwhile."""
+    """Move the mouse along ``path(t)`` (t in [0, 1)) for ``seconds``, button held down or not, as
+    fast as the driver delivers events (Playwright's steps: no Python round trip between them);
+    count the pointer events the page received and the pictures the live panel painted."""
     p = page.page
     before = p.evaluate("() => window.__vaeLive.paints.length")
     p.mouse.move(*start)
     if hold:
         p.mouse.down()
-    t0, events = time.perf_counter(), 0
+    p.evaluate("() => { window.__benchMoves = 0; }")
+    t0 = time.perf_counter()
     while (elapsed := time.perf_counter() - t0) < seconds:
-        p.mouse.move(*path(elapsed / seconds))
-        events += 1
-        p.wait_for_timeout(16)
+        p.mouse.move(*path(elapsed / seconds), steps=4)  # 4 events towards the next point
+    span = time.perf_counter() - t0
+    events = p.evaluate("() => window.__benchMoves")
     if hold:
         p.mouse.up()
     p.wait_for_timeout(300)
     paints = p.evaluate("(n) => window.__vaeLive.paints.slice(n)", before)
     window = [x for x in paints if x.get("input") is not None]
-    span = seconds
     return {
         "seconds": span,
         "events": events,

@@ -12,7 +12,7 @@ range) and a click at a random spot of the map (a test point or empty space), wi
 * interactions served: inputs that got a new decoded image (and their rate);
 * errors, which must be zero: uncaught page errors, inputs without a new image within
   --input-timeout, sessions whose first screen did not come, tracebacks or error alerts;
-* latency p50/p95: input event -> the decoded image's new `src` loaded and painted, timed
+* latency p50/p95: input event -> the live point panel painted its next picture, timed
   inside the page with performance.now() (so the driver's own delays do not count);
 * first screen: page opened -> map, overlay and decoded image there (all N opening at once);
 * server RSS: the streamlit process and its children (/proc/<pid>/status VmRSS), before,
@@ -54,23 +54,18 @@ INSTRUMENT = """
 window.__load = { input: null };
 addEventListener('keydown', () => { window.__load.input = performance.now(); }, true);
 addEventListener('pointerup', () => { window.__load.input = performance.now(); }, true);
-window.__loadImg = () => vaePage.decodedImage();  // tests/e2e/page.js
-window.__loadSrc = () => window.__loadImg()?.getAttribute('src') || '';
-// Resolves with ms from the input to the frame after a src other than `old` has loaded (null: timeout).
-window.__loadWatch = (old, timeoutMs) => new Promise((resolve) => {
-  let done = false;
-  const finish = (v) => { if (!done) { done = true; observer.disconnect(); resolve(v); } };
-  const check = () => {
-    const img = window.__loadImg();
-    if (done || !img || img.getAttribute('src') === old) return;
-    const painted = () => requestAnimationFrame(() => finish(performance.now() - window.__load.input));
-    (img.complete && img.naturalWidth ? Promise.resolve() : img.decode()).then(painted, painted);
+// How many pictures the live point panel has painted (app/frontend/live.js counts them).
+window.__loadPainted = () => (window.__vaeLive ? window.__vaeLive.painted : 0);
+// Resolves with ms from the input to the next paint beyond the first `before` (null: timeout).
+// Polled with timers, not animation frames, which a page in the background may not get.
+window.__loadWatch = (before, timeoutMs) => new Promise((resolve) => {
+  const start = performance.now();
+  const poll = () => {
+    if (window.__loadPainted() > before) resolve(performance.now() - window.__load.input);
+    else if (performance.now() - start > timeoutMs) resolve(null);
+    else setTimeout(poll, 5);
   };
-  const observer = new MutationObserver(check);
-  observer.observe(document.body, { subtree: true, childList: true, attributes: true,
-                                    attributeFilter: ['src'] });
-  setTimeout(() => finish(null), timeoutMs);
-  check();
+  poll();
 });
 """
 DIAGNOSE = """() => {
@@ -80,7 +75,7 @@ DIAGNOSE = """() => {
     map: !!gd, axes: !!(gd && gd._fullLayout && gd._fullLayout.xaxis && gd._fullLayout.xaxis._length),
     layers: Object.keys((window.__vaeMap || {}).layers || {}),
     overlay: !!document.querySelector('svg.vae-overlay'),
-    decoded: window.__loadSrc() !== '',
+    decoded: window.__loadPainted() > 0,
   };
 }""".replace("__MAP__", MAP)
 
@@ -122,7 +117,7 @@ class Session:
             await self.page.wait_for_selector(
                 f'{MAP} svg.vae-overlay g[data-layer="current"] circle', state="attached"
             )
-            await self.page.wait_for_function("() => window.__loadSrc() !== ''")
+            await self.page.wait_for_function("() => window.__loadPainted() > 0")
             await self.page.wait_for_selector(IDLE, state="attached")
             self.box = await self.page.evaluate("() => vaePage.plotBox()")
         except Exception as e:
@@ -145,7 +140,8 @@ class Session:
     async def slider(self) -> None:
         dim = self.rng.randrange(2)
         thumb = self.page.locator(SLIDER.format(dim))
-        value, lo, hi = [float(await thumb.get_attribute(a)) for a in ("value", "min", "max")]
+        value = float(await thumb.input_value())  # the slider's value is a property, not an attribute
+        lo, hi = [float(await thumb.get_attribute(a)) for a in ("min", "max")]
         await thumb.focus()
         await self.page.keyboard.press("PageUp" if value < (lo + hi) / 2 else "PageDown")
 
@@ -164,7 +160,7 @@ class Session:
                 break
             try:
                 await self.page.wait_for_selector(IDLE, state="attached", timeout=timeout_ms)
-                old = await self.page.evaluate("() => window.__loadSrc()")
+                old = await self.page.evaluate("() => window.__loadPainted()")
                 await self.page.evaluate(
                     "([old, t]) => { window.__loadDone = window.__loadWatch(old, t); }", [old, timeout_ms]
                 )

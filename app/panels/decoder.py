@@ -22,7 +22,6 @@ from app.style import CURRENT_COLOR, class_chip
 from vae_core.images import upscale
 
 MAX_DIM_SLIDERS = 16  # one slider per dimension up to this latent_dim, else principal directions
-COORDINATES_PREFIX = "z = ("  # how the decoded image's caption starts (the browser tests find it by it)
 RECONSTRUCTION_CAPTION = "Reconstruction of #{}"  # the selected image decoded at its z_mean
 EXTRA_DIMS_KEY = "extra_dims"  # beyond MAX_DIM_SLIDERS: the single dimensions chosen to get a slider
 
@@ -90,16 +89,19 @@ def selected_ui(explorer: Explorer, view: PointView) -> None:
         )
     c1, c2 = st.columns(2)
     c1.image(upscale(explorer.images[view.index], 112), caption="Real image", output_format="PNG")
-    c2.image(upscale(view.reconstruction, 112), caption=RECONSTRUCTION_CAPTION.format(view.index), output_format="PNG")
+    caption = RECONSTRUCTION_CAPTION.format(view.index)
+    c2.image(upscale(view.reconstruction, 112), caption=caption, output_format="PNG")
 
 
 def coordinates_text(z: np.ndarray, limit: int = 8) -> str:
     shown = ", ".join(f"{v:+.2f}" for v in z[:limit])
-    return f"{COORDINATES_PREFIX}{shown}{', ...' if len(z) > limit else ''})"
+    return f"{live.CAPTION_PREFIX}{shown}{', ...' if len(z) > limit else ''})"
 
 
 @st.fragment
-def explorer_fragment(explorer: Explorer, visible_classes: list[int], hover: bool, on_change: Callable[[], None]) -> None:
+def explorer_fragment(
+    explorer: Explorer, visible_classes: list[int], hover: bool, on_change: Callable[[], None]
+) -> None:
     """The right-hand column: the live decoded image and sliders, the clicked image, nearest real items."""
     apply_commit(explorer)
     st.subheader("Decoded at the current point")
@@ -107,7 +109,7 @@ def explorer_fragment(explorer: Explorer, visible_classes: list[int], hover: boo
     dims, principal = slider_dims_ui(explorer)
     live.live_point(
         explorer, view, live.slider_specs(explorer, dims, principal), explorer.browser_decoder, hover,
-        f".st-key-{bridge.MAP_CONTAINER_KEY}", functools.partial(apply_commit, explorer), COORDINATES_PREFIX,
+        f".st-key-{bridge.MAP_CONTAINER_KEY}", functools.partial(apply_commit, explorer),
     )
     if explorer.d > 2:
         st.caption(f"On the map (PCA plane): ({view.xy[0]:+.2f}, {view.xy[1]:+.2f})")

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from app import live
 from app.bridge import MAP_CONTAINER_KEY
-from app.panels.decoder import COORDINATES_PREFIX
 from tests.needs import CHROMIUM  # noqa: F401  (Debian's Chromium, re-exported for the benchmarks)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +45,7 @@ PAGE_JS = (
     (Path(__file__).with_name("page.js"))
     .read_text()
     .replace("__MAP__", MAP)
-    .replace("__DECODED_PREFIX__", COORDINATES_PREFIX)
+    .replace("__DECODED_PREFIX__", live.CAPTION_PREFIX)
     .replace("__LIVE__", f".st-key-{live.KEY}")
 )
 
