@@ -115,7 +115,7 @@ def model_card_ui(explorer: Explorer) -> None:
             st.plotly_chart(history_figure(explorer.history), key="mc_history")
         import pandas as pd
 
-        rows = metric_rows(m)  # a plain table (text, never markup): every meaning readable without scrolling
+        rows = metric_rows(m)  # a plain table (text, never markup): every meaning readable at once
         if rows:
             st.table(pd.DataFrame(rows).set_index("metric"))
         kl = m.get("kl_per_dimension")
