@@ -54,6 +54,7 @@ class ViewState:
     classes: tuple[int, ...] | None = None  # the classes shown (sorted; () = none)
     sized: bool | None = None  # point size = encoder uncertainty
     background: str | None = None  # one of BACKGROUNDS
+    hover: bool | None = None  # decode under the pointer (False: off)
     compact: bool | None = None  # the compact (one-screen) layout
 
 
@@ -61,7 +62,8 @@ class ViewState:
 KEYS = {
     "bundle": "bundle", "z": "z", "view": "view", "i": "index", "a": "a", "b": "b", "steps": "steps",
     "path": "path", "n": "grid", "box": "box", "samples": "samples", "seed": "seed", "classes": "classes",
-    "size": "sized", "bg": "background", "layout": "compact",
+    "size": "sized", "bg": "background", "hover": "hover",
+    "layout": "compact",
 }
 
 
@@ -177,6 +179,10 @@ def _parse_size(raw: str, _n: int | None) -> tuple[bool | None, str]:
     return (True, "") if raw == "std" else (None, "expected std")
 
 
+def _parse_hover(raw: str, _n: int | None) -> tuple[bool | None, str]:
+    return (False, "") if raw == "off" else (None, "expected off")
+
+
 def _parse_layout(raw: str, _n: int | None) -> tuple[bool | None, str]:
     return (True, "") if raw == "compact" else (None, "expected compact")
 
@@ -190,7 +196,8 @@ _PARSERS = {
     "a": _parse_endpoint, "b": _parse_endpoint, "steps": _parse_count(*STEPS, "a number of steps"),
     "path": _parse_path, "n": _parse_count(*GRID_SIZES, "a grid size"), "box": _parse_box,
     "samples": _parse_count(*SAMPLE_SIZES, "a grid size"), "seed": _parse_count(0, MAX_SEED, "a seed"),
-    "classes": _parse_classes, "size": _parse_size, "bg": _parse_background, "layout": _parse_layout,
+    "classes": _parse_classes, "size": _parse_size, "bg": _parse_background, "hover": _parse_hover,
+    "layout": _parse_layout,
 }
 
 
@@ -218,6 +225,7 @@ _FORMATTERS = {
     "classes": lambda classes: ",".join(str(int(c)) for c in sorted(classes)) or "none",
     "size": lambda sized: "std",
     "layout": lambda compact: "compact",
+    "hover": lambda hover: "off",
 }
 
 
@@ -226,7 +234,7 @@ def format_query(state: ViewState) -> dict[str, str]:
     params: dict[str, str] = {}
     for key, field in KEYS.items():
         value = getattr(state, field)
-        if value is None or (key in ("size", "layout") and not value):
+        if value is None or (key in ("size", "layout") and not value) or (key == "hover" and value):
             continue
         params[key] = _FORMATTERS.get(key, str)(value)
     return params

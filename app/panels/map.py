@@ -28,6 +28,7 @@ MAP_HEIGHT = 680  # px of the map's box (the chart stretches to fill it; app.sty
 BACKGROUND_GRID = 90  # cells per side of the density layer
 MAP_KEY = "latent_map"  # the chart's widget key (its box selection)
 CLASSES_KEY, SIZE_KEY, BACKGROUND_KEY = "map_classes", "map_size_std", "map_background"  # display options
+HOVER_KEY = "map_hover"  # decode under the pointer
 
 
 @st.cache_resource(max_entries=16, show_spinner="Drawing the map...")
@@ -93,6 +94,7 @@ class MapOptions:
 def map_options_ui(explorer: Explorer) -> MapOptions:
     """Display controls of the map (in a popover)."""
     st.session_state.setdefault(CLASSES_KEY, list(explorer.class_names))
+    st.session_state.setdefault(HOVER_KEY, True)
     box = st.popover("Map display", icon=":material/palette:")
     names = box.multiselect(
         "Classes shown", explorer.class_names, key=CLASSES_KEY,
@@ -108,7 +110,7 @@ def map_options_ui(explorer: Explorer) -> MapOptions:
         + (" For this model the shading is a slice through the data mean." if explorer.d > 2 else ""),
     )
     hover = box.toggle(
-        "Decode under the pointer", value=True, key="map_hover",
+        "Decode under the pointer", key=HOVER_KEY,
         help="Hovering the map shows, beside the pointer, the image decoded at that spot (in your browser). "
         "Drag the current point's marker to move it.",
         disabled=explorer.browser_decoder is None,
@@ -125,6 +127,8 @@ def restore(url: ViewState, class_names: tuple[str, ...]) -> None:
         st.session_state[SIZE_KEY] = url.sized
     if url.background is not None:
         st.session_state[BACKGROUND_KEY] = url.background
+    if url.hover is not None:
+        st.session_state[HOVER_KEY] = url.hover
 
 
 def link_fields(options: MapOptions) -> dict:
@@ -136,6 +140,8 @@ def link_fields(options: MapOptions) -> dict:
         out["sized"] = True
     if options.background != "none":
         out["background"] = options.background
+    if not options.hover:
+        out["hover"] = False
     return out
 
 

@@ -28,7 +28,8 @@ VIEW_STATES = {  # everything each view shows, as a link carries it
     "manifold-prior-square": ViewState(**BASE, view="manifold", grid=2),
     "prior": ViewState(**BASE, view="prior", samples=12, seed=2**31 - 1),
     "encode": ViewState(**BASE, view="encode"),
-    "map-options": ViewState(**BASE, view="prior", classes=(0, 3, 9), sized=True, background="aggregate"),
+    "map-options": ViewState(**BASE, view="prior", classes=(0, 3, 9), sized=True, background="aggregate",
+                             hover=False),
     "map-no-classes": ViewState(**BASE, classes=(), background="none"),
     "compact-layout": ViewState(**BASE, view="interpolate", compact=True),
 }
@@ -89,6 +90,7 @@ def test_format_query_leaves_out_unset_fields():
         ("size", "big", "expected std"),
         ("bg", "stars", "none, prior, aggregate"),
         ("layout", "wide", "expected compact"),
+        ("hover", "on", "expected off"),
     ],
 )
 def test_malformed_values_are_dropped_with_a_notice(key, value, fragment):
@@ -256,6 +258,13 @@ def test_a_link_reopens_the_map_display_options(app_at):
     figure = [json.loads(run.get("plotly_chart")[0].proto.spec) for run in (at, again)]
     assert figure[0]["data"] == figure[1]["data"]
     assert "Background: darker grey = higher density" in " ".join(c.value for c in again.caption)
+
+
+def test_a_link_turns_off_decoding_under_the_pointer(app_at):
+    """(The tiny bundles have no browser models, so the toggle itself is disabled here.)"""
+    at = app_at("two", {"hover": "off"}).run()
+    assert not (at.exception or at.error or at.warning)
+    assert at.toggle(key="map_hover").value is False and _link(at)["hover"] == "off"
 
 
 def test_a_default_view_keeps_the_link_short(app_at):
