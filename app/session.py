@@ -15,6 +15,12 @@ URL_NOTICES = "url_notices"  # notices about ignored link values (list of str)
 BUNDLE = "bundle"  # the bundle selector's widget key (the bundle's folder name)
 BUNDLE_LOADED = "bundle_loaded"  # the bundle whose point is set: a change resets the point
 VIEW = "view"  # the view selector's widget key (one of app.state.VIEWS)
+COMPACT = "compact"  # the compact layout switch's widget key (bool)
+LINK_APPLIED = "link_applied"  # the link's view settings were handed to the panels (once per session)
+MAP_LINK = "map_link"  # the map's display options as link fields (app.panels.map.link_fields)
+PAGE_RUN = "page_run"  # True while the whole page runs (False during a fragment's own rerun)
+# written by app.panels.interpolation
+FOLLOWED_POINT = "followed_point"  # the current point the shown interpolation ends at, or None
 # written by app.panels.manifold.use_box (called when a box is drawn on the map)
 REGION = "region"  # the box [[x0, x1], [y0, y1]] the decoded grid covers
 REGION_SOURCE = "region_source"  # the decoded grid's region radio: "prior" or "box"

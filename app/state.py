@@ -1,7 +1,8 @@
 """URL query string <-> explorer state: pure parse/format functions (no Streamlit here).
 
-A shared link carries the bundle, the current latent point, the open view and (optionally)
-the selected test image, e.g. ``?bundle=fashion-mnist-2d&z=0.512,-1.3&view=interpolate&i=42``.
+A shared link carries the whole view: the bundle, the current latent point, the open view,
+the selected test image, that view's settings and the map's display options, e.g.
+``?bundle=fashion-mnist-2d&z=0.512,-1.3&view=interpolate&i=42&a=centroid:0&b=current&steps=12``.
 Parsing never raises: a malformed or over-long value is dropped and a notice says which
 one and why, so the app can show it and carry on with its defaults.
 """
@@ -19,6 +20,14 @@ MAX_VALUE_CHARS = 4000  # a 256-D point at 4 decimals fits easily
 MAX_DIMS = 256  # the largest latent_dim vae_core supports
 MAX_ABS_COORD = 1e4  # a coordinate beyond this is a typo, not a place on the map
 DECIMALS = 4  # coordinates in the URL: enough for the pixel, short enough to share
+N_CLASSES = 10  # Fashion-MNIST's classes, numbered 0 to 9
+STEPS = (2, 32)  # interpolation frames (vae_core.geometry.MIN_STEPS, MAX_STEPS)
+PATHS = ("linear", "spherical")
+ENDPOINT_KINDS = ("centroid", "image", "current")
+GRID_SIZES = (2, 30)  # the decoded grid's N
+SAMPLE_SIZES = (2, 12)  # the prior samples grid's size
+MAX_SEED = 2**31 - 1
+BACKGROUNDS = ("none", "prior", "aggregate")
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,33 @@ class ViewState:
     z: tuple[float, ...] | None = None  # the current latent point, latent_dim numbers
     view: str | None = None  # one of VIEWS
     index: int | None = None  # a selected test image
+    # the interpolation; endpoints as (kind, number): ("centroid", class), ("image", test image) or
+    # ("current", None)
+    a: tuple[str, int | None] | None = None
+    b: tuple[str, int | None] | None = None
+    steps: int | None = None
+    path: str | None = None  # one of PATHS
+    # the decoded grid: N, and the box drawn on the map (x0, x1, y0, y1)
+    grid: int | None = None
+    box: tuple[float, float, float, float] | None = None
+    # the prior samples: grid size and seed
+    samples: int | None = None
+    seed: int | None = None
+    # the map's display options
+    classes: tuple[int, ...] | None = None  # the classes shown (sorted; () = none)
+    sized: bool | None = None  # point size = encoder uncertainty
+    background: str | None = None  # one of BACKGROUNDS
+    hover: bool | None = None  # decode under the pointer (False: off)
+    compact: bool | None = None  # the compact (one-screen) layout
+
+
+# query key -> ViewState field
+KEYS = {
+    "bundle": "bundle", "z": "z", "view": "view", "i": "index", "a": "a", "b": "b", "steps": "steps",
+    "path": "path", "n": "grid", "box": "box", "samples": "samples", "seed": "seed", "classes": "classes",
+    "size": "sized", "bg": "background", "hover": "hover",
+    "layout": "compact",
+}
 
 
 def _first(value: object) -> str:
@@ -46,7 +82,7 @@ def parse_query(params: Mapping[str, object], n_images: int | None = None) -> tu
     """
     notices: list[str] = []
     values: dict[str, object] = {}
-    for key in ("bundle", "z", "view", "i"):
+    for key, field in KEYS.items():
         if key not in params:
             continue
         raw = _first(params[key]).strip()
@@ -57,11 +93,8 @@ def parse_query(params: Mapping[str, object], n_images: int | None = None) -> tu
         if problem:
             notices.append(f"Ignored the link's `{key}` value {literal(shorten(raw))}: {problem}.")
         else:
-            values[key] = parsed
-    state = ViewState(
-        bundle=values.get("bundle"), z=values.get("z"), view=values.get("view"), index=values.get("i")
-    )
-    return state, notices
+            values[field] = parsed
+    return ViewState(**values), notices
 
 
 def _parse_bundle(raw: str, _n: int | None) -> tuple[str | None, str]:
@@ -95,7 +128,77 @@ def _parse_index(raw: str, n: int | None) -> tuple[int | None, str]:
     return index, ""
 
 
-_PARSERS = {"bundle": _parse_bundle, "z": _parse_z, "view": _parse_view, "i": _parse_index}
+def _parse_count(low: int, high: int, what: str):
+    def parse(raw: str, _n: int | None) -> tuple[int | None, str]:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or not low <= int(raw) <= high:
+            return None, f"expected {what} from {low} to {high}"
+        return int(raw), ""
+
+    return parse
+
+
+def _parse_endpoint(raw: str, n: int | None) -> tuple[tuple[str, int | None] | None, str]:
+    kind, _, number = raw.partition(":")
+    if kind == "current" and not number:
+        return ("current", None), ""
+    if kind == "centroid":
+        value, problem = _parse_count(0, N_CLASSES - 1, "a class number")(number, None)
+        return (None, problem) if problem else (("centroid", value), "")
+    if kind == "image":
+        value, problem = _parse_index(number, n)
+        return (None, problem) if problem else (("image", value), "")
+    return None, "expected centroid:CLASS (0 to 9), image:NUMBER or current"
+
+
+def _parse_path(raw: str, _n: int | None) -> tuple[str | None, str]:
+    return (raw, "") if raw in PATHS else (None, f"expected one of {', '.join(PATHS)}")
+
+
+def _parse_box(raw: str, n: int | None) -> tuple[tuple[float, ...] | None, str]:
+    parts = raw.split(",")
+    if len(parts) != 4:
+        return None, "expected four numbers x0,x1,y0,y1"
+    box, problem = _parse_z(raw, n)
+    if problem:
+        return None, problem
+    if not (box[0] < box[1] and box[2] < box[3]):
+        return None, "expected x0 < x1 and y0 < y1"
+    return box, ""
+
+
+def _parse_classes(raw: str, _n: int | None) -> tuple[tuple[int, ...] | None, str]:
+    if raw == "none":
+        return (), ""
+    parts = raw.split(",")
+    if not all(p.isascii() and p.isdigit() and len(p) <= 2 and int(p) < N_CLASSES for p in parts):
+        return None, f"expected class numbers from 0 to {N_CLASSES - 1} like 0,3,9, or none"
+    return tuple(sorted({int(p) for p in parts})), ""
+
+
+def _parse_size(raw: str, _n: int | None) -> tuple[bool | None, str]:
+    return (True, "") if raw == "std" else (None, "expected std")
+
+
+def _parse_hover(raw: str, _n: int | None) -> tuple[bool | None, str]:
+    return (False, "") if raw == "off" else (None, "expected off")
+
+
+def _parse_layout(raw: str, _n: int | None) -> tuple[bool | None, str]:
+    return (True, "") if raw == "compact" else (None, "expected compact")
+
+
+def _parse_background(raw: str, _n: int | None) -> tuple[str | None, str]:
+    return (raw, "") if raw in BACKGROUNDS else (None, f"expected one of {', '.join(BACKGROUNDS)}")
+
+
+_PARSERS = {
+    "bundle": _parse_bundle, "z": _parse_z, "view": _parse_view, "i": _parse_index,
+    "a": _parse_endpoint, "b": _parse_endpoint, "steps": _parse_count(*STEPS, "a number of steps"),
+    "path": _parse_path, "n": _parse_count(*GRID_SIZES, "a grid size"), "box": _parse_box,
+    "samples": _parse_count(*SAMPLE_SIZES, "a grid size"), "seed": _parse_count(0, MAX_SEED, "a seed"),
+    "classes": _parse_classes, "size": _parse_size, "bg": _parse_background, "hover": _parse_hover,
+    "layout": _parse_layout,
+}
 
 
 def shorten(raw: str, limit: int = 40) -> str:
@@ -112,15 +215,27 @@ def format_z(z: object) -> str:
     return ",".join(out)
 
 
+def format_endpoint(endpoint: tuple[str, int | None]) -> str:
+    kind, number = endpoint
+    return kind if number is None else f"{kind}:{int(number)}"
+
+
+_FORMATTERS = {
+    "z": format_z, "box": format_z, "a": format_endpoint, "b": format_endpoint,
+    "classes": lambda classes: ",".join(str(int(c)) for c in sorted(classes)) or "none",
+    "size": lambda sized: "std",
+    "layout": lambda compact: "compact",
+    "hover": lambda hover: "off",
+}
+
+
 def format_query(state: ViewState) -> dict[str, str]:
-    """Query parameters for a ViewState (only the fields that are set)."""
+    """Query parameters for a ViewState (only the fields that are set; switches only when on)."""
     params: dict[str, str] = {}
-    if state.bundle is not None:
-        params["bundle"] = state.bundle
-    if state.z is not None:
-        params["z"] = format_z(state.z)
-    if state.view is not None:
-        params["view"] = state.view
-    if state.index is not None:
-        params["i"] = str(int(state.index))
+    for key, field in KEYS.items():
+        value = getattr(state, field)
+        if value is None or (key in ("size", "layout") and not value) or (key == "hover" and value):
+            continue
+        params[key] = _FORMATTERS.get(key, str)(value)
     return params
+

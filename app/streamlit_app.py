@@ -19,19 +19,23 @@ import streamlit as st  # noqa: E402
 
 from app import session, state  # noqa: E402
 from app.explorer import Explorer  # noqa: E402
-from app.panels import decoder, manifold, map as map_panel, model_card  # noqa: E402
+from app.panels import decoder, interpolation, manifold, map as map_panel, model_card, prior  # noqa: E402
 from app.resources import (  # noqa: E402
     TRAIN_COMMAND, artifacts_root, bundle_names, bundle_version, default_bundle_name, load_explorer,
 )
-from app.style import PAGE_CSS  # noqa: E402
+from app.style import COMPACT_CSS, PAGE_CSS  # noqa: E402
 from app.text import literal, public_message  # noqa: E402
 
+# An emoji icon becomes an inline data: image; a ":material/...:" one is fetched from a font host,
+# and the demo makes no request outside its own origin.
+PAGE_ICON = "👕"
 VIEW_LABELS = {
     "interpolate": "Interpolate",
     "manifold": "Decoded grid",
     "prior": "Prior samples",
     "encode": "Encode an image",
 }
+SHORT_VIEW_LABELS = {"interpolate": "Interpolate", "manifold": "Grid", "prior": "Prior", "encode": "Encode"}
 
 
 def url_state_ui() -> state.ViewState:
@@ -72,11 +76,12 @@ def bundle_ui(url: state.ViewState) -> Path | None:
     return root / st.session_state[session.BUNDLE]
 
 
-def bundle_selector_ui(root: Path) -> None:
+def bundle_selector_ui(root: Path, compact: bool = False) -> None:
     """A selector of the bundles in the artifacts folder (only when there are several)."""
     names = bundle_names(root)
     if len(names) > 1:
-        st.selectbox("Model bundle", names, key=session.BUNDLE, help="Bundles found in the artifacts folder.")
+        st.selectbox("Model bundle", names, key=session.BUNDLE, help="Bundles found in the artifacts folder.",
+                     label_visibility="collapsed" if compact else "visible")
     else:
         st.caption(f"Model bundle: {literal(names[0])}")
 
@@ -86,6 +91,7 @@ def init_point(explorer: Explorer, url: state.ViewState) -> None:
     if st.session_state.get(session.BUNDLE_LOADED) == explorer.name:
         return
     first = session.BUNDLE_LOADED not in st.session_state
+    kept = None if first else st.session_state.get(session.SELECTED)  # the same test set in every bundle
     for key in list(st.session_state):
         if key in session.PER_BUNDLE or key == decoder.EXTRA_DIMS_KEY:
             del st.session_state[key]
@@ -104,44 +110,87 @@ def init_point(explorer: Explorer, url: state.ViewState) -> None:
                 f"{explorer.d} dimensions.",
                 icon=":material/link:",
             )
+    if not first and kept is not None and kept < n:
+        index = kept
     if z is None:
         index = 0 if index is None else index
         z = explorer.test_point(index)
     decoder.set_point(explorer, z, index)
 
 
+def apply_link(explorer: Explorer, url: state.ViewState) -> None:
+    """Once per session: set each panel's controls from the link (the panels own their widgets)."""
+    if st.session_state.get(session.LINK_APPLIED):
+        return
+    st.session_state[session.LINK_APPLIED] = True
+    if url.compact:
+        st.session_state[session.COMPACT] = True
+    map_panel.restore(url, explorer.class_names)
+    interpolation.restore(url, explorer.n_images)
+    manifold.restore(url)
+    prior.restore(url)
+
+
 def sync_url() -> None:
-    """Write bundle, point, view and selected image into the query string (when changed)."""
+    """Write the whole view into the query string (when changed): bundle, point, selected image,
+    the open view and its settings, the map's display options."""
     view = st.session_state.get(session.VIEW)
-    current = state.ViewState(
-        bundle=st.session_state.get(session.BUNDLE),
-        z=tuple(st.session_state[session.POINT]),
-        view=view if view in state.VIEWS else None,
-        index=st.session_state.get(session.SELECTED),
-    )
-    params = state.format_query(current)
+    view = view if view in state.VIEWS else None
+    fields = {
+        "bundle": st.session_state.get(session.BUNDLE),
+        "z": tuple(st.session_state[session.POINT]),
+        "view": view,
+        "index": st.session_state.get(session.SELECTED),
+        "compact": bool(st.session_state.get(session.COMPACT)),
+    }
+    fields.update(st.session_state.get(session.MAP_LINK, {}))
+    fields.update({"interpolate": interpolation.link_fields, "manifold": manifold.link_fields,
+                   "prior": prior.link_fields}.get(view, dict)())
+    params = state.format_query(state.ViewState(**fields))
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)
 
 
-def header_ui(explorer: Explorer) -> None:
-    st.title("Fashion-MNIST latent space explorer")
-    st.markdown(
-        f"A variational autoencoder squeezed each 28×28 Fashion-MNIST image into **{explorer.d} numbers**. "
-        "The map shows where the 10,000 test images land, coloured by class. **Click anywhere** on it "
-        "to decode that spot, drag the **sliders** to walk the space, and use the views below to "
-        "interpolate, decode a whole grid, sample from the prior or encode your own image. "
-        "Hover a point to see its class and number; click a class in the legend to hide it."
-    )
-    model_card.metrics_row(explorer)
+def after_point_drawn() -> None:
+    """After the decoder panel ran: update the link; when only that panel reran (a click, a
+    slider) and the interpolation ends at the current point, rerun the page so it follows."""
+    sync_url()
+    if not st.session_state.get(session.PAGE_RUN) and interpolation.is_stale():
+        st.rerun()
+
+
+def title_ui() -> bool:
+    """The title and the layout switch; returns whether the compact layout is on."""
+    title, switch = st.columns([5, 1], vertical_alignment="center")
+    title.title("Fashion-MNIST latent space explorer")
+    with switch, st.container(key="layout_switch"):
+        return st.toggle(
+            "Compact layout", key=session.COMPACT,
+            help="Map, decoded image and the open view side by side on one screen (a projector, a laptop).",
+        )
+
+
+def intro_ui(explorer: Explorer, compact: bool) -> None:
+    """What the page is, the headline metrics and, for d > 2, what the map shows."""
+    if not compact:
+        st.markdown(
+            "A variational autoencoder squeezed each 28×28 Fashion-MNIST image into "
+            f"**{explorer.d} numbers**. "
+            "The map shows where the 10,000 test images land, coloured by class. **Click anywhere** on it "
+            "to decode that spot, drag the **sliders** to walk the space, and use the views below to "
+            "interpolate, decode a whole grid, sample from the prior or encode your own image. "
+            "Hover a point to see its class and number; click a class in the legend to hide it."
+        )
+        model_card.metrics_row(explorer)
     if explorer.d > 2:
         ratio = explorer.projection.explained_variance_ratio
-        st.info(
-            f"This model has {explorer.d} latent dimensions, so the map is a 2-D projection: the first two "
-            f"principal components of z_mean ({ratio[0]:.0%} + {ratio[1]:.0%} of its variance). "
-            "A click moves the current point within that plane and keeps its other components.",
-            icon=":material/explore:",
-        )
+        text = (f"This model has {explorer.d} latent dimensions, so the map is a 2-D projection: the first "
+                f"two principal components of z_mean ({ratio[0]:.0%} + {ratio[1]:.0%} of its variance). "
+                "A click moves the current point within that plane and keeps its other components.")
+        if compact:
+            st.caption(text)
+        else:
+            st.info(text, icon=":material/explore:")
 
 
 def open_view(view: str) -> None:
@@ -149,13 +198,31 @@ def open_view(view: str) -> None:
     st.session_state[session.VIEW] = view
 
 
-def view_ui() -> str | None:
+def view_ui(compact: bool) -> str | None:
     if session.VIEW not in st.session_state:
         url = st.session_state.get(session.URL_STATE)
         open_view((url.view if url and url.view else None) or "interpolate")
+    labels = SHORT_VIEW_LABELS if compact else VIEW_LABELS  # four short buttons fit a narrow column
     return st.segmented_control(
-        "View", list(VIEW_LABELS), format_func=VIEW_LABELS.get, key=session.VIEW, label_visibility="collapsed"
+        "View", list(VIEW_LABELS), format_func=labels.get, key=session.VIEW, label_visibility="collapsed"
     )
+
+
+def views_ui(explorer: Explorer, version: float, compact: bool) -> None:
+    """The view selector and the open view."""
+    view = view_ui(compact)
+    if view != "interpolate":
+        interpolation.follow(None)
+    if view == "interpolate":
+        interpolation.interpolation_fragment(explorer, sync_url)
+    elif view == "manifold":
+        manifold.manifold_fragment(explorer, version, sync_url)
+    elif view == "prior":
+        prior.prior_fragment(explorer, version, sync_url)
+    elif view == "encode":
+        from app.panels.upload import upload_fragment
+
+        upload_fragment(explorer)
 
 
 def use_box(box: list[list[float]]) -> None:
@@ -165,7 +232,15 @@ def use_box(box: list[list[float]]) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="VAE latent explorer", page_icon=":material/checkroom:", layout="wide", initial_sidebar_state="collapsed")
+    st.session_state[session.PAGE_RUN] = True
+    try:
+        page()
+    finally:
+        st.session_state[session.PAGE_RUN] = False
+
+
+def page() -> None:
+    st.set_page_config(page_title="VAE latent explorer", page_icon=PAGE_ICON, layout="wide", initial_sidebar_state="collapsed")
     st.markdown(PAGE_CSS, unsafe_allow_html=True)
     url = url_state_ui()
     path = bundle_ui(url)
@@ -182,32 +257,31 @@ def main() -> None:
         bundle_selector_ui(path.parent)  # the other bundles stay one choice away
         return
     init_point(explorer, url)
-    header_ui(explorer)
-    left, right = st.columns([3, 2], gap="medium")
-    with left:
-        c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
-        with c1:
-            bundle_selector_ui(path.parent)
-        with c2:
-            options = map_panel.map_options_ui(explorer)
-        map_panel.map_ui(explorer, version, options, on_box=use_box)
-    with right:
-        decoder.explorer_fragment(explorer, list(options.classes), options.hover, sync_url)
-    view = view_ui()
-    if view == "interpolate":
-        from app.panels.interpolation import interpolation_fragment
-
-        interpolation_fragment(explorer)
-    elif view == "manifold":
-        manifold.manifold_fragment(explorer, version)
-    elif view == "prior":
-        from app.panels.prior import prior_fragment
-
-        prior_fragment(explorer, version)
-    elif view == "encode":
-        from app.panels.upload import upload_fragment
-
-        upload_fragment(explorer)
+    apply_link(explorer, url)
+    compact = title_ui()
+    if compact:
+        st.markdown(COMPACT_CSS, unsafe_allow_html=True)
+    with st.container(key="page_intro"):  # below the explorer on a phone (PAGE_CSS)
+        intro_ui(explorer, compact)
+    with st.container(key="explorer_row"):
+        if compact:  # three columns: map | current point | the open view
+            map_col, point_col, view_col = st.columns([5, 3, 4], gap="small")
+        else:  # the view under the map, beside the (taller) current point column
+            map_col, point_col = st.columns([3, 2], gap="medium")
+            view_col = map_col
+        with map_col:
+            with st.container(key="map_controls"):
+                c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+            with c1:
+                bundle_selector_ui(path.parent, compact)
+            with c2:
+                options = map_panel.map_options_ui(explorer)
+                st.session_state[session.MAP_LINK] = map_panel.link_fields(options)
+            map_panel.map_ui(explorer, version, options, on_box=use_box)
+        with point_col:
+            decoder.explorer_fragment(explorer, list(options.classes), options.hover, after_point_drawn)
+        with view_col, st.container(key="view_box"):
+            views_ui(explorer, version, compact)
     model_card.model_card_ui(explorer)
     sync_url()
 

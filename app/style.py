@@ -6,10 +6,13 @@ import html
 
 from vae_core.data import CLASS_NAMES
 
-# Tableau 10: distinct, colour-blind friendlier than Plotly's defaults; index = class label.
+# Petroff's ten-colour sequence (arXiv:2107.02270; matplotlib's "petroff10"): chosen so that all
+# ten stay apart for viewers with any of the three common colour-vision deficiencies, which
+# Tableau 10 does not (its Pullover/Shirt/Sneaker pinks merge). Index = class label;
+# tests/app/test_style.py checks the distances.
 CLASS_COLORS = (
-    "#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F",
-    "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F", "#BAB0AC",
+    "#3F90DA", "#FFA90E", "#BD1F01", "#94A4A2", "#832DB6",
+    "#A96B59", "#E76300", "#B9AC70", "#717581", "#92DADD",
 )
 CURRENT_COLOR = "#111111"  # the current point's marker
 PATH_COLOR = "#D62728"  # interpolation path
@@ -31,6 +34,50 @@ div[class*="st-key-bridge"] { position: absolute; width: 0; height: 0; overflow:
   overflow: visible !important; white-space: normal !important; color: #d62728; font-size: .85rem; }
 .class-chip { display: inline-block; padding: 0 .45em; border-radius: .4em; color: #fff;
   font-size: .8rem; line-height: 1.4; }
+/* The map fills a box whose height depends on the screen (st.plotly_chart(height="stretch")). */
+.stVerticalBlock.st-key-latent_map_box { flex: 0 0 680px; height: 680px; }
+.st-key-latent_map_box > .stElementContainer { flex: 1 1 auto; height: 100%; }
+/* The interpolation strip: one row of frames that scrolls sideways. */
+.st-key-ip_strip [data-testid="stImage"] { flex-wrap: nowrap; overflow-x: auto; max-width: 100%;
+  padding-bottom: 6px; }
+.st-key-ip_strip [data-testid="stImageContainer"] { flex: 0 0 auto; }
+/* A phone: the map first, the current point right under it, then the views; the introduction
+   and the model card last. The explorer row's columns are flattened so that order can interleave them. */
+@media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"] { padding-top: 3rem; }
+  .stVerticalBlock.st-key-latent_map_box { flex: 0 0 460px; height: 460px; }
+  h1 { font-size: 1.5rem !important; }
+  .st-key-layout_switch { display: none; }
+  /* The bundle selector and Map display share one line above the map. */
+  .st-key-map_controls [data-testid="stHorizontalBlock"] { flex-wrap: nowrap; }
+  .st-key-map_controls [data-testid="stColumn"] { min-width: 0 !important; width: auto !important; }
+  .st-key-map_controls [data-testid="stColumn"]:last-child { flex: 0 0 auto !important; }
+  .st-key-bundle [data-testid="stWidgetLabel"] { display: none; }
+  [data-testid="stLayoutWrapper"]:has(> .st-key-page_intro) { order: 3; }
+  .st-key-explorer_row > [data-testid="stLayoutWrapper"],
+  .st-key-explorer_row > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"],
+  .st-key-explorer_row > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"]
+    > [data-testid="stColumn"],
+  .st-key-explorer_row > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"]
+    > [data-testid="stColumn"] > [data-testid="stVerticalBlock"] { display: contents; }
+  [data-testid="stLayoutWrapper"]:has(> .st-key-view_box) { order: 2; }
+  /* The four view buttons stay on one line. */
+  .st-key-view_box [data-testid="stButtonGroup"] > div { flex-wrap: nowrap; }
+  .st-key-view_box [data-testid="stButtonGroup"] button { padding: .2rem .35rem; font-size: .8rem;
+    line-height: 1.15; white-space: normal; height: auto; min-width: 0; flex: 1 1 0; }
+  .st-key-view_box [data-testid="stButtonGroup"] button * { white-space: normal; overflow: visible;
+    text-overflow: clip; }
+}
+</style>
+"""
+
+# Added in the compact layout: one screen of 1280 x 720 holds the map, the current point and the view.
+COMPACT_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 1.2rem; padding-bottom: 1rem; }
+h1 { font-size: 1.6rem !important; padding: 0 !important; }
+.stVerticalBlock.st-key-latent_map_box { flex: 0 0 520px; height: 520px; }
+.st-key-view_box [data-testid="stButtonGroup"] button { padding: 0 .6rem; }
 </style>
 """
 

@@ -15,7 +15,7 @@ const LAYER_ORDER = ["region", "upload", "path", "current"];
 function shared() {
   if (!window.__vaeMap) {
     window.__vaeMap = {
-      layers: {}, setters: {}, bound: new WeakSet(), n: 0, dragging: false,
+      layers: {}, setters: {}, bound: new WeakSet(), n: 0, dragging: false, targets: new Set(), watcher: null,
       api: { axes, toData, toScreen, unitsPerPixel, redraw: draw },
     };
   }
@@ -65,7 +65,8 @@ function drawLine(g, ax, line) {
   }));
 }
 
-function drawMarker(g, ax, m) {
+// Draws the marker into g; its label (if any) goes into `labels`, drawn above every marker.
+function drawMarker(g, ax, m, labels) {
   const { px: x, py: y } = toScreen(ax, m.x, m.y);
   const r = m.size || 6;
   if (m.symbol === "cross") {
@@ -81,10 +82,10 @@ function drawMarker(g, ax, m) {
   if (m.text) {
     const t = el("text", {
       x: x + r + 4, y: y - r - 2, fill: m.color, "font-size": 12, "font-weight": 700,
-      stroke: "#fff", "stroke-width": 3, "paint-order": "stroke",
+      stroke: "#fff", "stroke-width": 3, "paint-order": "stroke", "data-x": x, "data-y": y,
     });
     t.textContent = m.text;  // text, never markup
-    g.appendChild(t);
+    labels.push(t);
   }
 }
 
@@ -112,16 +113,32 @@ function draw(gd) {
     const layer = S.layers[name];
     const g = el("g", { "data-layer": name, "clip-path": "url(#vae-plot-clip)" });
     for (const line of layer.lines || []) drawLine(g, ax, line);
-    for (const m of layer.points || []) drawMarker(g, ax, m);
+    const labels = [];
+    for (const m of layer.points || []) drawMarker(g, ax, m, labels);
+    for (const t of labels) g.appendChild(t);  // no later marker covers a label
     svg.appendChild(g);
   }
   svg.setAttribute("data-drawn", String(++S.n));
+}
+
+// The second click of a double-click (which Plotly spends on resetting the zoom and clearing a
+// box selection) must not move the current point: it reports the point the first click left.
+const DOUBLE_CLICK_MS = 500;
+const DOUBLE_CLICK_PX = 8;
+// Map units per pixel sent with that undo: small enough to find only a test image exactly there.
+const EXACT_UNITS = 1e-6;
+
+function currentMarker() {
+  const layer = shared().layers.current;
+  const m = layer && layer.points && layer.points[0];
+  return m ? { x: m.x, y: m.y } : null;
 }
 
 // Report a plain left click (no drag, under a second) inside the plot area.
 function bind(gd) {
   const S = shared();
   let down = null;
+  let last = null;  // the last click reported: when, where on the screen, the point before it
   gd.addEventListener("pointerdown", (e) => {
     down = null;
     if (e.button !== 0 || e.target.closest(".modebar, .legend, .legendtoggle")) return;
@@ -140,11 +157,59 @@ function bind(gd) {
       && px <= ax.xa._offset + ax.xa._length && py <= ax.ya._offset + ax.ya._length;
     if (!inside) return;
     const hidden = (gd._fullData || []).filter((t) => t.visible === "legendonly").map((t) => t.name);
+    const second = last && d.t - last.t < DOUBLE_CLICK_MS && Math.hypot(d.x - last.x, d.y - last.y) < DOUBLE_CLICK_PX;
+    if (second) {
+      const undo = last.before;
+      last = null;
+      if (undo) S.setters.click("click", { ...undo, ux: EXACT_UNITS, uy: EXACT_UNITS, hidden, n: ++S.n });
+      return;
+    }
+    last = { t: d.t, x: d.x, y: d.y, before: currentMarker() };
     S.setters.click("click", { ...toData(ax, px, py), ...unitsPerPixel(ax), hidden, n: ++S.n });
   }, true);
+  // A finger on the map scrolls the page as anywhere else (Plotly would turn a swipe into a zoom): its
+  // touches never reach Plotly's drag handlers. Taps still arrive above as pointer events; the toolbar zooms.
+  for (const type of ["touchstart", "touchmove", "touchend"]) {
+    gd.addEventListener(type, (e) => {
+      if (!e.target.closest(".modebar")) e.stopPropagation();
+    }, { capture: true, passive: true });
+  }
   if (gd.on) {
     for (const name of ["plotly_afterplot", "plotly_relayout", "plotly_restyle"]) gd.on(name, () => draw(gd));
   }
+}
+
+// Bind and draw on the map element that is on the page now. Streamlit replaces that element
+// whenever the figure changes (a Map display option), and no mount runs again then.
+function ensure(target) {
+  const S = shared();
+  const gd = findMap(target);
+  if (!gd || !axes(gd)) return false;
+  if (!S.bound.has(gd)) {
+    bind(gd);
+    S.bound.add(gd);
+    draw(gd);
+  } else if (!gd.querySelector("svg.vae-overlay")) {
+    draw(gd);
+  }
+  return true;
+}
+
+// One observer for the page: a new map element gets bound and drawn as soon as it is laid out.
+function watch(target) {
+  const S = shared();
+  S.targets.add(target);
+  if (S.watcher) return;
+  let queued = false;
+  S.watcher = new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    setTimeout(() => {
+      queued = false;
+      for (const t of S.targets) ensure(t);
+    }, 50);
+  });
+  S.watcher.observe(document.body, { childList: true, subtree: true });
 }
 
 export default function (component) {
@@ -154,13 +219,11 @@ export default function (component) {
   if (data.listen_click) S.setters.click = setTriggerValue;
   let tries = 0;
   let timer = null;
+  watch(data.target);
   const attach = () => {
     const gd = findMap(data.target);
     if (gd && axes(gd)) {
-      if (!S.bound.has(gd)) {
-        bind(gd);
-        S.bound.add(gd);
-      }
+      ensure(data.target);
       draw(gd);
     } else if (tries++ < 1300) {
       // The map can take far longer than 10 s to appear on a loaded machine (20 sessions on

@@ -6,15 +6,19 @@ This module owns the grid's region (``session.REGION`` and ``session.REGION_SOUR
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import streamlit as st
 
 from app import bridge, session
 from app.explorer import Explorer
+from app.state import GRID_SIZES, ViewState
 from app.style import PATH_COLOR
 from vae_core.images import image_grid, png_bytes
 
-MAX_N = 30
+MIN_N, MAX_N = GRID_SIZES
+N_KEY = "mf_n"  # the grid size slider
 SOURCES = {"prior": "Square around the prior (±2.5)", "box": "Box selected on the map"}
 
 
@@ -22,6 +26,24 @@ def use_box(box: list[list[float]]) -> None:
     """Decode the grid over ``box`` ([[x0, x1], [y0, y1]] on the map) from now on."""
     st.session_state[session.REGION] = box
     st.session_state[session.REGION_SOURCE] = "box"
+
+
+def restore(url: ViewState) -> None:
+    """Set the grid from a shared link (at the start of a session)."""
+    if url.grid is not None:
+        st.session_state[N_KEY] = url.grid
+    if url.box is not None:
+        x0, x1, y0, y1 = url.box
+        use_box([[x0, x1], [y0, y1]])
+
+
+def link_fields() -> dict:
+    """What a link needs to show this grid again (ViewState fields)."""
+    out = {"grid": st.session_state.get(N_KEY)}
+    box = st.session_state.get(session.REGION)
+    if box and st.session_state.get(session.REGION_SOURCE) == "box":
+        out["box"] = (*box[0], *box[1])
+    return out
 
 
 @st.cache_data(max_entries=16, show_spinner="Decoding the grid...")
@@ -32,14 +54,15 @@ def decoded_grid(_explorer: Explorer, key: str, region: tuple, n: int) -> np.nda
 
 
 @st.fragment
-def manifold_fragment(explorer: Explorer, version: float) -> None:
+def manifold_fragment(explorer: Explorer, version: float, on_change: Callable[[], None]) -> None:
     st.markdown(
         "Decode an evenly spaced grid of latent points, the classic picture of what the model "
         "learned. Draw a box on the map (the box-select tool at the top right of the map) to decode that region instead."
     )
     c1, c2 = st.columns([1, 2])
     with c1:
-        n = st.slider("Grid size N (N x N images)", 2, MAX_N, 15, key="mf_n")
+        st.session_state.setdefault(N_KEY, 15)
+        n = st.slider("Grid size N (N x N images)", MIN_N, MAX_N, key=N_KEY)
         box = st.session_state.get(session.REGION)
         sources = SOURCES if box else {"prior": SOURCES["prior"]}
         source = st.radio("Region", list(sources), format_func=sources.get, key=session.REGION_SOURCE)
@@ -56,3 +79,4 @@ def manifold_fragment(explorer: Explorer, version: float) -> None:
         st.download_button("Download PNG", png_bytes(grid), f"manifold-{n}x{n}.png", "image/png", key="mf_dl")
     corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
     bridge.map_layer("region", lines=[bridge.polyline(corners, PATH_COLOR, width=1.5, dash="2 3")])
+    on_change()

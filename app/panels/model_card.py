@@ -18,6 +18,45 @@ HEADLINE = (
 )
 
 
+# Every metric the evaluator writes: readable name, unit, how to show the value, what it means.
+METRICS = {
+    "test_neg_elbo_nats": ("Test -ELBO", "nats per image", "{:.1f}",
+                           "Reconstruction error plus KL on the 10,000 test images; lower is better."),
+    "test_recon_bce_nats": ("Reconstruction error", "nats per image", "{:.1f}",
+                            "Summed binary cross-entropy of the decoded pixels; never below 189.9, the "
+                            "pixels' own entropy."),
+    "test_kl_nats": ("KL to the prior", "nats per image", "{:.2f}",
+                     "How much information the code carries beyond the prior, KL(q(z|x) || p(z))."),
+    "test_iw_nll_nats": ("Importance-weighted NLL", "nats per image", "{:.1f}",
+                         "A tighter estimate of -log p(x) than the ELBO; lower is better."),
+    "iw_samples": ("Samples for that estimate", "samples per image", "{:d}",
+                   "Posterior samples averaged in the importance-weighted estimate."),
+    "knn5_accuracy": ("5-NN accuracy", "share of test images", "{:.1%}",
+                      "How often the 5 nearest training codes have the image's class: how well classes "
+                      "separate."),
+    "test_recon_mse": ("Reconstruction MSE", "per pixel, pixels in [0, 1]", "{:.4f}",
+                       "Mean squared difference between a test image and its reconstruction."),
+    "aggregate_posterior_kl_to_standard_normal": (
+        "Data spread vs prior", "nats", "{:.3f}",
+        "KL from all test codes together to N(0, I): 0 means prior samples land where the data is."),
+}
+
+
+def metric_rows(metrics: dict) -> list[dict]:
+    """The numeric metrics as table rows: readable name, value, unit, meaning (unknown keys by name)."""
+    rows = []
+    for key, value in metrics.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        name, unit, fmt, meaning = METRICS.get(key, (key.replace("_", " "), "", "{:.4g}", ""))
+        try:
+            shown = fmt.format(value)
+        except ValueError:  # e.g. an integer format for a float
+            shown = f"{value:.4g}"
+        rows.append({"metric": name, "value": shown, "unit": unit, "meaning": meaning})
+    return rows
+
+
 def metrics_row(explorer: Explorer) -> None:
     """The headline metrics as st.metric tiles."""
     m = explorer.metrics
@@ -74,8 +113,11 @@ def model_card_ui(explorer: Explorer) -> None:
             st.code(manifest["command"], language="bash")
         if explorer.history:
             st.plotly_chart(history_figure(explorer.history), key="mc_history")
-        rows = {k: v for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-        st.dataframe({"metric": list(rows), "value": [f"{v:.4g}" for v in rows.values()]}, hide_index=True)
+        import pandas as pd
+
+        rows = metric_rows(m)  # a plain table (text, never markup): every meaning readable at once
+        if rows:
+            st.table(pd.DataFrame(rows).set_index("metric"))
         kl = m.get("kl_per_dimension")
         if kl:
             active = int(np.sum(np.asarray(kl) >= ACTIVE_KL))

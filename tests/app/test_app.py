@@ -317,6 +317,10 @@ def test_uncertainty_view_adds_a_density_background_and_sizes_points_by_std(app_
     no_errors(at)
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert figure["data"][0]["type"] == "heatmap"
+    # The shading is explained: a colour bar with its quantity, and a line saying what it shows.
+    assert figure["data"][0]["showscale"] and figure["data"][0]["colorbar"]["title"]["text"] == "log density"
+    assert any(c.value.startswith("Background: darker grey = higher density of the aggregate posterior")
+               for c in at.caption)
     sizes = figure["data"][1]["marker"]["size"]
     assert _length(sizes) == 20  # one size per point of the class, not a constant
 
@@ -332,3 +336,13 @@ def test_the_clicked_image_panel_says_what_each_image_is_and_when_the_point_has_
     assert any("has moved 1.00 away" in c.value for c in at.caption)
     assert any("Clicked test image #0" in m.value for m in at.markdown)  # still shown, as context
 
+
+def test_the_model_card_names_each_metric_with_its_unit_and_meaning(app_at):
+    at = app_at("one").run()
+    no_errors(at)
+    card = next(e for e in at.expander if e.label.startswith("Model card"))
+    table = card.table[0].value
+    assert "test_neg_elbo_nats" not in table.index  # readable names, not raw keys
+    assert table.loc["Test -ELBO", "unit"] == "nats per image"
+    assert table.loc["5-NN accuracy", "value"].endswith("%")
+    assert all(table["meaning"].str.len() > 20), table["meaning"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
-from app.state import MAX_VALUE_CHARS, VIEWS, ViewState, format_query, format_z, parse_query
+from app.state import KEYS, MAX_VALUE_CHARS, VIEWS, ViewState, format_query, format_z, parse_query
 from tests.app.conftest import commit, live_data
 
 
@@ -14,6 +16,33 @@ def test_round_trip_of_a_full_view():
     assert notices == []
     assert parsed.bundle == "fashion-mnist-2d" and parsed.view == "manifold" and parsed.index == 42
     assert parsed.z == pytest.approx((0.5123, -1.3, 0.0))
+
+
+BASE = {"bundle": "fashion-mnist-2d", "z": (0.5, -1.25), "index": 42}
+VIEW_STATES = {  # everything each view shows, as a link carries it
+    "interpolate": ViewState(**BASE, view="interpolate", a=("image", 7), b=("current", None), steps=32,
+                             path="spherical"),
+    "interpolate-centroids": ViewState(**BASE, view="interpolate", a=("centroid", 0), b=("centroid", 9),
+                                       steps=2, path="linear"),
+    "manifold": ViewState(**BASE, view="manifold", grid=30, box=(-1.5, 0.25, -0.5, 2.0)),
+    "manifold-prior-square": ViewState(**BASE, view="manifold", grid=2),
+    "prior": ViewState(**BASE, view="prior", samples=12, seed=2**31 - 1),
+    "encode": ViewState(**BASE, view="encode"),
+    "map-options": ViewState(**BASE, view="prior", classes=(0, 3, 9), sized=True, background="aggregate",
+                             hover=False),
+    "map-no-classes": ViewState(**BASE, classes=(), background="none"),
+    "compact-layout": ViewState(**BASE, view="interpolate", compact=True),
+}
+
+
+@pytest.mark.parametrize("name", list(VIEW_STATES))
+def test_every_view_round_trips_through_a_link(name):
+    parsed, notices = parse_query(format_query(VIEW_STATES[name]))
+    assert notices == [] and parsed == VIEW_STATES[name]
+
+
+def test_every_field_has_a_query_key():
+    assert set(KEYS.values()) == {f.name for f in fields(ViewState)}
 
 
 def test_empty_query_gives_defaults_without_notices():
@@ -41,11 +70,32 @@ def test_format_query_leaves_out_unset_fields():
         ("i", "\u00b2", "test-image number"),  # a digit to str.isdigit, not to int()
         ("bundle", "../etc", "letters, digits"),
         ("bundle", ".hidden", "letters, digits"),
+        ("a", "centroid:10", "a class number from 0 to 9"),
+        ("a", "image:-1", "test-image number"),
+        ("b", "somewhere", "centroid:CLASS"),
+        ("b", "current:3", "centroid:CLASS"),
+        ("steps", "1", "from 2 to 32"),
+        ("steps", "33", "from 2 to 32"),
+        ("path", "curved", "linear, spherical"),
+        ("n", "31", "from 2 to 30"),
+        ("n", "x", "from 2 to 30"),
+        ("box", "1,0,0,1", "x0 < x1"),
+        ("box", "0,1,0", "four numbers"),
+        ("box", "0,1,nan,1", "finite"),
+        ("samples", "13", "from 2 to 12"),
+        ("seed", "2147483648", "a seed from 0"),
+        ("seed", "-1", "a seed from 0"),
+        ("classes", "0,10", "class numbers from 0 to 9"),
+        ("classes", "", "class numbers from 0 to 9"),
+        ("size", "big", "expected std"),
+        ("bg", "stars", "none, prior, aggregate"),
+        ("layout", "wide", "expected compact"),
+        ("hover", "on", "expected off"),
     ],
 )
 def test_malformed_values_are_dropped_with_a_notice(key, value, fragment):
     parsed, notices = parse_query({key: value, "view": "prior"} if key != "view" else {key: value})
-    assert getattr(parsed, "index" if key == "i" else key) is None
+    assert getattr(parsed, KEYS[key]) is None
     assert len(notices) == 1 and f"`{key}`" in notices[0] and fragment in notices[0]
 
 
@@ -118,3 +168,105 @@ def test_a_far_but_finite_link_point_is_kept_and_the_sliders_stop_at_their_ends(
     data = live_data(at)
     assert data["z"] == pytest.approx([500.0, -500.0])  # the browser's sliders clip it to their ends
     assert data["sliders"][0]["max"] < 500 and data["sliders"][1]["min"] > -500
+
+
+# --- a copied link reopens what was on screen (AppTest) ---------------------------------------------------
+
+
+def _link(at) -> dict[str, str]:
+    """The page's query string as a person would copy it."""
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+
+
+def _reopened(app_at, at):
+    """A new session opened from ``at``'s link; both sessions rendered without errors."""
+    link = _link(at)
+    again = app_at("two", link).run()
+    for run in (at, again):
+        assert not (run.exception or run.error or run.warning), (run.exception, run.error, run.warning)
+    assert _link(again) == link  # the reopened page writes the same link
+    return again, link
+
+
+def _images(at) -> list:
+    """The open view's images (the strip or the grid; not those at the current point, whose link
+    coordinates are rounded to 4 decimals)."""
+    at_point = ("z = ", "Real image", "Decoded", "Reconstruction of")
+    return [img.value for img in at.image if not (img.captions and img.captions[0].startswith(at_point))]
+
+
+def test_a_link_reopens_the_interpolation(app_at):
+    at = app_at("two").run()
+    at.radio(key="ip_a_kind").set_value("image").run()
+    at.number_input(key="ip_a_index").set_value(17).run()
+    at.radio(key="ip_b_kind").set_value("current").run()
+    at.slider(key="ip_steps").set_value(23).run()
+    at.radio(key="ip_path").set_value("spherical").run()
+    again, link = _reopened(app_at, at)
+    assert (link["a"], link["b"], link["steps"], link["path"]) == ("image:17", "current", "23", "spherical")
+    for key in ("ip_a_kind", "ip_a_index", "ip_b_kind", "ip_steps", "ip_path"):
+        assert again.session_state[key] == at.session_state[key], key
+    captions = [c.value for c in again.caption]
+    assert any(c.startswith("23 frames from #17") and "to current point" in c for c in captions), captions
+
+
+def test_a_link_reopens_the_decoded_grid_over_a_box(app_at):
+    from app.panels import manifold
+
+    at = app_at("two", {"view": "manifold"}).run()
+    at.slider(key="mf_n").set_value(4).run()
+    at.session_state["region"] = [[-1.0, 0.5], [-0.25, 1.75]]  # as manifold.use_box leaves a drawn box
+    at.run()
+    at.radio(key="region_source").set_value("box").run()
+    again, link = _reopened(app_at, at)
+    assert link["view"] == "manifold" and link["n"] == "4" and link["box"] == "-1,0.5,-0.25,1.75"
+    assert again.session_state["region_source"] == "box"
+    assert again.session_state["region"] == [[-1.0, 0.5], [-0.25, 1.75]]
+    assert _images(again) == _images(at)
+    assert manifold.MAX_N == 30
+
+
+def test_a_link_reopens_the_prior_samples(app_at):
+    at = app_at("two", {"view": "prior"}).run()
+    at.slider(key="prior_n").set_value(3).run()
+    at.button(key="prior_new").click().run()
+    at.button(key="prior_new").click().run()
+    again, link = _reopened(app_at, at)
+    assert link["samples"] == "3" and link["seed"] == "2"
+    assert again.session_state["prior_seed"] == 2 and again.session_state["prior_n"] == 3
+    assert _images(again) == _images(at)
+
+
+def test_a_link_reopens_the_encode_view_and_the_point(app_at):
+    at = app_at("two", {"view": "encode", "bundle": "tiny-5d"}).run()
+    z = at.session_state["point"]
+    commit(at, [z[0], z[1], z[2] + 1.5, z[3], z[4]])  # a slider released further along z3
+    again, link = _reopened(app_at, at)
+    assert link["view"] == "encode" and link["bundle"] == "tiny-5d"
+    assert again.session_state["point"] == pytest.approx(at.session_state["point"], abs=1e-4)
+
+
+def test_a_link_reopens_the_map_display_options(app_at):
+    import json
+
+    at = app_at("two").run()
+    at.multiselect(key="map_classes").unselect("Bag").unselect("Coat").run()
+    at.toggle(key="map_size_std").set_value(True).run()
+    at.selectbox(key="map_background").set_value("aggregate").run()
+    again, link = _reopened(app_at, at)
+    assert link["classes"] == "0,1,2,3,5,6,7,9" and link["size"] == "std" and link["bg"] == "aggregate"
+    figure = [json.loads(run.get("plotly_chart")[0].proto.spec) for run in (at, again)]
+    assert figure[0]["data"] == figure[1]["data"]
+    assert "Background: darker grey = higher density" in " ".join(c.value for c in again.caption)
+
+
+def test_a_link_turns_off_decoding_under_the_pointer(app_at):
+    """(The tiny bundles have no browser models, so the toggle itself is disabled here.)"""
+    at = app_at("two", {"hover": "off"}).run()
+    assert not (at.exception or at.error or at.warning)
+    assert at.toggle(key="map_hover").value is False and _link(at)["hover"] == "off"
+
+
+def test_a_default_view_keeps_the_link_short(app_at):
+    at = app_at("one").run()
+    assert set(_link(at)) == {"bundle", "z", "view", "i", "a", "b", "steps", "path"}

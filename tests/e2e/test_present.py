@@ -1,0 +1,406 @@
+"""Issue 12 in the real page: every panel agrees on the current point, and the page presents well.
+
+Each test reproduces one thing a student, a lecturer at a projector or a phone user ran into.
+Screenshots land in test-output/e2e/ (``present-*.png`` for the layouts).
+
+    .venv/bin/pytest -q tests/e2e/test_present.py
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+
+from tests.e2e.conftest import TIMEOUT_MS, Explorer, parse_z
+from tests.e2e.page import MAP, OVERLAY, SLIDER, new_context
+from tests.e2e.test_browser import assert_no_errors, pick_empty_spot, pick_point
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.usefixtures("chromium_path"),  # skips, or fails under CI, without Chromium: tests/needs.py
+]
+
+PROJECTOR = {"width": 1280, "height": 720}
+PHONE = {"width": 390, "height": 844}
+
+
+def open_page(browser, url: str, name: str, viewport: dict | None = None, query: str = "",
+              phone: bool = False) -> Explorer:
+    """A fresh session at ``viewport`` (a touch phone with ``phone``), loaded and idle."""
+    if phone:
+        context = browser.new_context(viewport=viewport, is_mobile=True, has_touch=True)
+        context.set_default_timeout(TIMEOUT_MS)
+        from tests.e2e.page import PAGE_JS
+
+        context.add_init_script(PAGE_JS)
+    else:
+        context = new_context(browser, TIMEOUT_MS, viewport=viewport)
+    app = Explorer(context.new_page(), name)
+    app.page.goto(url + query, timeout=TIMEOUT_MS)
+    app.wait_ready()
+    return app
+
+
+def selected_index(explorer) -> int | None:
+    """The test image the page says is selected ("... test image #N"), or None."""
+    import re
+
+    markdown = explorer.page.get_by_test_id("stMarkdownContainer")
+    text = markdown.filter(has_text="test image #").all_inner_texts()
+    found = [re.search(r"test image #(\d+)", t) for t in text]
+    found = [int(m.group(1)) for m in found if m]
+    return found[0] if found else None
+
+
+def click_a_point(explorer, class_name: str = "Sneaker") -> int:
+    """Click a clearly separate point of ``class_name``; wait for it to be decoded. Its test index."""
+    points = explorer.map_points()
+    i = pick_point(points, class_name)
+    before = explorer.decoded()
+    explorer.click(points["px"][i], points["py"][i])
+    explorer.wait_decoded_change(before["src"])
+    index = points["index"][i]
+    explorer.page.get_by_text(f"test image #{index}").first.wait_for()
+    return index
+
+
+def open_map_display(page):
+    page.get_by_role("button", name="Map display").click()
+    return page.get_by_test_id("stPopoverBody")
+
+
+def show_map(page) -> None:
+    """Scroll the map back into view (a control below it scrolled the page)."""
+    page.locator(".st-key-latent_map_box").evaluate("(e) => e.scrollIntoView({block: 'center'})")
+
+
+def close_popover(explorer) -> None:
+    explorer.page.keyboard.press("Escape")
+    explorer.page.mouse.click(5, 5)
+    explorer.wait_idle()
+
+
+# -- 1. the map display options keep the overlay and the clicks ----------------------------------------
+
+
+def test_map_display_change_keeps_the_cross_the_path_and_clicks(explorer):
+    page = explorer.page
+    page.wait_for_selector(f'{OVERLAY} g[data-layer="path"] circle', state="attached")
+    body = open_map_display(page)
+    body.get_by_text("Point size = encoder uncertainty").click()
+    explorer.wait_idle()
+    close_popover(explorer)
+    # The rebuilt chart gets the cross and the A->B path back ...
+    page.wait_for_selector(f'{OVERLAY} g[data-layer="current"] circle', state="attached", timeout=15_000)
+    page.wait_for_selector(f'{OVERLAY} g[data-layer="path"] circle', state="attached", timeout=15_000)
+    # ... and a click on empty space still decodes that spot.
+    sx, sy = pick_empty_spot(explorer.map_points())
+    at = explorer.to_data(sx, sy)
+    before = explorer.decoded()
+    explorer.click(sx, sy)
+    after = explorer.wait_decoded_change(before["src"])
+    tolerance = 0.005 + 1.5 * max(at["ux"], at["uy"])  # 2 decimals shown, sub-pixel click
+    assert parse_z(after["caption"]) == pytest.approx([at["x"], at["y"]], abs=tolerance)
+    assert explorer.marker("current", near=(sx, sy)) == pytest.approx([sx, sy], abs=2.0)
+    explorer.screenshot()
+    assert_no_errors(explorer)
+
+
+# -- 2. interpolation to "the current point" follows the point ----------------------------------------
+
+
+def wait_path_end_at(explorer, x: float, y: float) -> None:
+    """Wait until the path's "B" marker is drawn at screen position (x, y) (within 2 px)."""
+    explorer.page.wait_for_function(
+        """([x, y]) => { const t = [...document.querySelectorAll('svg.vae-overlay g[data-layer="path"] text')]
+                       .find((e) => e.textContent === 'B');
+                       if (!t) return false;
+                       const svg = t.ownerSVGElement.getBoundingClientRect();
+                       const bx = svg.left + Number(t.dataset.x), by = svg.top + Number(t.dataset.y);
+                       return Math.hypot(bx - x, by - y) < 2; }""",
+        arg=[x, y], timeout=15_000)
+
+
+def as_28(pixels: np.ndarray) -> np.ndarray:
+    """A picture of a 28 x 28 image shown at a whole multiple of its size, back at 28 x 28."""
+    h, w = pixels.shape
+    return pixels[h // 56::h // 28, w // 56::w // 28][:28, :28]
+
+
+def test_interpolation_to_the_current_point_follows_clicks_and_sliders(explorer):
+    page = explorer.page
+    page.locator(".st-key-ip_b_kind").get_by_text("The current point").click()
+    explorer.wait_idle()
+    page.get_by_text("to current point (right)").wait_for()
+    show_map(page)
+    sx, sy = pick_empty_spot(explorer.map_points())
+    before = explorer.decoded()
+    explorer.click(sx, sy)
+    explorer.wait_decoded_change(before["src"])
+    wait_path_end_at(explorer, sx, sy)  # the path ends at the new point
+    # The strip's last frame is the decoded image at the current point.
+    last = page.get_by_test_id("stImage").filter(
+        has=page.get_by_test_id("stImageCaption").get_by_text("1.00", exact=True)).locator("img").last
+    decoded = explorer.decoded()
+    frame, image = (as_28(explorer.image_pixels(src)) for src in (last.get_attribute("src"), decoded["src"]))
+    assert np.abs(frame - image).mean() < 2.0
+    # A slider move is followed too.
+    slider = page.locator(SLIDER.format(0))
+    slider.focus()
+    page.keyboard.press("PageUp")
+    moved = explorer.wait_decoded_change(decoded["src"])
+    wait_path_end_at(explorer, *explorer.to_screen(*parse_z(moved["caption"])))
+    explorer.screenshot()
+    assert_no_errors(explorer)
+
+
+# -- 3. a double-click clears the box shading and keeps the point --------------------------------------
+
+
+def box_shading(page) -> int:
+    """How many box selections the map shows."""
+    return page.evaluate(f"() => (document.querySelector('{MAP}').layout.selections || []).length")
+
+
+def test_double_click_to_clear_the_box_keeps_the_point_and_the_clicked_image(explorer):
+    page = explorer.page
+    index = click_a_point(explorer)
+    z_before = parse_z(explorer.decoded()["caption"])
+    # Draw a box with the box-select tool: the grid view opens over it.
+    page.locator(f"{MAP} .modebar-btn[data-val='select']").first.click()
+    x0, y0, w, h = explorer.map_points()["box"]
+    page.mouse.move(x0 + w * 0.6, y0 + h * 0.15)
+    page.mouse.down()
+    page.mouse.move(x0 + w * 0.75, y0 + h * 0.25, steps=8)
+    page.mouse.move(x0 + w * 0.85, y0 + h * 0.35, steps=8)
+    page.mouse.up()
+    page.get_by_text("Double-click the map to clear its selection shading").wait_for()
+    explorer.wait_idle()
+    assert box_shading(page) > 0
+    page.mouse.dblclick(x0 + w * 0.72, y0 + h * 0.3)
+    page.wait_for_timeout(1500)
+    explorer.wait_idle()
+    page.wait_for_timeout(1000)
+    explorer.wait_idle()
+    assert box_shading(page) == 0  # the shading is gone
+    assert parse_z(explorer.decoded()["caption"]) == pytest.approx(z_before, abs=1e-9)  # the point stayed
+    assert selected_index(explorer) == index  # and so did the clicked image
+    explorer.screenshot()
+    assert_no_errors(explorer)
+
+
+# -- 4. the selected test image survives a bundle switch -----------------------------------------------
+
+
+def choose_bundle(explorer, name: str) -> None:
+    page = explorer.page
+    page.locator(".st-key-bundle").get_by_role("combobox").click()
+    page.get_by_role("option", name=name, exact=True).click()
+    page.wait_for_function(f"() => document.querySelector('{MAP}') && vaePage.decodedSrc() !== ''")
+    explorer.wait_ready()
+
+
+def test_switching_bundles_keeps_the_selected_test_image(explorer):
+    page = explorer.page
+    if page.locator(".st-key-bundle").count() == 0:
+        pytest.skip("needs two bundles (the shipped 2-D and 16-D)")
+    index = click_a_point(explorer)
+    assert index != 0
+    choose_bundle(explorer, "fashion-mnist-16d")
+    page.get_by_text(f"test image #{index}").first.wait_for()
+    assert selected_index(explorer) == index
+    choose_bundle(explorer, "fashion-mnist-2d")
+    page.get_by_text(f"test image #{index}").first.wait_for()
+    assert selected_index(explorer) == index
+    assert "i=" + str(index) in page.url
+    assert_no_errors(explorer)
+
+
+# -- nothing from outside --------------------------------------------------------------------------------
+
+
+def test_the_page_makes_no_request_to_another_host(browser, app_url):
+    context = new_context(browser, TIMEOUT_MS)
+    own = urlsplit(app_url).netloc
+    outside: list[str] = []
+
+    def refuse(route):
+        outside.append(route.request.url)
+        route.abort()
+
+    context.route(lambda url: urlsplit(url).netloc not in (own, "") and not url.startswith("data:"), refuse)
+    page = context.new_page()
+    app = Explorer(page, "no_outside_requests")
+    try:
+        page.goto(app_url, timeout=TIMEOUT_MS)
+        app.wait_ready()
+        page.wait_for_timeout(1500)  # late requests (icons, fonts)
+        page.get_by_role("button", name="Map display").click()  # its icon
+        app.wait_idle()
+        assert outside == [], outside
+    finally:
+        context.close()
+
+
+# -- presenting: the wheel, labels, sizes, layouts ----------------------------------------------------------
+
+
+def scroll_top(page) -> float:
+    """How far Streamlit's own scrolling container (the page) is scrolled."""
+    return page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTop")
+
+
+def test_the_mouse_wheel_over_the_map_scrolls_the_page_and_does_not_zoom(explorer):
+    page = explorer.page
+    ranges = (f"() => {{ const a = document.querySelector('{MAP}')._fullLayout;"
+              " return [a.xaxis.range, a.yaxis.range]; }")
+    before = page.evaluate(ranges)
+    x0, y0, w, h = explorer.map_points()["box"]
+    page.mouse.move(x0 + w / 2, y0 + h / 2)
+    start = scroll_top(page)
+    page.mouse.wheel(0, 300)
+    page.wait_for_function(f"() => document.querySelector('[data-testid=stMain]').scrollTop > {start + 100}")
+    assert page.evaluate(ranges) == before  # no zoom
+
+
+def test_a_swipe_over_the_map_on_a_phone_scrolls_the_page_and_does_not_zoom(browser, app_url):
+    app = open_page(browser, app_url, "phone_swipe", PHONE, phone=True)
+    try:
+        page = app.page
+        ranges = (f"() => {{ const a = document.querySelector('{MAP}')._fullLayout;"
+                  " return [a.xaxis.range, a.yaxis.range]; }")
+        page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTo(0, 0)")
+        before = page.evaluate(ranges)
+        x0, y0, w, h = page.evaluate("() => vaePage.plotBox()")
+        cdp = page.context.new_cdp_session(page)
+        x, y = x0 + w / 2, y0 + h * 0.8  # a finger swiping up over the map's middle
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+        for i in range(1, 11):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove",
+                                                  "touchPoints": [{"x": x, "y": y - 20 * i}]})
+            page.wait_for_timeout(16)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        page.wait_for_function("() => document.querySelector('[data-testid=stMain]').scrollTop > 50")
+        assert page.evaluate(ranges) == before  # no zoom
+    finally:
+        page.context.close()
+
+
+def test_the_b_label_is_drawn_above_every_path_dot(explorer):
+    page = explorer.page
+    page.wait_for_selector(f'{OVERLAY} g[data-layer="path"] text', state="attached")
+    order = page.evaluate("""() => [...document.querySelector('svg.vae-overlay g[data-layer=path]').children]
+                               .map((e) => e.tagName === 'text' ? e.textContent : e.tagName)""")
+    last_dot = max(i for i, tag in enumerate(order) if tag == "circle")
+    assert order.index("A") > last_dot and order.index("B") > last_dot, order
+
+
+def frame_boxes(page) -> list[dict]:
+    """Screen boxes of the interpolation strip's frames."""
+    return page.evaluate("""() => [...document.querySelectorAll('.st-key-ip_strip [data-testid=stImage] img')]
+                              .map((i) => { const r = i.getBoundingClientRect();
+                                            return {x: r.left, y: r.top, w: r.width, h: r.height}; })""")
+
+
+def test_the_interpolation_strip_is_one_row_at_32_steps(browser, app_url):
+    app = open_page(browser, app_url, "strip_one_row", query="?steps=32")
+    try:
+        app.wait_images_loaded("0.00")
+        frames = frame_boxes(app.page)
+        assert len(frames) == 32
+        assert max(f["y"] for f in frames) - min(f["y"] for f in frames) < 1  # one row
+        assert min(f["w"] for f in frames) >= 56  # still big enough to see the garment
+        strip = app.page.locator(".st-key-ip_strip")
+        strip.scroll_into_view_if_needed()
+        app.screenshot()
+        assert_no_errors(app)
+    finally:
+        app.page.context.close()
+
+
+def test_the_prior_grid_keeps_its_size_as_n_grows(browser, app_url):
+    widths = {}
+    for n in (4, 12):
+        app = open_page(browser, app_url, f"prior_grid_{n}", query=f"?view=prior&samples={n}")
+        try:
+            caption = f"{n * n} prior samples, seed 0"
+            app.wait_images_loaded(caption)
+            widths[n] = app.image(caption).locator("img").bounding_box()["width"]
+        finally:
+            app.page.context.close()
+    assert widths[12] >= 400 and abs(widths[12] - widths[4]) <= 2, widths
+
+
+def test_the_16d_page_has_the_view_right_under_the_map(browser, app_url):
+    app = open_page(browser, app_url, "present-16d", query="?bundle=fashion-mnist-16d")
+    try:
+        page = app.page
+        if page.get_by_text("This model has 16 latent dimensions").count() == 0:
+            pytest.skip("no fashion-mnist-16d bundle here")
+        map_bottom = page.locator(".st-key-latent_map_box").bounding_box()
+        views = page.get_by_role("radio", name="Decoded grid").bounding_box()
+        gap = views["y"] - (map_bottom["y"] + map_bottom["height"])
+        assert 0 <= gap < 150, gap
+        app.screenshot()
+        assert_no_errors(app)
+    finally:
+        page.context.close()
+
+
+def on_screen(box: dict | None, viewport: dict) -> bool:
+    """The whole box is inside the viewport (no scrolling needed to see it)."""
+    if not box:
+        return False
+    right, bottom = box["x"] + box["width"], box["y"] + box["height"]
+    inside = box["x"] >= 0 and box["y"] >= 0
+    return inside and right <= viewport["width"] + 1 and bottom <= viewport["height"] + 1
+
+
+def test_a_projector_sees_map_decoded_image_and_view_result_at_once(browser, app_url):
+    app = open_page(browser, app_url, "present-projector-1280x720", PROJECTOR, query="?layout=compact")
+    try:
+        page = app.page
+        app.wait_images_loaded("0.00")
+        x0, y0, w, h = page.evaluate("() => vaePage.plotBox()")
+        assert on_screen({"x": x0, "y": y0, "width": w, "height": h}, PROJECTOR) and w >= 380 and h >= 380
+        decoded = page.evaluate("() => vaePage.decodedImage().getBoundingClientRect().toJSON()")
+        assert on_screen(decoded, PROJECTOR), decoded
+        strip = page.locator(".st-key-ip_strip").bounding_box()
+        assert on_screen(strip, PROJECTOR), strip
+        app.screenshot()
+        page.get_by_role("radio", name="Grid", exact=True).click()
+        caption = page.get_by_text("15 x 15 decodes", exact=False)
+        caption.wait_for()
+        app.wait_idle()
+        grid = page.get_by_test_id("stImage").filter(has_text="15 x 15 decodes").locator("img")
+        page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stImage]')].some((e) =>"
+                               " e.innerText.includes('15 x 15 decodes') && e.querySelector('img').complete)")
+        assert on_screen(grid.bounding_box(), PROJECTOR), grid.bounding_box()
+        app.screenshot("present-projector-1280x720-grid")
+        assert_no_errors(app)
+    finally:
+        page.context.close()
+
+
+def test_a_phone_shows_the_map_first_and_the_decoded_image_under_it(browser, app_url):
+    app = open_page(browser, app_url, "present-phone-390x844", PHONE, phone=True)
+    try:
+        page = app.page
+        page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTo(0, 0)")
+        x0, y0, w, h = page.evaluate("() => vaePage.plotBox()")
+        assert y0 < 250 and h <= 1.2 * w, (x0, y0, w, h)  # the map on the first screen, not a tall strip
+        decoded = page.evaluate("() => vaePage.decodedImage().getBoundingClientRect().toJSON()")
+        assert decoded["y"] - (y0 + h) < 250, decoded  # right under the map
+        app.screenshot()
+        views = page.locator("[data-testid=stButtonGroup]").first
+        views.scroll_into_view_if_needed()
+        buttons = [b.bounding_box() for b in views.get_by_role("radio").all()]
+        assert len(buttons) == 4
+        assert max(b["y"] for b in buttons) - min(b["y"] for b in buttons) < 1  # on one line
+        assert on_screen(views.bounding_box(), PHONE)
+        app.screenshot("present-phone-390x844-views")
+        assert_no_errors(app)
+    finally:
+        page.context.close()
