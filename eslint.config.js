@@ -9,6 +9,7 @@ const browser = {
   DecompressionStream: "readonly", console: "readonly",
   setTimeout: "readonly", clearTimeout: "readonly", requestAnimationFrame: "readonly",
   cancelAnimationFrame: "readonly", HTMLCanvasElement: "readonly", ImageData: "readonly",
+  MutationObserver: "readonly",
 };
 const rules = {
   "no-unused-vars": ["error", { args: "after-used", argsIgnorePattern: "^_" }],

@@ -60,9 +60,22 @@ class ViewState:
 
 # query key -> ViewState field
 KEYS = {
-    "bundle": "bundle", "z": "z", "view": "view", "i": "index", "a": "a", "b": "b", "steps": "steps",
-    "path": "path", "n": "grid", "box": "box", "samples": "samples", "seed": "seed", "classes": "classes",
-    "size": "sized", "bg": "background", "hover": "hover",
+    "bundle": "bundle",
+    "z": "z",
+    "view": "view",
+    "i": "index",
+    "a": "a",
+    "b": "b",
+    "steps": "steps",
+    "path": "path",
+    "n": "grid",
+    "box": "box",
+    "samples": "samples",
+    "seed": "seed",
+    "classes": "classes",
+    "size": "sized",
+    "bg": "background",
+    "hover": "hover",
     "layout": "compact",
 }
 
@@ -87,7 +100,9 @@ def parse_query(params: Mapping[str, object], n_images: int | None = None) -> tu
             continue
         raw = _first(params[key]).strip()
         if len(raw) > MAX_VALUE_CHARS:
-            notices.append(f"Ignored the link's `{key}`: it is {len(raw)} characters long (at most {MAX_VALUE_CHARS}).")
+            notices.append(
+                f"Ignored the link's `{key}`: it is {len(raw)} characters long (at most {MAX_VALUE_CHARS})."
+            )
             continue
         parsed, problem = _PARSERS[key](raw, n_images)
         if problem:
@@ -192,11 +207,22 @@ def _parse_background(raw: str, _n: int | None) -> tuple[str | None, str]:
 
 
 _PARSERS = {
-    "bundle": _parse_bundle, "z": _parse_z, "view": _parse_view, "i": _parse_index,
-    "a": _parse_endpoint, "b": _parse_endpoint, "steps": _parse_count(*STEPS, "a number of steps"),
-    "path": _parse_path, "n": _parse_count(*GRID_SIZES, "a grid size"), "box": _parse_box,
-    "samples": _parse_count(*SAMPLE_SIZES, "a grid size"), "seed": _parse_count(0, MAX_SEED, "a seed"),
-    "classes": _parse_classes, "size": _parse_size, "bg": _parse_background, "hover": _parse_hover,
+    "bundle": _parse_bundle,
+    "z": _parse_z,
+    "view": _parse_view,
+    "i": _parse_index,
+    "a": _parse_endpoint,
+    "b": _parse_endpoint,
+    "steps": _parse_count(*STEPS, "a number of steps"),
+    "path": _parse_path,
+    "n": _parse_count(*GRID_SIZES, "a grid size"),
+    "box": _parse_box,
+    "samples": _parse_count(*SAMPLE_SIZES, "a grid size"),
+    "seed": _parse_count(0, MAX_SEED, "a seed"),
+    "classes": _parse_classes,
+    "size": _parse_size,
+    "bg": _parse_background,
+    "hover": _parse_hover,
     "layout": _parse_layout,
 }
 
@@ -221,7 +247,10 @@ def format_endpoint(endpoint: tuple[str, int | None]) -> str:
 
 
 _FORMATTERS = {
-    "z": format_z, "box": format_z, "a": format_endpoint, "b": format_endpoint,
+    "z": format_z,
+    "box": format_z,
+    "a": format_endpoint,
+    "b": format_endpoint,
     "classes": lambda classes: ",".join(str(int(c)) for c in sorted(classes)) or "none",
     "size": lambda sized: "std",
     "layout": lambda compact: "compact",
@@ -238,4 +267,3 @@ def format_query(state: ViewState) -> dict[str, str]:
             continue
         params[key] = _FORMATTERS.get(key, str)(value)
     return params
-

@@ -19,9 +19,15 @@ import streamlit as st  # noqa: E402
 
 from app import session, state  # noqa: E402
 from app.explorer import Explorer  # noqa: E402
-from app.panels import decoder, interpolation, manifold, map as map_panel, model_card, prior  # noqa: E402
+from app.panels import decoder, interpolation, manifold, model_card, prior  # noqa: E402
+from app.panels import map as map_panel  # noqa: E402
 from app.resources import (  # noqa: E402
-    TRAIN_COMMAND, artifacts_root, bundle_names, bundle_version, default_bundle_name, load_explorer,
+    TRAIN_COMMAND,
+    artifacts_root,
+    bundle_names,
+    bundle_version,
+    default_bundle_name,
+    load_explorer,
 )
 from app.style import COMPACT_CSS, PAGE_CSS  # noqa: E402
 from app.text import literal, public_message  # noqa: E402
@@ -80,8 +86,13 @@ def bundle_selector_ui(root: Path, compact: bool = False) -> None:
     """A selector of the bundles in the artifacts folder (only when there are several)."""
     names = bundle_names(root)
     if len(names) > 1:
-        st.selectbox("Model bundle", names, key=session.BUNDLE, help="Bundles found in the artifacts folder.",
-                     label_visibility="collapsed" if compact else "visible")
+        st.selectbox(
+            "Model bundle",
+            names,
+            key=session.BUNDLE,
+            help="Bundles found in the artifacts folder.",
+            label_visibility="collapsed" if compact else "visible",
+        )
     else:
         st.caption(f"Model bundle: {literal(names[0])}")
 
@@ -99,7 +110,10 @@ def init_point(explorer: Explorer, url: state.ViewState) -> None:
     n = explorer.n_images
     index = url.index if first and url.index is not None and url.index < n else None
     if first and url.index is not None and index is None:
-        st.warning(f"Ignored the link's test image {url.index}: this bundle has {n} test images.", icon=":material/link:")
+        st.warning(
+            f"Ignored the link's test image {url.index}: this bundle has {n} test images.",
+            icon=":material/link:",
+        )
     z = None
     if first and url.z is not None:
         if len(url.z) == explorer.d:
@@ -144,8 +158,13 @@ def sync_url() -> None:
         "compact": bool(st.session_state.get(session.COMPACT)),
     }
     fields.update(st.session_state.get(session.MAP_LINK, {}))
-    fields.update({"interpolate": interpolation.link_fields, "manifold": manifold.link_fields,
-                   "prior": prior.link_fields}.get(view, dict)())
+    fields.update(
+        {
+            "interpolate": interpolation.link_fields,
+            "manifold": manifold.link_fields,
+            "prior": prior.link_fields,
+        }.get(view, dict)()
+    )
     params = state.format_query(state.ViewState(**fields))
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)
@@ -165,7 +184,8 @@ def title_ui() -> bool:
     title.title("Fashion-MNIST latent space explorer")
     with switch, st.container(key="layout_switch"):
         return st.toggle(
-            "Compact layout", key=session.COMPACT,
+            "Compact layout",
+            key=session.COMPACT,
             help="Map, decoded image and the open view side by side on one screen (a projector, a laptop).",
         )
 
@@ -184,9 +204,11 @@ def intro_ui(explorer: Explorer, compact: bool) -> None:
         model_card.metrics_row(explorer)
     if explorer.d > 2:
         ratio = explorer.projection.explained_variance_ratio
-        text = (f"This model has {explorer.d} latent dimensions, so the map is a 2-D projection: the first "
-                f"two principal components of z_mean ({ratio[0]:.0%} + {ratio[1]:.0%} of its variance). "
-                "A click moves the current point within that plane and keeps its other components.")
+        text = (
+            f"This model has {explorer.d} latent dimensions, so the map is a 2-D projection: the first "
+            f"two principal components of z_mean ({ratio[0]:.0%} + {ratio[1]:.0%} of its variance). "
+            "A click moves the current point within that plane and keeps its other components."
+        )
         if compact:
             st.caption(text)
         else:
@@ -240,7 +262,12 @@ def main() -> None:
 
 
 def page() -> None:
-    st.set_page_config(page_title="VAE latent explorer", page_icon=PAGE_ICON, layout="wide", initial_sidebar_state="collapsed")
+    st.set_page_config(
+        page_title="VAE latent explorer",
+        page_icon=PAGE_ICON,
+        layout="wide",
+        initial_sidebar_state="collapsed",
+    )
     st.markdown(PAGE_CSS, unsafe_allow_html=True)
     url = url_state_ui()
     path = bundle_ui(url)

@@ -11,8 +11,16 @@ from vae_core.data import CLASS_NAMES
 # Tableau 10 does not (its Pullover/Shirt/Sneaker pinks merge). Index = class label;
 # tests/app/test_style.py checks the distances.
 CLASS_COLORS = (
-    "#3F90DA", "#FFA90E", "#BD1F01", "#94A4A2", "#832DB6",
-    "#A96B59", "#E76300", "#B9AC70", "#717581", "#92DADD",
+    "#3F90DA",
+    "#FFA90E",
+    "#BD1F01",
+    "#94A4A2",
+    "#832DB6",
+    "#A96B59",
+    "#E76300",
+    "#B9AC70",
+    "#717581",
+    "#92DADD",
 )
 CURRENT_COLOR = "#111111"  # the current point's marker
 PATH_COLOR = "#D62728"  # interpolation path

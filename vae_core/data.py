@@ -291,7 +291,7 @@ def find_data_dir(data_dir: str | Path | None = None, *, allow_download: bool = 
     if allow_download:
         try:
             _download_to_keras_cache()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any download failure becomes one DataError
             tried.append(f"download with keras.datasets.fashion_mnist (failed: {exc})")
         else:
             for directory in keras_dirs:

@@ -69,8 +69,11 @@ def slider_dims_ui(explorer: Explorer) -> tuple[list[int], bool]:
         f"{len(explorer.pc_limit)} leading principal directions of the encoded test set."
     )
     dims = st.multiselect(
-        "Also move single dimensions", list(range(explorer.d)), format_func=lambda i: f"z{i + 1}",
-        max_selections=MAX_DIM_SLIDERS, key=EXTRA_DIMS_KEY,
+        "Also move single dimensions",
+        list(range(explorer.d)),
+        format_func=lambda i: f"z{i + 1}",
+        max_selections=MAX_DIM_SLIDERS,
+        key=EXTRA_DIMS_KEY,
     )
     return list(dims), True
 
@@ -108,8 +111,13 @@ def explorer_fragment(
     view = explorer.point_view(current_point(), st.session_state.get(session.SELECTED), neighbours.count())
     dims, principal = slider_dims_ui(explorer)
     live.live_point(
-        explorer, view, live.slider_specs(explorer, dims, principal), explorer.browser_decoder, hover,
-        f".st-key-{bridge.MAP_CONTAINER_KEY}", functools.partial(apply_commit, explorer),
+        explorer,
+        view,
+        live.slider_specs(explorer, dims, principal),
+        explorer.browser_decoder,
+        hover,
+        f".st-key-{bridge.MAP_CONTAINER_KEY}",
+        functools.partial(apply_commit, explorer),
     )
     if explorer.d > 2:
         st.caption(f"On the map (PCA plane): ({view.xy[0]:+.2f}, {view.xy[1]:+.2f})")
@@ -119,7 +127,9 @@ def explorer_fragment(
     if view.ellipse is not None:
         lines.append(bridge.polyline(view.ellipse, CURRENT_COLOR, closed=True, width=1.5, dash="4 3"))
     bridge.map_layer(
-        "current", points=[bridge.point(view.xy[0], view.xy[1], CURRENT_COLOR, 6, "cross")], lines=lines,
+        "current",
+        points=[bridge.point(view.xy[0], view.xy[1], CURRENT_COLOR, 6, "cross")],
+        lines=lines,
         on_click=functools.partial(_on_click, explorer, visible_classes),
     )
     on_change()

@@ -31,7 +31,11 @@ def endpoint_ui(explorer: Explorer, which: str) -> tuple[np.ndarray, str]:
     _defaults(which)
     st.markdown(f"**Endpoint {which.upper()}**")
     kind = st.radio(
-        "From", list(KINDS), format_func=KINDS.get, key=f"ip_{which}_kind", horizontal=True,
+        "From",
+        list(KINDS),
+        format_func=KINDS.get,
+        key=f"ip_{which}_kind",
+        horizontal=True,
         label_visibility="collapsed",
     )
     if kind == "centroid":
@@ -103,7 +107,10 @@ def interpolation_fragment(explorer: Explorer, on_change: Callable[[], None]) ->
         st.session_state.setdefault("ip_steps", 10)
         steps = st.slider("Steps", MIN_STEPS, MAX_STEPS, key="ip_steps")
         path = st.radio(
-            "Path", ["linear", "spherical"], key="ip_path", horizontal=True,
+            "Path",
+            ["linear", "spherical"],
+            key="ip_path",
+            horizontal=True,
             help="Spherical (slerp) keeps the distance from the origin, like typical prior samples.",
         )
         animate = st.toggle("Play as animation", value=True, key="ip_animate")
@@ -124,7 +131,10 @@ def interpolation_fragment(explorer: Explorer, on_change: Callable[[], None]) ->
         c3.image(gif, caption="Animation (forth and back)", width=168)
     c1.download_button("Download GIF", gif, "interpolation.gif", "image/gif", key="ip_dl_gif")
     c2.download_button(
-        "Download PNG strip", png_bytes(image_strip(frames_u8, scale=3, gap=2)), "interpolation.png", "image/png",
+        "Download PNG strip",
+        png_bytes(image_strip(frames_u8, scale=3, gap=2)),
+        "interpolation.png",
+        "image/png",
         key="ip_dl_png",
     )
     xy = walk.xy
@@ -132,7 +142,9 @@ def interpolation_fragment(explorer: Explorer, on_change: Callable[[], None]) ->
         "path",
         lines=[bridge.polyline(xy, PATH_COLOR, width=2.5, dash="6 3")],
         points=[bridge.point(p[0], p[1], PATH_COLOR, 2.5) for p in xy[1:-1]]  # the ends on top
-        + [bridge.point(xy[0][0], xy[0][1], PATH_COLOR, 5, text="A"),
-           bridge.point(xy[-1][0], xy[-1][1], PATH_COLOR, 5, text="B")],
+        + [
+            bridge.point(xy[0][0], xy[0][1], PATH_COLOR, 5, text="A"),
+            bridge.point(xy[-1][0], xy[-1][1], PATH_COLOR, 5, text="B"),
+        ],
     )
     on_change()

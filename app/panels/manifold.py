@@ -57,7 +57,8 @@ def decoded_grid(_explorer: Explorer, key: str, region: tuple, n: int) -> np.nda
 def manifold_fragment(explorer: Explorer, version: float, on_change: Callable[[], None]) -> None:
     st.markdown(
         "Decode an evenly spaced grid of latent points, the classic picture of what the model "
-        "learned. Draw a box on the map (the box-select tool at the top right of the map) to decode that region instead."
+        "learned. Draw a box on the map (the box-select tool at the top right of the map) to decode that "
+        "region instead."
     )
     c1, c2 = st.columns([1, 2])
     with c1:
@@ -70,12 +71,18 @@ def manifold_fragment(explorer: Explorer, version: float, on_change: Callable[[]
         (x0, x1), (y0, y1) = region
         if source == "box":
             st.caption("Double-click the map to clear its selection shading.")
-        st.caption(f"x from {x0:.2f} to {x1:.2f}, y from {y0:.2f} to {y1:.2f}"
-                   + (" (map plane through the data mean)" if explorer.d > 2 else ""))
+        st.caption(
+            f"x from {x0:.2f} to {x1:.2f}, y from {y0:.2f} to {y1:.2f}"
+            + (" (map plane through the data mean)" if explorer.d > 2 else "")
+        )
     grid = decoded_grid(explorer, f"{explorer.name}:{version}", region, n)
     with c2:
-        st.image(grid, caption=f"{n} x {n} decodes ({grid.shape[1]} x {grid.shape[0]} px); "
-                 f"top left is ({x0:.2f}, {y1:.2f})", output_format="PNG")
+        st.image(
+            grid,
+            caption=f"{n} x {n} decodes ({grid.shape[1]} x {grid.shape[0]} px); "
+            f"top left is ({x0:.2f}, {y1:.2f})",
+            output_format="PNG",
+        )
         st.download_button("Download PNG", png_bytes(grid), f"manifold-{n}x{n}.png", "image/png", key="mf_dl")
     corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
     bridge.map_layer("region", lines=[bridge.polyline(corners, PATH_COLOR, width=1.5, dash="2 3")])

@@ -40,12 +40,27 @@ def map_figure(
     fig = go.Figure()
     if background != "none":
         xs, ys, logp = explorer.density_background(background, BACKGROUND_GRID)
-        fig.add_trace(go.Heatmap(
-            x=xs, y=ys, z=np.maximum(logp, np.quantile(logp, 0.05)), colorscale="Greys", opacity=0.55,
-            showscale=True, hoverinfo="skip", zsmooth="best", name="density",
-            colorbar={"title": {"text": "log density", "side": "right"}, "thickness": 12, "len": 0.6,
-                      "x": 1.0, "xpad": 4, "outlinewidth": 0},
-        ))
+        fig.add_trace(
+            go.Heatmap(
+                x=xs,
+                y=ys,
+                z=np.maximum(logp, np.quantile(logp, 0.05)),
+                colorscale="Greys",
+                opacity=0.55,
+                showscale=True,
+                hoverinfo="skip",
+                zsmooth="best",
+                name="density",
+                colorbar={
+                    "title": {"text": "log density", "side": "right"},
+                    "thickness": 12,
+                    "len": 0.6,
+                    "x": 1.0,
+                    "xpad": 4,
+                    "outlinewidth": 0,
+                },
+            )
+        )
     if size_by_std:
         std = explorer.posterior_std  # (n,) mean posterior std of each image
         sizes = 3.0 + 9.0 * (std - std.min()) / max(float(np.ptp(std)), 1e-9)
@@ -53,10 +68,17 @@ def map_figure(
         idx = np.flatnonzero(explorer.labels == c)
         name = explorer.class_names[c]
         marker = {"color": CLASS_COLORS[c], "size": sizes[idx] if size_by_std else 4, "opacity": 0.7}
-        fig.add_trace(go.Scattergl(
-            x=explorer.xy[idx, 0], y=explorer.xy[idx, 1], mode="markers", name=name, marker=marker,
-            customdata=idx, hovertemplate=f"#%{{customdata}} · {name}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scattergl(
+                x=explorer.xy[idx, 0],
+                y=explorer.xy[idx, 1],
+                mode="markers",
+                name=name,
+                marker=marker,
+                customdata=idx,
+                hovertemplate=f"#%{{customdata}} · {name}<extra></extra>",
+            )
+        )
     (x0, x1), (y0, y1) = explorer.limits
     axis_title = ("z₁", "z₂") if explorer.d == 2 else ("PC 1", "PC 2") if explorer.d > 2 else ("z₁", "")
     fig.update_layout(
@@ -65,11 +87,28 @@ def map_figure(
         yaxis={"range": [y0, y1], "title": axis_title[1], "zeroline": False},
         # The x axis is named inside the plot's corner: the legend under the tick labels never covers it,
         # whatever height the screen gives the map.
-        annotations=[{"text": axis_title[0], "xref": "paper", "yref": "paper", "x": 1, "y": 0,
-                      "xanchor": "right", "yanchor": "bottom", "showarrow": False,
-                      "font": {"size": 14, "color": "#444"}}],
-        legend={"orientation": "h", "y": -0.07, "yanchor": "top", "x": 0.5, "xanchor": "center",
-                "itemsizing": "constant", "title": {"text": ""}},
+        annotations=[
+            {
+                "text": axis_title[0],
+                "xref": "paper",
+                "yref": "paper",
+                "x": 1,
+                "y": 0,
+                "xanchor": "right",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 14, "color": "#444"},
+            }
+        ],
+        legend={
+            "orientation": "h",
+            "y": -0.07,
+            "yanchor": "top",
+            "x": 0.5,
+            "xanchor": "center",
+            "itemsizing": "constant",
+            "title": {"text": ""},
+        },
         dragmode="zoom",
         hoverdistance=6,
         uirevision=key,
@@ -97,20 +136,27 @@ def map_options_ui(explorer: Explorer) -> MapOptions:
     st.session_state.setdefault(HOVER_KEY, True)
     box = st.popover("Map display", icon=":material/palette:")
     names = box.multiselect(
-        "Classes shown", explorer.class_names, key=CLASSES_KEY,
+        "Classes shown",
+        explorer.class_names,
+        key=CLASSES_KEY,
         help="Hide classes here, or click their names in the map's legend.",
     )
     size_by_std = box.toggle(
-        "Point size = encoder uncertainty", key=SIZE_KEY,
+        "Point size = encoder uncertainty",
+        key=SIZE_KEY,
         help="Bigger points: the encoder is less sure where the image belongs (mean posterior std).",
     )
     background = box.selectbox(
-        "Background", list(BACKGROUNDS), format_func=BACKGROUNDS.get, key=BACKGROUND_KEY,
+        "Background",
+        list(BACKGROUNDS),
+        format_func=BACKGROUNDS.get,
+        key=BACKGROUND_KEY,
         help="Shade the plane by a density, to see where decodes leave the data."
         + (" For this model the shading is a slice through the data mean." if explorer.d > 2 else ""),
     )
     hover = box.toggle(
-        "Decode under the pointer", key=HOVER_KEY,
+        "Decode under the pointer",
+        key=HOVER_KEY,
         help="Hovering the map shows, beside the pointer, the image decoded at that spot (in your browser). "
         "Drag the current point's marker to move it.",
         disabled=explorer.browser_decoder is None,
@@ -152,8 +198,10 @@ def background_legend(background: str, d: int) -> str:
         "aggregate": "the aggregate posterior, the average of every test image's q(z|x): where the data is",
     }[background]
     where = " On this map: a slice through the data mean." if d > 2 else ""
-    return (f"Background: darker grey = higher density of {what}. The shading is the log density, "
-            f"cut off at its lowest 5%; decodes from white areas are guesses.{where}")
+    return (
+        f"Background: darker grey = higher density of {what}. The shading is the log density, "
+        f"cut off at its lowest 5%; decodes from white areas are guesses.{where}"
+    )
 
 
 def _box_of(selection: object) -> list[list[float]] | None:
@@ -168,7 +216,9 @@ def _box_of(selection: object) -> list[list[float]] | None:
     return [[x0, x1], [y0, y1]] if x1 > x0 and y1 > y0 else None
 
 
-def map_ui(explorer: Explorer, version: float, options: MapOptions, on_box: Callable[[list[list[float]]], None]) -> None:
+def map_ui(
+    explorer: Explorer, version: float, options: MapOptions, on_box: Callable[[list[list[float]]], None]
+) -> None:
     """Draw the (static) map inside the container the overlay looks for; a box drawn with the
     box-select tool is handed to ``on_box``."""
 
@@ -180,11 +230,19 @@ def map_ui(explorer: Explorer, version: float, options: MapOptions, on_box: Call
     fig = map_figure(explorer, f"{explorer.name}:{version}", *options.figure)
     with st.container(key=bridge.MAP_CONTAINER_KEY):
         st.plotly_chart(
-            fig, key=MAP_KEY, on_select=box_drawn, selection_mode="box", theme=None, height="stretch",
+            fig,
+            key=MAP_KEY,
+            on_select=box_drawn,
+            selection_mode="box",
+            theme=None,
+            height="stretch",
             # No wheel zoom: the wheel over the map scrolls the page (overlay.js does the same for a swipe);
             # zoom with the toolbar or a box.
-            config={"displaylogo": False, "scrollZoom": False,
-                    "modeBarButtonsToRemove": ["lasso2d", "autoScale2d", "toImage"]},
+            config={
+                "displaylogo": False,
+                "scrollZoom": False,
+                "modeBarButtonsToRemove": ["lasso2d", "autoScale2d", "toImage"],
+            },
         )
     if options.background != "none":
         st.caption(background_legend(options.background, explorer.d))

@@ -12,33 +12,72 @@ from app.text import literal
 
 HEADLINE = (
     ("test_neg_elbo_nats", "Test -ELBO", "{:.1f} nats", "Negative ELBO per test image (lower is better)."),
-    ("knn5_accuracy", "5-NN accuracy", "{:.1%}", "How well 5 nearest neighbours in the latent space predict the class."),
+    (
+        "knn5_accuracy",
+        "5-NN accuracy",
+        "{:.1%}",
+        "How well 5 nearest neighbours in the latent space predict the class.",
+    ),
     ("test_kl_nats", "KL to the prior", "{:.1f} nats", "Average KL(q(z|x) || p(z)) per test image."),
-    ("test_recon_bce_nats", "Reconstruction", "{:.1f} nats", "Average Bernoulli reconstruction error per test image."),
+    (
+        "test_recon_bce_nats",
+        "Reconstruction",
+        "{:.1f} nats",
+        "Average Bernoulli reconstruction error per test image.",
+    ),
 )
 
 
 # Every metric the evaluator writes: readable name, unit, how to show the value, what it means.
 METRICS = {
-    "test_neg_elbo_nats": ("Test -ELBO", "nats per image", "{:.1f}",
-                           "Reconstruction error plus KL on the 10,000 test images; lower is better."),
-    "test_recon_bce_nats": ("Reconstruction error", "nats per image", "{:.1f}",
-                            "Summed binary cross-entropy of the decoded pixels; never below 189.9, the "
-                            "pixels' own entropy."),
-    "test_kl_nats": ("KL to the prior", "nats per image", "{:.2f}",
-                     "How much information the code carries beyond the prior, KL(q(z|x) || p(z))."),
-    "test_iw_nll_nats": ("Importance-weighted NLL", "nats per image", "{:.1f}",
-                         "A tighter estimate of -log p(x) than the ELBO; lower is better."),
-    "iw_samples": ("Samples for that estimate", "samples per image", "{:d}",
-                   "Posterior samples averaged in the importance-weighted estimate."),
-    "knn5_accuracy": ("5-NN accuracy", "share of test images", "{:.1%}",
-                      "How often the 5 nearest training codes have the image's class: how well classes "
-                      "separate."),
-    "test_recon_mse": ("Reconstruction MSE", "per pixel, pixels in [0, 1]", "{:.4f}",
-                       "Mean squared difference between a test image and its reconstruction."),
+    "test_neg_elbo_nats": (
+        "Test -ELBO",
+        "nats per image",
+        "{:.1f}",
+        "Reconstruction error plus KL on the 10,000 test images; lower is better.",
+    ),
+    "test_recon_bce_nats": (
+        "Reconstruction error",
+        "nats per image",
+        "{:.1f}",
+        "Summed binary cross-entropy of the decoded pixels; never below 189.9, the pixels' own entropy.",
+    ),
+    "test_kl_nats": (
+        "KL to the prior",
+        "nats per image",
+        "{:.2f}",
+        "How much information the code carries beyond the prior, KL(q(z|x) || p(z)).",
+    ),
+    "test_iw_nll_nats": (
+        "Importance-weighted NLL",
+        "nats per image",
+        "{:.1f}",
+        "A tighter estimate of -log p(x) than the ELBO; lower is better.",
+    ),
+    "iw_samples": (
+        "Samples for that estimate",
+        "samples per image",
+        "{:d}",
+        "Posterior samples averaged in the importance-weighted estimate.",
+    ),
+    "knn5_accuracy": (
+        "5-NN accuracy",
+        "share of test images",
+        "{:.1%}",
+        "How often the 5 nearest training codes have the image's class: how well classes separate.",
+    ),
+    "test_recon_mse": (
+        "Reconstruction MSE",
+        "per pixel, pixels in [0, 1]",
+        "{:.4f}",
+        "Mean squared difference between a test image and its reconstruction.",
+    ),
     "aggregate_posterior_kl_to_standard_normal": (
-        "Data spread vs prior", "nats", "{:.3f}",
-        "KL from all test codes together to N(0, I): 0 means prior samples land where the data is."),
+        "Data spread vs prior",
+        "nats",
+        "{:.3f}",
+        "KL from all test codes together to N(0, I): 0 means prior samples land where the data is.",
+    ),
 }
 
 
@@ -62,7 +101,7 @@ def metrics_row(explorer: Explorer) -> None:
     m = explorer.metrics
     cols = st.columns(len(HEADLINE) + 1)
     cols[0].metric("Latent dimensions", explorer.d)
-    for col, (key, label, fmt, help_text) in zip(cols[1:], HEADLINE):
+    for col, (key, label, fmt, help_text) in zip(cols[1:], HEADLINE, strict=True):
         value = m.get(key)
         col.metric(label, fmt.format(value) if isinstance(value, (int, float)) else "n/a", help=help_text)
 
@@ -73,10 +112,19 @@ def history_figure(history: list[dict]) -> go.Figure:
     for col, key in enumerate(("loss", "recon", "kl"), start=1):
         for prefix, dash, name in (("", "solid", "training"), ("val_", "dash", "validation")):
             values = [row.get(prefix + key) for row in history]
-            fig.add_trace(go.Scatter(
-                x=epochs, y=values, mode="lines+markers", name=name, line={"dash": dash, "color": "#4E79A7" if not prefix else "#F28E2B"},
-                showlegend=col == 1, legendgroup=name,
-            ), row=1, col=col)
+            fig.add_trace(
+                go.Scatter(
+                    x=epochs,
+                    y=values,
+                    mode="lines+markers",
+                    name=name,
+                    line={"dash": dash, "color": "#4E79A7" if not prefix else "#F28E2B"},
+                    showlegend=col == 1,
+                    legendgroup=name,
+                ),
+                row=1,
+                col=col,
+            )
     fig.update_xaxes(title_text="epoch")
     fig.update_layout(height=300, margin={"l": 40, "r": 10, "t": 40, "b": 40})
     return fig
@@ -104,7 +152,8 @@ def model_card_ui(explorer: Explorer) -> None:
         )
         if cfg.neighbour_weight:
             st.markdown(
-                f"Trained with a **neighbour term** (weight {cfg.neighbour_weight:g}): besides the ELBO, each "
+                f"Trained with a **neighbour term** (weight {cfg.neighbour_weight:g}): besides the ELBO, "
+                "each "
                 f"training image's `z_mean` is pulled towards one of its {cfg.neighbour_k} nearest images in "
                 "pixel space and pushed away from the rest of its batch (a contrastive t-SNE loss). It "
                 "separates the classes on the map; the metrics below are the plain ELBO without it."
@@ -121,6 +170,8 @@ def model_card_ui(explorer: Explorer) -> None:
         kl = m.get("kl_per_dimension")
         if kl:
             active = int(np.sum(np.asarray(kl) >= ACTIVE_KL))
-            st.markdown(f"**KL per latent dimension:** {active} of {len(kl)} dimensions are active "
-                        f"(average KL ≥ {ACTIVE_KL} nats); grey bars are unused dimensions.")
+            st.markdown(
+                f"**KL per latent dimension:** {active} of {len(kl)} dimensions are active "
+                f"(average KL ≥ {ACTIVE_KL} nats); grey bars are unused dimensions."
+            )
             st.plotly_chart(kl_figure(kl), key="mc_kl")

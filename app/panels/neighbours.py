@@ -23,16 +23,19 @@ def count() -> int:
 
 def _thumb(img: np.ndarray) -> str:
     data = base64.b64encode(png_bytes(upscale(img, THUMB))).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" width="{THUMB}" height="{THUMB}" style="image-rendering:pixelated">'
+    size = f'width="{THUMB}" height="{THUMB}"'
+    return f'<img src="data:image/png;base64,{data}" {size} style="image-rendering:pixelated">'
 
 
 def neighbours_html(explorer: Explorer, view: PointView) -> str:
     cells = []
-    for i, d in zip(view.neighbours, view.distances):
+    for i, d in zip(view.neighbours, view.distances, strict=True):
         label = int(explorer.labels[i])
         cells.append(
-            f'<figure style="margin:0;text-align:center" title="#{i}, distance {d:.2f}">{_thumb(explorer.images[i])}'
-            f'<figcaption style="font-size:.75rem">{class_chip(label)}<br>#{i} · {d:.2f}</figcaption></figure>'
+            f'<figure style="margin:0;text-align:center" title="#{i}, distance {d:.2f}">'
+            f"{_thumb(explorer.images[i])}"
+            f'<figcaption style="font-size:.75rem">{class_chip(label)}<br>#{i} · {d:.2f}</figcaption>'
+            "</figure>"
         )
     return '<div style="display:flex;flex-wrap:wrap;gap:6px">' + "".join(cells) + "</div>"
 
@@ -48,6 +51,7 @@ def neighbours_ui(explorer: Explorer, view: PointView) -> None:
     head.markdown("**Nearest real items** (test images closest in latent space)")
     control.number_input("How many", 1, 24, DEFAULT_COUNT, key=COUNT_KEY)
     st.markdown(
-        f"Class shares among the {len(view.neighbours)} nearest: " + shares_html(view.shares), unsafe_allow_html=True
+        f"Class shares among the {len(view.neighbours)} nearest: " + shares_html(view.shares),
+        unsafe_allow_html=True,
     )
     st.markdown(neighbours_html(explorer, view), unsafe_allow_html=True)

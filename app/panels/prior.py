@@ -51,5 +51,7 @@ def prior_fragment(explorer: Explorer, version: float, on_change: Callable[[], N
     grid = sampled_grid(explorer, f"{explorer.name}:{version}", n, seed)
     with c2:
         st.image(grid, caption=f"{n * n} prior samples, seed {seed}", output_format="PNG", width="stretch")
-        st.download_button("Download PNG", png_bytes(grid), f"prior-samples-seed{seed}.png", "image/png", key="prior_dl")
+        st.download_button(
+            "Download PNG", png_bytes(grid), f"prior-samples-seed{seed}.png", "image/png", key="prior_dl"
+        )
     on_change()

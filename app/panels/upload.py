@@ -18,7 +18,10 @@ SOURCES = {"upload": "Upload an image", "test": "A test image by number"}
 
 def ood_hint(share_below: float) -> str:
     if share_below >= 0.99:
-        return "very unusual for this model: it is probably not like the Fashion-MNIST garments (out of distribution)"
+        return (
+            "very unusual for this model: it is probably not like the Fashion-MNIST garments "
+            "(out of distribution)"
+        )
     if share_below >= 0.9:
         return "on the unusual side: the model explains it worse than most test images"
     return "typical: the model explains it about as well as the test images"
@@ -31,12 +34,15 @@ def source_ui(explorer: Explorer) -> tuple[np.ndarray | None, str, int | None]:
         i = int(st.number_input("Test image number", 0, explorer.n_images - 1, 0, key="enc_index"))
         return explorer.images[i] / 255.0, f"test image #{i}", int(explorer.labels[i])
     file = st.file_uploader(
-        "A photo or drawing of one garment (PNG or JPEG)", type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
+        "A photo or drawing of one garment (PNG or JPEG)",
+        type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
         key="enc_file",
     )
     if file is None:
-        st.caption("It is converted like the training data: grayscale, a light background inverted, "
-                   "centred and shrunk to 28 x 28 pixels.")
+        st.caption(
+            "It is converted like the training data: grayscale, a light background inverted, "
+            "centred and shrunk to 28 x 28 pixels."
+        )
         return None, "", None
     try:
         prepared = explorer.prepare_upload(file.getvalue())
@@ -65,11 +71,18 @@ def upload_fragment(explorer: Explorer) -> None:
         with i3:
             if label is not None:
                 st.markdown(f"True class: {class_chip(label)}", unsafe_allow_html=True)
-            st.metric("-ELBO (nats)", f"{encoded.neg_elbo:.1f}", help="Reconstruction error + KL; lower = more typical.")
-            st.caption(f"Higher than {encoded.share_below:.0%} of {REFERENCE_IMAGES} test images: "
-                       f"{ood_hint(encoded.share_below)}.")
+            st.metric(
+                "-ELBO (nats)",
+                f"{encoded.neg_elbo:.1f}",
+                help="Reconstruction error + KL; lower = more typical.",
+            )
+            st.caption(
+                f"Higher than {encoded.share_below:.0%} of {REFERENCE_IMAGES} test images: "
+                f"{ood_hint(encoded.share_below)}."
+            )
         st.markdown(
-            f"{coordinates_text(encoded.z_mean)} · posterior std {coordinates_text(encoded.z_std).split('= ')[1]} · "
+            f"{coordinates_text(encoded.z_mean)} · "
+            f"posterior std {coordinates_text(encoded.z_std).split('= ')[1]} · "
             f"reconstruction error {encoded.recon_nats:.1f} nats (BCE), MSE {encoded.mse:.4f}"
         )
         if st.button("Make it the current point", key="enc_use"):

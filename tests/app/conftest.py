@@ -30,14 +30,18 @@ APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 
 def make_bundle(root: Path, name: str, latent_dim: int, seed: int = 0, **config_fields) -> Path:
     """An untrained bundle `root/name` with N_IMAGES random test images beside it."""
-    return tests.conftest.make_bundle(root / name, latent_dim, n=N_IMAGES, seed=seed, test_images=True,
-                                      **config_fields)
+    return tests.conftest.make_bundle(
+        root / name, latent_dim, n=N_IMAGES, seed=seed, test_images=True, **config_fields
+    )
 
 
 @pytest.fixture(scope="session")
 def roots(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("artifacts")
-    out = {name: base / name for name in ("one", "two", "wide", "empty", "corrupt", "schema", "noimages", "mixed")}
+    out = {
+        name: base / name
+        for name in ("one", "two", "wide", "empty", "corrupt", "schema", "noimages", "mixed")
+    }
     for p in out.values():
         p.mkdir()
     tiny2 = make_bundle(out["one"], "tiny-2d", 2, neighbour_weight=10.0)  # for the model card note
@@ -88,4 +92,3 @@ def commit(at, z):
     n = int(at.session_state["live_seen"]) + 1 if "live_seen" in at.session_state else 1
     at.session_state["live_point"] = {"commit": {"z": [float(v) for v in z], "n": n}}
     return at.run()
-

@@ -160,11 +160,14 @@ BAD_UPLOADS = {  # what is uploaded (name, bytes) -> what the person is told
     "huge": ("bomb.png", _png_claiming(20000, 20000), "more than the pixel cap of 25,000,000 pixels"),
     "one-pixel": ("dot.png", _encoded(Image.new("L", (1, 1), 255), "PNG"), "1x1 pixels, too small"),
     "svg-as-png": (
-        "logo.png", b'<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28"></svg>',
+        "logo.png",
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28"></svg>',
         "is not a PNG/JPEG/GIF/WebP/BMP image",
     ),
     "html-as-jpg": (
-        "page.jpg", b"<html><script>alert(1)</script></html>", "is not a PNG/JPEG/GIF/WebP/BMP image",
+        "page.jpg",
+        b"<html><script>alert(1)</script></html>",
+        "is not a PNG/JPEG/GIF/WebP/BMP image",
     ),
 }
 
@@ -319,8 +322,10 @@ def test_uncertainty_view_adds_a_density_background_and_sizes_points_by_std(app_
     assert figure["data"][0]["type"] == "heatmap"
     # The shading is explained: a colour bar with its quantity, and a line saying what it shows.
     assert figure["data"][0]["showscale"] and figure["data"][0]["colorbar"]["title"]["text"] == "log density"
-    assert any(c.value.startswith("Background: darker grey = higher density of the aggregate posterior")
-               for c in at.caption)
+    assert any(
+        c.value.startswith("Background: darker grey = higher density of the aggregate posterior")
+        for c in at.caption
+    )
     sizes = figure["data"][1]["marker"]["size"]
     assert _length(sizes) == 20  # one size per point of the class, not a constant
 

@@ -20,10 +20,50 @@ from app.state import parse_query
 from app.text import literal
 from tests.literal_check import assert_literal, rendered_html
 
-MARKDOWN_BITS = ["[", "]", "(", ")", "!", "`", "``", "*", "_", ":", "$", "<", ">", "/", "#", "\\", "~",
-                 "|", "-", ".", " ", "\n", "\r", "\t", "http://x.invalid/a.png", "https://example.com",
-                 "www.example.com", ":red[", ":material/warning:", ":smile:", "<img src=x>", "&lt;", "\u202e",
-                 "\u200b", "\x00", "😀", "0", "1", ",", "e", "nan", "inf"]
+MARKDOWN_BITS = [
+    "[",
+    "]",
+    "(",
+    ")",
+    "!",
+    "`",
+    "``",
+    "*",
+    "_",
+    ":",
+    "$",
+    "<",
+    ">",
+    "/",
+    "#",
+    "\\",
+    "~",
+    "|",
+    "-",
+    ".",
+    " ",
+    "\n",
+    "\r",
+    "\t",
+    "http://x.invalid/a.png",
+    "https://example.com",
+    "www.example.com",
+    ":red[",
+    ":material/warning:",
+    ":smile:",
+    "<img src=x>",
+    "&lt;",
+    "\u202e",
+    "\u200b",
+    "\x00",
+    "😀",
+    "0",
+    "1",
+    ",",
+    "e",
+    "nan",
+    "inf",
+]
 hostile_text = st.one_of(
     st.text(max_size=60),
     st.lists(st.sampled_from(MARKDOWN_BITS), max_size=25).map("".join),
@@ -61,20 +101,37 @@ def test_the_page_survives_any_link(app_at, params):
 # --- manifests ------------------------------------------------------------------------------------
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats() | hostile_text,
+    st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.floats() | hostile_text,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=6,
 )
 FIELDS = [  # where a doctored manifest differs from a good one
-    ("schema_version",), ("name",), ("latent_dim",), ("created",), ("command",), ("prior",),
+    ("schema_version",),
+    ("name",),
+    ("latent_dim",),
+    ("created",),
+    ("command",),
+    ("prior",),
     ("prior", "type"),
-    ("prior", "file"), ("prior", "components"), ("metrics",), ("metrics", "test_neg_elbo_nats"),
-    ("metrics", "knn5_accuracy"), ("metrics", "kl_per_dimension"), ("config",), ("config", "latent_dim"),
-    ("config", "preset"), ("training",), ("training", "seconds"), ("training", "epochs_run"), ("onnx",),
-    ("versions",), ("architecture",),
+    ("prior", "file"),
+    ("prior", "components"),
+    ("metrics",),
+    ("metrics", "test_neg_elbo_nats"),
+    ("metrics", "knn5_accuracy"),
+    ("metrics", "kl_per_dimension"),
+    ("config",),
+    ("config", "latent_dim"),
+    ("config", "preset"),
+    ("training",),
+    ("training", "seconds"),
+    ("training", "epochs_run"),
+    ("onnx",),
+    ("versions",),
+    ("architecture",),
 ]
-edits = st.lists(st.tuples(st.sampled_from(FIELDS), st.one_of(st.just(KeyError), json_values)),
-                 min_size=1, max_size=3)
+edits = st.lists(
+    st.tuples(st.sampled_from(FIELDS), st.one_of(st.just(KeyError), json_values)), min_size=1, max_size=3
+)
 
 
 def doctor(manifest: dict, changes) -> dict:
@@ -98,8 +155,9 @@ def good_manifest(roots):
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=edits)
-def test_read_manifest_gives_a_manifest_or_one_line_bundle_error(roots, good_manifest, tmp_path_factory,
-                                                                  changes):
+def test_read_manifest_gives_a_manifest_or_one_line_bundle_error(
+    roots, good_manifest, tmp_path_factory, changes
+):
     from vae_core.bundle import BundleError, read_manifest
 
     folder = tmp_path_factory.mktemp("fuzz") / "b"

@@ -59,11 +59,14 @@ def test_link_values_are_shown_literally(app_at):
         assert_literal(message, value)
 
 
-@pytest.mark.parametrize("name", [
-    "[Click here to re-login](https://example.com/login) .png",
-    "![x](http://HOST/pixel.png)x.png",
-    "``:smile:``.png",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "[Click here to re-login](https://example.com/login) .png",
+        "![x](http://HOST/pixel.png)x.png",
+        "``:smile:``.png",
+    ],
+)
 def test_upload_file_names_are_shown_literally(app_at, name):
     at = app_at("one", {"view": "encode"}).run()
     at.file_uploader(key="enc_file").upload(name, b"not an image at all", "image/png").run()
@@ -84,8 +87,9 @@ def test_bundle_folder_name_and_manifest_strings_are_shown_literally(app_at, hos
     assert_literal(summary.split("created ")[1], HOSTILE_CREATED)
 
 
-def test_a_broken_bundle_with_a_hostile_name_is_reported_literally_without_server_paths(app_at,
-                                                                                       hostile_roots):
+def test_a_broken_bundle_with_a_hostile_name_is_reported_literally_without_server_paths(
+    app_at, hostile_roots
+):
     at = app_at("hostile-broken").run()
     assert not at.exception and len(at.error) == 1
     message = at.error[0].value
@@ -109,10 +113,13 @@ def test_visitors_never_see_the_servers_artifacts_folder(app_at, roots):
     assert str(roots["two"]) not in at.warning[0].value
 
 
-@pytest.mark.parametrize(("root", "expected"), [
-    ("badhistory", "history.json"),
-    ("badmetric", "metrics.test_neg_elbo_nats"),
-])
+@pytest.mark.parametrize(
+    ("root", "expected"),
+    [
+        ("badhistory", "history.json"),
+        ("badmetric", "metrics.test_neg_elbo_nats"),
+    ],
+)
 def test_a_bundle_failing_its_schema_gives_a_message_not_an_exception(app_at, hostile_roots, root, expected):
     at = app_at(root).run()
     assert not at.exception, [e.value for e in at.exception]

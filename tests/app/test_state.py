@@ -20,16 +20,19 @@ def test_round_trip_of_a_full_view():
 
 BASE = {"bundle": "fashion-mnist-2d", "z": (0.5, -1.25), "index": 42}
 VIEW_STATES = {  # everything each view shows, as a link carries it
-    "interpolate": ViewState(**BASE, view="interpolate", a=("image", 7), b=("current", None), steps=32,
-                             path="spherical"),
-    "interpolate-centroids": ViewState(**BASE, view="interpolate", a=("centroid", 0), b=("centroid", 9),
-                                       steps=2, path="linear"),
+    "interpolate": ViewState(
+        **BASE, view="interpolate", a=("image", 7), b=("current", None), steps=32, path="spherical"
+    ),
+    "interpolate-centroids": ViewState(
+        **BASE, view="interpolate", a=("centroid", 0), b=("centroid", 9), steps=2, path="linear"
+    ),
     "manifold": ViewState(**BASE, view="manifold", grid=30, box=(-1.5, 0.25, -0.5, 2.0)),
     "manifold-prior-square": ViewState(**BASE, view="manifold", grid=2),
     "prior": ViewState(**BASE, view="prior", samples=12, seed=2**31 - 1),
     "encode": ViewState(**BASE, view="encode"),
-    "map-options": ViewState(**BASE, view="prior", classes=(0, 3, 9), sized=True, background="aggregate",
-                             hover=False),
+    "map-options": ViewState(
+        **BASE, view="prior", classes=(0, 3, 9), sized=True, background="aggregate", hover=False
+    ),
     "map-no-classes": ViewState(**BASE, classes=(), background="none"),
     "compact-layout": ViewState(**BASE, view="interpolate", compact=True),
 }
@@ -136,21 +139,36 @@ def _renders_with_defaults(at) -> None:
 @pytest.mark.parametrize(
     ("query", "notice"),
     [
-        ({"z": "nan,0"},
-         "Ignored the link's `z` value ` nan,0 `: coordinates must be finite numbers within ±10000."),
+        (
+            {"z": "nan,0"},
+            "Ignored the link's `z` value ` nan,0 `: coordinates must be finite numbers within ±10000.",
+        ),
         ({"z": "inf,-inf"}, "Ignored the link's `z` value ` inf,-inf `: coordinates must be finite"),
         ({"z": "1e9,0"}, "Ignored the link's `z` value ` 1e9,0 `: coordinates must be finite"),
         ({"i": "9999"}, "Ignored the link's test image 9999: this bundle has 200 test images."),
         ({"i": "\u00b2"}, "Ignored the link's `i` value ` ² `: expected a test-image number like 42."),
-        ({"bundle": "no-such-model"},
-         "Ignored the link's `bundle` value ` no-such-model `: there is no bundle of that name."),
+        (
+            {"bundle": "no-such-model"},
+            "Ignored the link's `bundle` value ` no-such-model `: there is no bundle of that name.",
+        ),
         ({"bundle": "../../etc/passwd"}, "uses letters, digits, '-', '_' and '.' only."),
         ({"z": "0," * 3000}, "Ignored the link's `z`: it is 6000 characters long (at most 4000)."),
-        ({"bundle": "b" * 3999},
-         "Ignored the link's `bundle` value ` " + "b" * 37 + "... `: there is no bundle of that name."),
+        (
+            {"bundle": "b" * 3999},
+            "Ignored the link's `bundle` value ` " + "b" * 37 + "... `: there is no bundle of that name.",
+        ),
     ],
-    ids=["nan", "inf", "z-out-of-range", "i-out-of-range", "unicode-digit", "unknown-bundle",
-         "path-in-bundle", "very-long-z", "very-long-bundle"],
+    ids=[
+        "nan",
+        "inf",
+        "z-out-of-range",
+        "i-out-of-range",
+        "unicode-digit",
+        "unknown-bundle",
+        "path-in-bundle",
+        "very-long-z",
+        "very-long-bundle",
+    ],
 )
 def test_a_bad_link_value_shows_a_notice_and_the_app_renders(app_at, query, notice):
     at = app_at("one", query).run()

@@ -13,18 +13,21 @@ from app.style import CLASS_COLORS
 # Machado, Oliveira and Fernandes (2009): full-severity simulation matrices on linear RGB.
 SIMULATIONS = {
     "normal vision": np.eye(3),
-    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
-                            [-0.003882, -0.048116, 1.051998]]),
-    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
-                              [-0.011820, 0.042940, 0.968881]]),
-    "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
-                            [0.004733, 0.691367, 0.303900]]),
+    "protanopia": np.array(
+        [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]]
+    ),
+    "deuteranopia": np.array(
+        [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]]
+    ),
+    "tritanopia": np.array(
+        [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]]
+    ),
 }
 MIN_DELTA_E = 15.0  # CIE76 distance in Lab: clearly different at a glance, well beyond "just noticeable" (~2)
 
 
 def _linear_rgb(colors) -> np.ndarray:
-    c = np.array([[int(h[i:i + 2], 16) for i in (1, 3, 5)] for h in colors], dtype=np.float64) / 255
+    c = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in colors], dtype=np.float64) / 255
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
@@ -51,8 +54,18 @@ def test_every_two_class_colours_stay_apart(vision):
 
 def test_the_check_catches_the_old_palette():
     """Tableau 10, used before: Pullover, Shirt and Sneaker merged for deuteranopes."""
-    tableau = ("#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F",
-               "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F", "#BAB0AC")
+    tableau = (
+        "#4E79A7",
+        "#F28E2B",
+        "#E15759",
+        "#76B7B2",
+        "#59A14F",
+        "#EDC948",
+        "#B07AA1",
+        "#FF9DA7",
+        "#9C755F",
+        "#BAB0AC",
+    )
     assert closest_pair(tableau, SIMULATIONS["deuteranopia"]) < MIN_DELTA_E
 
 

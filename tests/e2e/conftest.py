@@ -95,8 +95,13 @@ class Explorer:
             body = self.page.request.get(urljoin(self.page.url, src)).body()
         return np.asarray(Image.open(io.BytesIO(body)).convert("L"), dtype=np.float64)
 
-    def marker(self, layer: str = "current", near: tuple[float, float] | None = None,
-               tolerance_px: float = 2.0, wait_s: float = 10.0) -> list[float] | None:
+    def marker(
+        self,
+        layer: str = "current",
+        near: tuple[float, float] | None = None,
+        tolerance_px: float = 2.0,
+        wait_s: float = 10.0,
+    ) -> list[float] | None:
         """Screen position of an overlay layer's marker (the current point for "current").
 
         With ``near``, give the overlay up to ``wait_s`` to get there (it is redrawn by a
@@ -105,7 +110,11 @@ class Explorer:
         deadline = time.monotonic() + (wait_s if near is not None else 0.0)
         while True:
             found = self.page.evaluate("(layer) => vaePage.marker(layer)", layer)
-            close = found is not None and near is not None and max(abs(found[0] - near[0]), abs(found[1] - near[1])) <= tolerance_px
+            close = (
+                found is not None
+                and near is not None
+                and max(abs(found[0] - near[0]), abs(found[1] - near[1])) <= tolerance_px
+            )
             if near is None or close or time.monotonic() > deadline:
                 return found
             self.page.wait_for_timeout(100)
@@ -153,7 +162,9 @@ def artifacts_root() -> Path:
     env = os.environ.get("VAE_ARTIFACTS", "").strip()
     root = Path(env).expanduser().resolve() if env else REPO / "artifacts"
     if not _has_bundle(root):
-        pytest.fail(f"no model bundle in {root}: the browser tests need the shipped bundle (or set VAE_ARTIFACTS)")
+        pytest.fail(
+            f"no model bundle in {root}: the browser tests need the shipped bundle (or set VAE_ARTIFACTS)"
+        )
     return root
 
 

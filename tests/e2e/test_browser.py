@@ -26,8 +26,16 @@ pytestmark = [
 
 # What the legend must say, in order (the Fashion-MNIST classes, DESIGN.md).
 CLASS_NAMES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 ]
 DOCS_SCREENSHOT = REPO / "docs" / "screenshot.png"
 
@@ -47,7 +55,9 @@ def pick_point(points: dict, class_name: str, min_gap_px: float = 4.0, margin_px
     names = np.asarray(points["names"])
     x0, y0, w, h = points["box"]
     gap = _nearest_gap(px, py, px, py, k=2)  # k=1 is the point itself
-    inside = (px > x0 + margin_px) & (px < x0 + w - margin_px) & (py > y0 + margin_px) & (py < y0 + h - margin_px)
+    inside = (
+        (px > x0 + margin_px) & (px < x0 + w - margin_px) & (py > y0 + margin_px) & (py < y0 + h - margin_px)
+    )
     ours = names == class_name
     candidates = np.flatnonzero(ours & inside & (gap >= min_gap_px))
     assert candidates.size, f"no clickable {class_name} point on the map"
@@ -60,8 +70,9 @@ def pick_empty_spot(points: dict, clearance_px: float = 30.0, margin_px: float =
     """A screen position inside the plot with no map point within clearance_px (nearest the middle)."""
     px, py = np.asarray(points["px"]), np.asarray(points["py"])
     x0, y0, w, h = points["box"]
-    gx, gy = np.meshgrid(np.arange(x0 + margin_px, x0 + w - margin_px, 6.0),
-                         np.arange(y0 + margin_px, y0 + h - margin_px, 6.0))
+    gx, gy = np.meshgrid(
+        np.arange(x0 + margin_px, x0 + w - margin_px, 6.0), np.arange(y0 + margin_px, y0 + h - margin_px, 6.0)
+    )
     gx, gy = gx.ravel(), gy.ravel()
     clear = _nearest_gap(px, py, gx, gy, k=1)
     ok = np.flatnonzero(clear >= clearance_px)
@@ -75,7 +86,9 @@ def pick_empty_spot(points: dict, clearance_px: float = 30.0, margin_px: float =
 
 def assert_no_errors(explorer) -> None:
     page = explorer.page
-    assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").all_inner_texts()
+    assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id(
+        "stException"
+    ).all_inner_texts()
     errors = page.get_by_test_id("stAlertContentError").all_inner_texts()
     assert not errors, errors
     assert not explorer.errors, explorer.errors  # uncaught JavaScript errors
@@ -121,7 +134,9 @@ def test_clicking_a_point_shows_its_real_image_and_decodes_it(explorer):
     assert real.is_visible() and real.get_attribute("src") != real_before
     assert explorer.image(f"Reconstruction of #{index}").locator("img").is_visible()
     assert parse_z(after["caption"]) == pytest.approx([x, y], abs=0.006)  # decoded at its z_mean
-    assert explorer.marker("current", near=(sx, sy)) == pytest.approx([sx, sy], abs=2.0)  # the cross moved there
+    assert explorer.marker("current", near=(sx, sy)) == pytest.approx(
+        [sx, sy], abs=2.0
+    )  # the cross moved there
     explorer.screenshot()
     # The default bundle is open: its name in the bundle selector (or caption, if it is alone).
     shipped = page.get_by_text("fashion-mnist-2d", exact=True).count() > 0

@@ -26,8 +26,9 @@ PROJECTOR = {"width": 1280, "height": 720}
 PHONE = {"width": 390, "height": 844}
 
 
-def open_page(browser, url: str, name: str, viewport: dict | None = None, query: str = "",
-              phone: bool = False) -> Explorer:
+def open_page(
+    browser, url: str, name: str, viewport: dict | None = None, query: str = "", phone: bool = False
+) -> Explorer:
     """A fresh session at ``viewport`` (a touch phone with ``phone``), loaded and idle."""
     if phone:
         context = browser.new_context(viewport=viewport, is_mobile=True, has_touch=True)
@@ -120,13 +121,15 @@ def wait_path_end_at(explorer, x: float, y: float) -> None:
                        const svg = t.ownerSVGElement.getBoundingClientRect();
                        const bx = svg.left + Number(t.dataset.x), by = svg.top + Number(t.dataset.y);
                        return Math.hypot(bx - x, by - y) < 2; }""",
-        arg=[x, y], timeout=15_000)
+        arg=[x, y],
+        timeout=15_000,
+    )
 
 
 def as_28(pixels: np.ndarray) -> np.ndarray:
     """A picture of a 28 x 28 image shown at a whole multiple of its size, back at 28 x 28."""
     h, w = pixels.shape
-    return pixels[h // 56::h // 28, w // 56::w // 28][:28, :28]
+    return pixels[h // 56 :: h // 28, w // 56 :: w // 28][:28, :28]
 
 
 def test_interpolation_to_the_current_point_follows_clicks_and_sliders(explorer):
@@ -141,8 +144,12 @@ def test_interpolation_to_the_current_point_follows_clicks_and_sliders(explorer)
     explorer.wait_decoded_change(before["src"])
     wait_path_end_at(explorer, sx, sy)  # the path ends at the new point
     # The strip's last frame is the decoded image at the current point.
-    last = page.get_by_test_id("stImage").filter(
-        has=page.get_by_test_id("stImageCaption").get_by_text("1.00", exact=True)).locator("img").last
+    last = (
+        page.get_by_test_id("stImage")
+        .filter(has=page.get_by_test_id("stImageCaption").get_by_text("1.00", exact=True))
+        .locator("img")
+        .last
+    )
     decoded = explorer.decoded()
     frame, image = (as_28(explorer.image_pixels(src)) for src in (last.get_attribute("src"), decoded["src"]))
     assert np.abs(frame - image).mean() < 2.0
@@ -254,8 +261,10 @@ def scroll_top(page) -> float:
 
 def test_the_mouse_wheel_over_the_map_scrolls_the_page_and_does_not_zoom(explorer):
     page = explorer.page
-    ranges = (f"() => {{ const a = document.querySelector('{MAP}')._fullLayout;"
-              " return [a.xaxis.range, a.yaxis.range]; }")
+    ranges = (
+        f"() => {{ const a = document.querySelector('{MAP}')._fullLayout;"
+        " return [a.xaxis.range, a.yaxis.range]; }"
+    )
     before = page.evaluate(ranges)
     x0, y0, w, h = explorer.map_points()["box"]
     page.mouse.move(x0 + w / 2, y0 + h / 2)
@@ -269,8 +278,10 @@ def test_a_swipe_over_the_map_on_a_phone_scrolls_the_page_and_does_not_zoom(brow
     app = open_page(browser, app_url, "phone_swipe", PHONE, phone=True)
     try:
         page = app.page
-        ranges = (f"() => {{ const a = document.querySelector('{MAP}')._fullLayout;"
-                  " return [a.xaxis.range, a.yaxis.range]; }")
+        ranges = (
+            f"() => {{ const a = document.querySelector('{MAP}')._fullLayout;"
+            " return [a.xaxis.range, a.yaxis.range]; }"
+        )
         page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTo(0, 0)")
         before = page.evaluate(ranges)
         x0, y0, w, h = page.evaluate("() => vaePage.plotBox()")
@@ -278,8 +289,9 @@ def test_a_swipe_over_the_map_on_a_phone_scrolls_the_page_and_does_not_zoom(brow
         x, y = x0 + w / 2, y0 + h * 0.8  # a finger swiping up over the map's middle
         cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
         for i in range(1, 11):
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove",
-                                                  "touchPoints": [{"x": x, "y": y - 20 * i}]})
+            cdp.send(
+                "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y - 20 * i}]}
+            )
             page.wait_for_timeout(16)
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
         page.wait_for_function("() => document.querySelector('[data-testid=stMain]').scrollTop > 50")
@@ -375,8 +387,10 @@ def test_a_projector_sees_map_decoded_image_and_view_result_at_once(browser, app
         caption.wait_for()
         app.wait_idle()
         grid = page.get_by_test_id("stImage").filter(has_text="15 x 15 decodes").locator("img")
-        page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stImage]')].some((e) =>"
-                               " e.innerText.includes('15 x 15 decodes') && e.querySelector('img').complete)")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=stImage]')].some((e) =>"
+            " e.innerText.includes('15 x 15 decodes') && e.querySelector('img').complete)"
+        )
         assert on_screen(grid.bounding_box(), PROJECTOR), grid.bounding_box()
         app.screenshot("present-projector-1280x720-grid")
         assert_no_errors(app)
