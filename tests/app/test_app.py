@@ -351,3 +351,13 @@ def test_the_model_card_names_each_metric_with_its_unit_and_meaning(app_at):
     assert table.loc["Test -ELBO", "unit"] == "nats per image"
     assert table.loc["5-NN accuracy", "value"].endswith("%")
     assert all(table["meaning"].str.len() > 20), table["meaning"]
+
+
+def test_sliders_of_dimensions_the_model_does_not_use_are_marked(app_at):
+    at = app_at("two").run()
+    at.selectbox(key="bundle").set_value(
+        "tiny-5d"
+    ).run()  # its manifest: KL 2.0 nats for z1, 0.01 for the rest
+    no_errors(at)
+    marked = {s["label"]: s["inactive"] for s in live_data(at)["sliders"]}
+    assert marked == {"z1": False, "z2": True, "z3": True, "z4": True, "z5": True}
