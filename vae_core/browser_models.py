@@ -19,13 +19,12 @@ import json
 import logging
 import re
 import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .bundle import SCHEMA_VERSION, BundleError, _load_model, _swap_into_place, read_manifest
+from .bundle import SCHEMA_VERSION, BundleError, _load_model, read_manifest, staged_bundle
 
 # onnxruntime-web 1.30's WebAssembly backend runs opsets 7-23; 17 is well inside that range and
 # is what tf2onnx 1.17 converts every layer used here (Conv, ConvTranspose, MatMul, ...) with.
@@ -154,9 +153,7 @@ def add_browser_models(path: str | Path, *, command: str | None = None, force: b
         except BundleError:
             pass  # tampered or missing: re-export below
     encoder, decoder = (_load_model(path / f"{part}.keras") for part in PARTS)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; a bundle is read by other users (the container's)
-    try:
+    with staged_bundle(path) as tmp:
         shutil.copytree(path, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*FILES.values()))
         manifest["onnx"] = export_browser_models(tmp, encoder, decoder)
         manifest["schema_version"] = SCHEMA_VERSION
@@ -166,10 +163,6 @@ def add_browser_models(path: str | Path, *, command: str | None = None, force: b
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
-        _swap_into_place(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -9,6 +10,7 @@ import platform
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,10 +137,7 @@ def export_bundle(
     browser; tests that never decode in a browser turn it off to save the export's seconds.
     """
     out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; a bundle is read by other users (the container's)
-    try:
+    with staged_bundle(out) as tmp:
         encoder.save(tmp / "encoder.keras")
         decoder.save(tmp / "decoder.keras")
         onnx_entry = {}
@@ -175,11 +174,23 @@ def export_bundle(
             **(extra or {}),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return out
+
+
+@contextlib.contextmanager
+def staged_bundle(out: Path) -> Iterator[Path]:
+    """A private folder beside ``out`` to write a whole bundle into. When the block ends without an
+    error it takes ``out``'s place by renames, so a process killed at any point leaves the previous
+    bundle loadable; after an error it is removed."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a bundle is read by other users (the container's)
+    try:
+        yield tmp
         _swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
 
 
 def _swap_into_place(new: Path, out: Path) -> None:
