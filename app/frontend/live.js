@@ -308,10 +308,12 @@ class LivePoint {
       this.z = lift(this.data.projection, [at.x, at.y], base);
       this.follow(this.z, ev);
     };
+    const holdPage = (ev) => ev.preventDefault(); // a finger drags the marker, not the page
     const end = () => {
       window.removeEventListener("pointermove", move, true);
       window.removeEventListener("pointerup", end, true);
       window.removeEventListener("pointercancel", end, true);
+      window.removeEventListener("touchmove", holdPage, true);
       gd.style.cursor = "";
       this.gesture = null;
       setTimeout(() => { window.__vaeMap.dragging = false; }, 0); // after the overlay saw the release
@@ -320,6 +322,7 @@ class LivePoint {
     window.addEventListener("pointermove", move, true);
     window.addEventListener("pointerup", end, true);
     window.addEventListener("pointercancel", end, true);
+    window.addEventListener("touchmove", holdPage, { capture: true, passive: false });
   }
 
   onHover(gd, e) {

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.e2e.conftest import OUTPUT, TIMEOUT_MS, Explorer, parse_z
-from tests.e2e.page import SLIDER, new_context
+from tests.e2e.page import PAGE_JS, SLIDER, new_context
 
 pytestmark = [
     pytest.mark.browser,
@@ -186,6 +186,46 @@ def test_in_16d_dragging_the_marker_keeps_the_point_off_the_map_plane(browser, a
         assert np.linalg.norm(in_plane) > 0.1  # it moved on the map
         assert np.abs(moved - in_plane).max() < 0.002  # and nowhere else (the link rounds to 4 decimals)
         app.screenshot()
+        assert not app.errors, app.errors
+    finally:
+        context.close()
+
+
+def test_a_finger_drags_the_marker_on_a_phone(browser, app_url):
+    """Touch devices: no hover, but a finger on the cross drags it (and not the page)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(PAGE_JS)
+    page = context.new_page()
+    app = Explorer(page, "live-finger-drag")
+    try:
+        page.goto(app_url)
+        app.wait_ready()
+        page.wait_for_function("() => vaePage.liveStatus() && vaePage.liveStatus().live === '1'")
+        page.locator(".st-key-latent_map_box").scroll_into_view_if_needed()
+        start = app.marker("current")
+        before = link_z(page)
+        scroll_before = page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollTop ?? 0")
+        cdp = context.new_cdp_session(page)
+
+        def touch(kind: str, x: float, y: float) -> None:
+            points = [] if kind == "touchEnd" else [{"x": x, "y": y}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        touch("touchStart", *start)
+        for k in range(1, 11):
+            touch("touchMove", start[0] + 6 * k, start[1] - 5 * k)
+            page.wait_for_timeout(40)
+        touch("touchEnd", start[0] + 60, start[1] - 50)
+        page.wait_for_function(
+            "(z0) => new URL(location.href).searchParams.get('z') !== z0",
+            arg=parse_qs(urlparse(page.url).query)["z"][0],
+        )
+        app.wait_idle()
+        assert link_z(page) != before  # the point moved with the finger
+        assert app.marker("current") == pytest.approx([start[0] + 60, start[1] - 50], abs=3.0)
+        scroll_after = page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollTop ?? 0")
+        assert scroll_after == scroll_before  # and the page did not scroll under it
         assert not app.errors, app.errors
     finally:
         context.close()
