@@ -133,9 +133,12 @@ def serve_app(
                 process.wait()
 
 
-def new_context(browser, timeout_ms: int, viewport: dict | None = None, init_scripts: tuple[str, ...] = ()):
-    """A browser context (a fresh Streamlit session) with window.vaePage and ``init_scripts`` installed."""
-    context = browser.new_context(viewport=viewport or VIEWPORT)
+def new_context(
+    browser, timeout_ms: int, viewport: dict | None = None, init_scripts: tuple[str, ...] = (), **options
+):
+    """A browser context (a fresh Streamlit session) with window.vaePage and ``init_scripts`` installed;
+    ``options`` go to Playwright's ``new_context`` (e.g. ``has_touch=True`` for a phone)."""
+    context = browser.new_context(viewport=viewport or VIEWPORT, **options)
     context.set_default_timeout(timeout_ms)
     for script in (PAGE_JS, *init_scripts):
         context.add_init_script(script)

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.e2e.conftest import OUTPUT, TIMEOUT_MS, Explorer, parse_z
-from tests.e2e.page import PAGE_JS, SLIDER, new_context
+from tests.e2e.page import SLIDER, new_context
 
 pytestmark = [
     pytest.mark.browser,
@@ -23,11 +23,23 @@ pytestmark = [
 
 def link_z(page) -> list[float]:
     """The current point as the page's link carries it (the server's view of the point)."""
-    return [float(v) for v in parse_qs(urlparse(page.url).query)["z"][0].split(",")]
+    return [float(v) for v in link_point(page).split(",")]
 
 
 def wait_live(explorer: Explorer) -> None:
+    """Until the panel says it decodes in the browser."""
     explorer.page.wait_for_function("() => vaePage.liveStatus() && vaePage.liveStatus().live === '1'")
+
+
+def link_point(page) -> str:
+    """The link's point as written in the URL (the server's view of the point)."""
+    return parse_qs(urlparse(page.url).query)["z"][0]
+
+
+def wait_link_point_changes(page, before: str) -> None:
+    """Until the link's point differs from ``before`` (read before the gesture): the server has
+    applied the gesture's commit."""
+    page.wait_for_function("(z0) => new URL(location.href).searchParams.get('z') !== z0", arg=before)
 
 
 def slider_thumb(page, i: int) -> tuple[float, float, float]:
@@ -44,6 +56,7 @@ def test_dragging_a_slider_decodes_before_the_release(explorer):
     wait_live(explorer)
     explorer.wait_idle()
     x, y, width = slider_thumb(page, 0)
+    link_before = link_point(page)
     server_before = link_z(page)
     seen = {explorer.decoded()["src"]}
     page.mouse.move(x, y)
@@ -59,10 +72,7 @@ def test_dragging_a_slider_decodes_before_the_release(explorer):
     page.mouse.up()
     # After the release the server learns the point: the link and the neighbours follow.
     z = parse_z(during["caption"])
-    page.wait_for_function(
-        "(z0) => new URL(location.href).searchParams.get('z') !== z0",
-        arg=",".join(parse_qs(urlparse(page.url).query)["z"][0].split(",")),
-    )
+    wait_link_point_changes(page, link_before)
     explorer.wait_idle()
     assert link_z(page)[0] == pytest.approx(z[0], abs=0.006)
     assert link_z(page)[1] == pytest.approx(server_before[1], abs=1e-4)
@@ -166,7 +176,8 @@ def test_in_16d_dragging_the_marker_keeps_the_point_off_the_map_plane(browser, a
     try:
         page.goto(f"{app_url}/?bundle=fashion-mnist-16d&i=7")
         app.wait_ready()
-        page.wait_for_function("() => vaePage.liveStatus() && vaePage.liveStatus().live === '1'")
+        wait_live(app)
+        link_before = link_point(page)
         before = np.asarray(link_z(page))
         start = app.marker("current")
         page.mouse.move(*start)
@@ -175,10 +186,7 @@ def test_in_16d_dragging_the_marker_keeps_the_point_off_the_map_plane(browser, a
             page.mouse.move(start[0] + 12 * k, start[1] - 8 * k)
             page.wait_for_timeout(40)
         page.mouse.up()
-        page.wait_for_function(
-            "(z0) => new URL(location.href).searchParams.get('z') !== z0",
-            arg=parse_qs(urlparse(page.url).query)["z"][0],
-        )
+        wait_link_point_changes(page, link_before)
         app.wait_idle()
         after = np.asarray(link_z(page))
         moved = after - before
@@ -193,17 +201,17 @@ def test_in_16d_dragging_the_marker_keeps_the_point_off_the_map_plane(browser, a
 
 def test_a_finger_drags_the_marker_on_a_phone(browser, app_url):
     """Touch devices: no hover, but a finger on the cross drags it (and not the page)."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(PAGE_JS)
+    phone = {"width": 390, "height": 844}
+    context = new_context(browser, TIMEOUT_MS, viewport=phone, has_touch=True, is_mobile=True)
     page = context.new_page()
     app = Explorer(page, "live-finger-drag")
     try:
         page.goto(app_url)
         app.wait_ready()
-        page.wait_for_function("() => vaePage.liveStatus() && vaePage.liveStatus().live === '1'")
+        wait_live(app)
         page.locator(".st-key-latent_map_box").scroll_into_view_if_needed()
         start = app.marker("current")
+        link_before = link_point(page)
         before = link_z(page)
         scroll_before = page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollTop ?? 0")
         cdp = context.new_cdp_session(page)
@@ -217,10 +225,7 @@ def test_a_finger_drags_the_marker_on_a_phone(browser, app_url):
             touch("touchMove", start[0] + 6 * k, start[1] - 5 * k)
             page.wait_for_timeout(40)
         touch("touchEnd", start[0] + 60, start[1] - 50)
-        page.wait_for_function(
-            "(z0) => new URL(location.href).searchParams.get('z') !== z0",
-            arg=parse_qs(urlparse(page.url).query)["z"][0],
-        )
+        wait_link_point_changes(page, link_before)
         app.wait_idle()
         assert link_z(page) != before  # the point moved with the finger
         assert app.marker("current") == pytest.approx([start[0] + 60, start[1] - 50], abs=3.0)

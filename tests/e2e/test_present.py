@@ -15,7 +15,7 @@ import pytest
 
 from tests.e2e.conftest import TIMEOUT_MS, Explorer, parse_z
 from tests.e2e.page import MAP, OVERLAY, SLIDER, new_context
-from tests.e2e.test_browser import assert_no_errors, pick_empty_spot, pick_point
+from tests.e2e.test_browser import assert_no_errors, click_empty_spot_and_check, pick_empty_spot, pick_point
 
 pytestmark = [
     pytest.mark.browser,
@@ -97,14 +97,7 @@ def test_map_display_change_keeps_the_cross_the_path_and_clicks(explorer):
     page.wait_for_selector(f'{OVERLAY} g[data-layer="current"] circle', state="attached", timeout=15_000)
     page.wait_for_selector(f'{OVERLAY} g[data-layer="path"] circle', state="attached", timeout=15_000)
     # ... and a click on empty space still decodes that spot.
-    sx, sy = pick_empty_spot(explorer.map_points())
-    at = explorer.to_data(sx, sy)
-    before = explorer.decoded()
-    explorer.click(sx, sy)
-    after = explorer.wait_decoded_change(before["src"])
-    tolerance = 0.005 + 1.5 * max(at["ux"], at["uy"])  # 2 decimals shown, sub-pixel click
-    assert parse_z(after["caption"]) == pytest.approx([at["x"], at["y"]], abs=tolerance)
-    assert explorer.marker("current", near=(sx, sy)) == pytest.approx([sx, sy], abs=2.0)
+    click_empty_spot_and_check(explorer)
     explorer.screenshot()
     assert_no_errors(explorer)
 
