@@ -32,6 +32,7 @@ CONFIG_FLAGS = {
     "batch_size": int,
     "learning_rate": float,
     "kl_warmup_epochs": int,
+    "free_bits": float,
     "patience": int,
     "seed": int,
     "n_train": int,
@@ -67,6 +68,12 @@ def build_parser() -> Parser:
             help=f"(default: the preset's, {getattr(defaults, field)!r} for 'default')",
         )
     train.add_argument(
+        "--deterministic",
+        action="store_const",
+        const=True,
+        help="train a plain autoencoder: z = z_mean, no sampling (needs --beta 0)",
+    )
+    train.add_argument(
         "--out", type=Path, help="bundle folder (default: artifacts/fashion-mnist-<dim>d[-preset])"
     )
     train.add_argument("--data-dir", type=Path, help="folder with the four Fashion-MNIST .gz files")
@@ -101,7 +108,8 @@ def build_parser() -> Parser:
 
 
 def config_from_args(args: argparse.Namespace) -> VAEConfig:
-    overrides = {f: getattr(args, f) for f in CONFIG_FLAGS if getattr(args, f) is not None}
+    fields = [*CONFIG_FLAGS, "deterministic"]
+    overrides = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
     return preset_config(args.preset, **overrides)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 PRESETS = ("default", "conv", "keras-io", "beta-vae-seed", "mlp")
 LIKELIHOODS = ("bernoulli", "mse")
+DETERMINISTIC_LOG_VAR = -13.815510557964274  # log(1e-6): sigma = 0.001
 DISTRIBUTE = ("none", "mirrored")
 
 
@@ -23,6 +24,9 @@ class VAEConfig:
     latent_dim: int = 2  # size of z; 2 gives the explorer a true (unprojected) map
     likelihood: str = "bernoulli"  # bernoulli = summed BCE over 784 pixels; mse = mean squared error
     beta: float = 1.0  # weight of the KL term (β-VAE); 1.0 gives the true ELBO
+    # A plain autoencoder: z = z_mean, no sampling; beta must be 0. Its encoder still outputs
+    # z_log_var (the bundle contract), fixed at DETERMINISTIC_LOG_VAR: sigma = 0.001, a point.
+    deterministic: bool = False
     prior_components: int = 0  # 0: N(0, I) prior; K > 0: learned mixture of K diagonal Gaussians
     width: int = 64  # base channel count of the default and conv presets (others are fixed)
     # Optional neighbour term: a contrastive t-SNE loss on z_mean that pulls each training image
@@ -36,6 +40,9 @@ class VAEConfig:
     batch_size: int = 128
     learning_rate: float = 1e-3  # Adam, cosine-decayed to 10% over `epochs` (default, conv presets)
     kl_warmup_epochs: int = 0  # ramp the KL weight linearly from 0 to beta over this many epochs
+    # Free bits (Kingma et al. 2016): each latent dimension's batch-mean KL is charged at least
+    # this many nats in the training loss, so the optimiser gains nothing by switching it off.
+    free_bits: float = 0.0
     patience: int = 5  # early stopping: epochs without validation improvement before stopping
     seed: int = 0  # seeds weights, shuffling and sampling noise
     # data and evaluation
@@ -50,6 +57,9 @@ class VAEConfig:
             (self.distribute in DISTRIBUTE, "distribute", f"one of {', '.join(DISTRIBUTE)}"),
             (1 <= self.latent_dim <= 256, "latent_dim", "an integer from 1 to 256"),
             (self.beta >= 0, "beta", "a number >= 0"),
+            (not self.deterministic or self.beta == 0, "beta", "0 with deterministic (no KL term)"),
+            (self.free_bits >= 0, "free_bits", "a number >= 0"),
+            (not self.free_bits or not self.prior_components, "free_bits", "0 with a mixture prior"),
             (0 <= self.prior_components <= 100, "prior_components", "an integer from 0 to 100"),
             (8 <= self.width <= 512, "width", "an integer from 8 to 512"),
             (self.neighbour_weight >= 0, "neighbour_weight", "a number >= 0"),

@@ -16,7 +16,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras
 from keras import layers, ops
 
-from .config import VAEConfig
+from .config import DETERMINISTIC_LOG_VAR, VAEConfig
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -151,7 +151,16 @@ def build_encoder(config: VAEConfig) -> keras.Model:
         if config.preset == "default":
             x = layers.Dense(256, activation="relu")(x)
     z_mean = layers.Dense(config.latent_dim, name="z_mean")(x)
-    z_log_var = layers.Dense(config.latent_dim, name="z_log_var")(x)
+    if config.deterministic:  # an autoencoder: a constant, untrained z_log_var (sigma = 0.001)
+        z_log_var = layers.Dense(
+            config.latent_dim,
+            kernel_initializer="zeros",
+            bias_initializer=keras.initializers.Constant(DETERMINISTIC_LOG_VAR),
+            trainable=False,
+            name="z_log_var",
+        )(x)
+    else:
+        z_log_var = layers.Dense(config.latent_dim, name="z_log_var")(x)
     return keras.Model(images, [z_mean, z_log_var], name="encoder")
 
 
@@ -244,10 +253,10 @@ class VAE(keras.Model):
         z_mean, _ = self.encoder(images, training=training)
         return self.decoder(z_mean, training=training)
 
-    def per_image_losses(self, images, training=False, return_z_mean=False):
-        """(reconstruction, KL[, z_mean]) per image for one posterior sample. Each (batch[, d])."""
+    def per_image_losses(self, images, training=False, return_posterior=False):
+        """(reconstruction, KL[, z_mean, z_log_var]) per image, one posterior sample. (batch[, d])"""
         z_mean, z_log_var = self.encoder(images, training=training)  # (batch, latent_dim)
-        z = self.sampling([z_mean, z_log_var])
+        z = z_mean if self.config.deterministic else self.sampling([z_mean, z_log_var])
         logits = self.decoder_logits(z, training=training)  # (batch, 28, 28, 1)
         if self.config.likelihood == "mse":
             recon = mse_loss(images, logits)
@@ -257,7 +266,15 @@ class VAE(keras.Model):
             kl = kl_standard_normal(z_mean, z_log_var)
         else:  # single-sample Monte Carlo estimate: log q(z|x) - log p(z)
             kl = gaussian_log_density(z, z_mean, z_log_var) - self.prior(z)
-        return (recon, kl, z_mean) if return_z_mean else (recon, kl)
+        return (recon, kl, z_mean, z_log_var) if return_posterior else (recon, kl)
+
+    def _charged_kl(self, kl, z_mean, z_log_var):
+        """The batch-mean KL the gradient sees: with free bits, each dimension at least its floor."""
+        if not self.config.free_bits:
+            return ops.mean(kl)
+        # Free bits need the per-dimension terms: analytic under N(0, I), which the config checks.
+        per_dim = ops.mean(kl_standard_normal_terms(z_mean, z_log_var), axis=0)  # (latent_dim,)
+        return ops.sum(ops.maximum(per_dim, self.config.free_bits))
 
     def _track(self, recon, kl):
         # "loss" always uses the full beta so validation losses compare across warm-up epochs.
@@ -273,8 +290,8 @@ class VAE(keras.Model):
         pairs = isinstance(batch, tuple)
         images = ops.concatenate(batch, axis=0) if pairs else batch
         with tf.GradientTape() as tape:
-            recon, kl, z_mean = self.per_image_losses(images, training=True, return_z_mean=True)
-            loss = ops.mean(recon + self.kl_weight * kl)
+            recon, kl, z_mean, z_log_var = self.per_image_losses(images, training=True, return_posterior=True)
+            loss = ops.mean(recon) + self.kl_weight * self._charged_kl(kl, z_mean, z_log_var)
             if pairs:
                 neighbours = neighbour_loss(z_mean, self.config.neighbour_scale)
                 loss += self.config.neighbour_weight * ops.mean(neighbours)
