@@ -11,6 +11,7 @@ computed on first use (under a lock) and then kept.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from vae_core.bundle import Bundle, BundleError, load_bundle, load_test_images
 from vae_core.config import VAEConfig
 from vae_core.data import CLASS_NAMES
 from vae_core.density import aggregate_posterior_log_density, prior_log_density, sample_prior
-from vae_core.evaluate import percentile_of
+from vae_core.evaluate import kl_per_dimension, percentile_of
 from vae_core.images import ImageError, PreparedImage, prepare_upload
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "EncodedImage",
     "Explorer",
     "ImageError",
+    "Inside",
     "Interpolation",
     "PointView",
     "open_explorer",
@@ -91,6 +93,46 @@ class EncodedImage:
     @property
     def neg_elbo(self) -> float:
         return self.recon_nats + self.kl_nats
+
+
+@dataclass(frozen=True)
+class Inside:
+    """One image's trip through the VAE, with the numbers of every step ("Inside the VAE").
+
+    The reconstruction term is scored at the first sample, ``z[0] = mu + sigma * eps[0]``: the
+    same draw ``vae_core.evaluate.elbo_terms`` makes with this seed, so the parts add up to its -ELBO.
+    """
+
+    pixels: np.ndarray  # (28, 28) the input, in [0, 1]
+    mu: np.ndarray  # (d,) the encoder's centre for this image (z_mean)
+    sigma: np.ndarray  # (d,) its spread: exp(z_log_var / 2)
+    xy: np.ndarray  # (2,) mu on the map
+    ellipse: np.ndarray  # (n, 2) the 2-sigma ellipse of q(z|x) on the map
+    eps: np.ndarray  # (s, d) standard-normal draws
+    z: np.ndarray  # (s, d) samples mu + sigma * eps
+    z_xy: np.ndarray  # (s, 2) the samples on the map
+    sample_decodes: np.ndarray  # (s, 28, 28) the decoder's image of each sample
+    reconstruction: np.ndarray  # (28, 28) the decoder's image of mu
+    recon_nats: float  # -log p(x | z[0]): summed binary cross-entropy over the 784 pixels
+    kl_nats: float  # KL(q(z|x) || p(z))
+    kl_per_dim: np.ndarray | None  # (d,) its analytic terms under N(0, I); None for a mixture prior
+    share_below: float  # share of reference test images with a lower -ELBO
+
+    @property
+    def neg_elbo(self) -> float:
+        return self.recon_nats + self.kl_nats
+
+
+@dataclass(frozen=True)
+class MapFacts:
+    """What the map's shape teaches, measured on this bundle's encoded test set."""
+
+    gap_z: np.ndarray  # (d,) the latent point at the widest hole among the classes
+    gap_xy: np.ndarray  # (2,) that hole on the map
+    gap_distance: float  # map distance from the hole to the nearest encoded test image
+    pair: tuple[int, int]  # a T-shirt/top and a Shirt encoded closest to each other (test indices)
+    pair_distance: float
+    purity: np.ndarray  # (10,) per class: share of a point's 5 nearest neighbours of its own class
 
 
 class Explorer:
@@ -274,6 +316,49 @@ class Explorer:
             kl_nats=kl_nats,
             share_below=percentile_of(recon_nats + kl_nats, self.reference_neg_elbo()),
             mse=float(np.mean((reconstruction - pixels) ** 2)),
+        )
+
+    def inside(self, pixels: np.ndarray, samples: int = 16, seed: int = 0) -> Inside:
+        """Encode, sample, decode and score one image (28, 28) in [0, 1], keeping every number."""
+        pixels = np.asarray(pixels, dtype=np.float64).reshape(28, 28)
+        mu, log_var = (a[0] for a in self.bundle.encode(pixels))
+        sigma = np.exp(0.5 * log_var)
+        # The stream elbo_terms draws from with this seed: its first row is the scored sample.
+        eps = np.random.default_rng(seed).standard_normal((samples, self.d)).astype(np.float32)
+        z = mu + sigma * eps.astype(np.float64)
+        decodes = self.decode(np.vstack([mu[None], z]))  # one decoder call: mu, then the samples
+        recon_nats, kl_nats = (float(a[0]) for a in self.bundle.elbo_parts(pixels, seed=seed))
+        kl_per_dim = None if self.bundle.prior is not None else kl_per_dimension(mu[None], log_var[None])
+        return Inside(
+            pixels=pixels.astype(np.float32),
+            mu=mu,
+            sigma=sigma,
+            xy=self.to_map(mu)[0],
+            ellipse=geometry.posterior_ellipse(self.projection, mu, log_var),
+            eps=eps.astype(np.float64),
+            z=z,
+            z_xy=self.to_map(z),
+            sample_decodes=decodes[1:],
+            reconstruction=decodes[0],
+            recon_nats=recon_nats,
+            kl_nats=kl_nats,
+            kl_per_dim=kl_per_dim,
+            share_below=percentile_of(recon_nats + kl_nats, self.reference_neg_elbo()),
+        )
+
+    @functools.cached_property
+    def map_facts(self) -> MapFacts:
+        """The widest gap, the closest T-shirt/Shirt pair and each class's neighbour purity."""
+        gap_xy, gap_distance = geometry.widest_gap(self.xy)
+        t_shirt, shirt = CLASS_NAMES.index("T-shirt/top"), CLASS_NAMES.index("Shirt")
+        i, j, pair_distance = geometry.closest_pair(self.xy, self.labels, t_shirt, shirt)
+        return MapFacts(
+            gap_z=geometry.lift(self.projection, gap_xy[None])[0],
+            gap_xy=gap_xy,
+            gap_distance=gap_distance,
+            pair=(i, j),
+            pair_distance=pair_distance,
+            purity=geometry.neighbour_purity(self.xy, self.labels),
         )
 
     def reference_neg_elbo(self) -> np.ndarray:

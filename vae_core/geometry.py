@@ -1,7 +1,7 @@
 """Latent geometry for the explorer: the map projection, grids, limits, slider ranges,
 interpolation, neighbours, posterior ellipses and what a click on the map means.
 
-Pure numpy (plus scipy's k-d tree in ``vae_core.evaluate``); no TensorFlow, so it imports
+Pure numpy (plus scipy's k-d tree for gaps and overlaps); no TensorFlow, so it imports
 fast and is unit-tested on tiny synthetic arrays. Latents are float arrays ``(N, d)`` with
 ``d = latent_dim`` (1 to 256).
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from .arrays import as_int, as_labels, as_limits, as_matrix, as_vector
 
@@ -327,3 +328,52 @@ def default_region(
     """Map limits of a square of side ``2 * half_width`` centred on the prior's mean (z = 0)."""
     cx, cy = project(proj, np.zeros(proj.mean.shape[0]))[0]
     return (cx - half_width, cx + half_width), (cy - half_width, cy + half_width)
+
+
+# --- what the map's shape teaches: gaps and overlaps ----------------------------------------------
+
+
+def widest_gap(xy: object, n: int = 60, bulk: float = 0.8) -> tuple[np.ndarray, float]:
+    """The spot of the map ``(2,)`` farthest from every encoded point, and that distance.
+
+    Only spots inside the data's bulk count (no farther from the points' mean than ``bulk`` of
+    the points are), so the answer is a hole among the classes, not the empty space around them.
+    """
+    xy = as_matrix(xy, "xy", 2)
+    n = as_int(n, "n", 2, MAX_GRID)
+    if not 0 < bulk <= 1:
+        raise ValueError(f"bulk must be in (0, 1], got {bulk}")
+    centre = xy.mean(axis=0)
+    radius = np.quantile(np.linalg.norm(xy - centre, axis=1), bulk)
+    low, high = centre - radius, centre + radius
+    candidates = grid((low[0], high[0]), (low[1], high[1]), n)  # (n * n, 2)
+    candidates = candidates[np.linalg.norm(candidates - centre, axis=1) <= radius]
+    dist, _ = cKDTree(xy).query(candidates)
+    best = int(np.argmax(dist))
+    return candidates[best], float(dist[best])
+
+
+def closest_pair(z: object, labels: object, a: int, b: int) -> tuple[int, int, float]:
+    """The two points of classes ``a`` and ``b`` nearest each other: (row of a, row of b, distance)."""
+    z = as_matrix(z)
+    labels = np.asarray(labels)
+    rows_a, rows_b = np.flatnonzero(labels == a), np.flatnonzero(labels == b)
+    if rows_a.size == 0 or rows_b.size == 0:
+        raise ValueError(f"classes {a} and {b} both need points, got {rows_a.size} and {rows_b.size}")
+    dist, nearest = cKDTree(z[rows_b]).query(z[rows_a])  # for each point of a, its nearest b
+    i = int(np.argmin(dist))
+    return int(rows_a[i]), int(rows_b[nearest[i]]), float(dist[i])
+
+
+def neighbour_purity(z: object, labels: object, k: int = 5, n_classes: int = 10) -> np.ndarray:
+    """For each class ``(n_classes,)``: the share of its points' ``k`` nearest neighbours (not
+    counting the point itself) that belong to the same class (NaN for an empty class)."""
+    z = as_matrix(z)
+    labels = as_labels(np.asarray(labels), z.shape[0], n_classes)
+    k = min(as_int(k, "k", 1), z.shape[0] - 1)
+    _, nn = cKDTree(z).query(z, k=k + 1)
+    same = (labels[np.asarray(nn)[:, 1:]] == labels[:, None]).mean(axis=1)  # (N,)
+    counts = np.bincount(labels, minlength=n_classes)
+    sums = np.bincount(labels, weights=same, minlength=n_classes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)

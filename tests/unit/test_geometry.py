@@ -262,3 +262,34 @@ def test_default_region_is_centred_on_the_prior_mean():
     (x0, x1), (y0, y1) = geometry.default_region(proj, 2.5)
     centre = geometry.project(proj, np.zeros(4))[0]
     assert ((x0 + x1) / 2, (y0 + y1) / 2) == pytest.approx(tuple(centre)) and x1 - x0 == pytest.approx(5.0)
+
+
+# --- gaps and overlaps -----------------------------------------------------------------------------
+
+
+def test_widest_gap_finds_the_hole_inside_a_ring_not_the_space_outside():
+    angles = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+    ring = np.stack([np.cos(angles), np.sin(angles)], axis=1) * 3.0
+    fill = np.random.default_rng(0).uniform(-3, 3, (3000, 2))
+    fill = fill[np.linalg.norm(fill, axis=1) > 1.5]  # a disc with a hole of radius 1.5 at (0, 0)
+    spot, distance = geometry.widest_gap(np.vstack([ring, fill]), bulk=1.0)
+    assert np.linalg.norm(spot) < 0.3
+    assert distance == pytest.approx(1.5, abs=0.2)
+
+
+def test_closest_pair_returns_the_nearest_points_of_two_classes():
+    z = np.array([[0.0, 0.0], [5.0, 5.0], [0.1, 0.0], [9.0, 9.0]])
+    labels = np.array([0, 0, 6, 6])
+    assert geometry.closest_pair(z, labels, 0, 6) == (0, 2, pytest.approx(0.1))
+    with pytest.raises(ValueError, match="both need points"):
+        geometry.closest_pair(z, labels, 0, 3)
+
+
+def test_neighbour_purity_is_one_for_separate_clusters_and_low_for_mixed_ones():
+    rng = np.random.default_rng(1)
+    apart = np.vstack([rng.normal(0, 0.1, (50, 2)), rng.normal(10, 0.1, (50, 2))])
+    mixed = rng.normal(0, 1, (100, 2))
+    labels = np.repeat([0, 1], 50)
+    assert geometry.neighbour_purity(apart, labels)[:2] == pytest.approx([1.0, 1.0])
+    assert np.all(geometry.neighbour_purity(mixed, labels)[:2] < 0.75)
+    assert np.isnan(geometry.neighbour_purity(apart, labels)[5])
