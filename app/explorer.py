@@ -116,6 +116,7 @@ class Inside:
     recon_nats: float  # -log p(x | z[0]): summed binary cross-entropy over the 784 pixels
     kl_nats: float  # KL(q(z|x) || p(z))
     kl_per_dim: np.ndarray | None  # (d,) its analytic terms under N(0, I); None for a mixture prior
+    floor_nats: float  # the input's own binary entropy: no reconstruction term can go below it
     share_below: float  # share of reference test images with a lower -ELBO
 
     @property
@@ -204,6 +205,11 @@ class Explorer:
         """Latent dimensions the model does not use (average KL below ACTIVE_KL nats)."""
         kl = self.kl_per_dimension
         return [] if kl is None or len(kl) != self.d else [int(i) for i in np.flatnonzero(kl < ACTIVE_KL)]
+
+    def uncertain_image(self, quantile: float = 0.8) -> int:
+        """The first test image whose encoder spread is at least the ``quantile`` of all: a good
+        first example, since its samples visibly differ."""
+        return int(np.argmax(self.posterior_std >= np.quantile(self.posterior_std, quantile)))
 
     def label_name(self, index: int) -> str:
         return CLASS_NAMES[int(self.bundle.labels[index])]
@@ -343,6 +349,7 @@ class Explorer:
             recon_nats=recon_nats,
             kl_nats=kl_nats,
             kl_per_dim=kl_per_dim,
+            floor_nats=pixel_entropy(pixels),
             share_below=percentile_of(recon_nats + kl_nats, self.reference_neg_elbo()),
         )
 
@@ -368,6 +375,13 @@ class Explorer:
                 recon, kl = self.bundle.elbo_parts(self.images[:REFERENCE_IMAGES] / 255.0)
                 self._reference = recon + kl
             return self._reference
+
+
+def pixel_entropy(pixels: np.ndarray) -> float:
+    """Summed binary entropy (nats) of grey pixels in [0, 1]: the lowest summed BCE any decoder can
+    reach on them (DESIGN.md's 189.9-nat floor is its mean over the test set)."""
+    p = np.clip(np.asarray(pixels, dtype=np.float64), 1e-12, 1 - 1e-12)
+    return float(-np.sum(p * np.log(p) + (1 - p) * np.log(1 - p)))
 
 
 def open_explorer(path: Path, publish: Callable[[Bundle], BrowserDecoder | None] | None = None) -> Explorer:

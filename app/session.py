@@ -15,6 +15,12 @@ URL_NOTICES = "url_notices"  # notices about ignored link values (list of str)
 BUNDLE = "bundle"  # the bundle selector's widget key (the bundle's folder name)
 BUNDLE_LOADED = "bundle_loaded"  # the bundle whose point is set: a change resets the point
 VIEW = "view"  # the view selector's widget key (one of app.state.VIEWS)
+MODE = "mode"  # the page's part: the mode selector's widget key (one of app.state.MODES)
+# written by app.panels.lesson
+STEP = "lesson_step"  # the lesson's step, 1 to app.state.LESSON_STEPS
+LESSON_IMAGE = "lesson_image"  # the lesson's test image (int)
+LESSON_SOURCE = "lesson_source"  # "test" or "drawing": the image the lesson follows
+DRAWING = "drawing"  # the last drawing sent by the pad: (28, 28) float array, or None
 COMPACT = "compact"  # the compact layout switch's widget key (bool)
 LINK_APPLIED = "link_applied"  # the link's view settings were handed to the panels (once per session)
 MAP_LINK = "map_link"  # the map's display options as link fields (app.panels.map.link_fields)

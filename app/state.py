@@ -2,7 +2,8 @@
 
 A shared link carries the whole view: the bundle, the current latent point, the open view,
 the selected test image, that view's settings and the map's display options, e.g.
-``?bundle=fashion-mnist-2d&z=0.512,-1.3&view=interpolate&i=42&a=centroid:0&b=current&steps=12``.
+``?bundle=fashion-mnist-2d&z=0.512,-1.3&view=interpolate&i=42&a=centroid:0&b=current&steps=12``;
+the lesson's step (``?mode=learn&step=3``) and the compared bundle (``?mode=compare&vs=...``) too.
 Parsing never raises: a malformed or over-long value is dropped and a notice says which
 one and why, so the app can show it and carry on with its defaults.
 """
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 
 from app.text import literal
 
-VIEWS = ("interpolate", "manifold", "prior", "encode")
+VIEWS = ("interpolate", "manifold", "prior", "encode", "inside")
+MODES = ("explore", "learn", "compare")  # the page's three parts; explore is the default
+LESSON_STEPS = 6  # the lesson's steps, numbered from 1
 MAX_VALUE_CHARS = 4000  # a 256-D point at 4 decimals fits easily
 MAX_DIMS = 256  # the largest latent_dim vae_core supports
 MAX_ABS_COORD = 1e4  # a coordinate beyond this is a typo, not a place on the map
@@ -35,6 +38,9 @@ class ViewState:
     """What a link restores. None means "not given": the app keeps its default."""
 
     bundle: str | None = None
+    mode: str | None = None  # one of MODES
+    step: int | None = None  # the lesson's step (mode learn), 1 to LESSON_STEPS
+    vs: str | None = None  # the bundle compared with ``bundle`` (mode compare)
     z: tuple[float, ...] | None = None  # the current latent point, latent_dim numbers
     view: str | None = None  # one of VIEWS
     index: int | None = None  # a selected test image
@@ -61,6 +67,9 @@ class ViewState:
 # query key -> ViewState field
 KEYS = {
     "bundle": "bundle",
+    "mode": "mode",
+    "step": "step",
+    "vs": "vs",
     "z": "z",
     "view": "view",
     "i": "index",
@@ -132,6 +141,10 @@ def _parse_z(raw: str, _n: int | None) -> tuple[tuple[float, ...] | None, str]:
 
 def _parse_view(raw: str, _n: int | None) -> tuple[str | None, str]:
     return (raw, "") if raw in VIEWS else (None, f"expected one of {', '.join(VIEWS)}")
+
+
+def _parse_mode(raw: str, _n: int | None) -> tuple[str | None, str]:
+    return (raw, "") if raw in MODES else (None, f"expected one of {', '.join(MODES)}")
 
 
 def _parse_index(raw: str, n: int | None) -> tuple[int | None, str]:
@@ -208,6 +221,9 @@ def _parse_background(raw: str, _n: int | None) -> tuple[str | None, str]:
 
 _PARSERS = {
     "bundle": _parse_bundle,
+    "mode": _parse_mode,
+    "step": _parse_count(1, LESSON_STEPS, "a lesson step"),
+    "vs": _parse_bundle,
     "z": _parse_z,
     "view": _parse_view,
     "i": _parse_index,

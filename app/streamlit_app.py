@@ -7,6 +7,7 @@ Bundles are read from artifacts/ (or $VAE_ARTIFACTS). The app never trains or do
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import streamlit as st  # noqa: E402
 
 from app import session, state  # noqa: E402
 from app.explorer import Explorer  # noqa: E402
-from app.panels import decoder, interpolation, manifold, model_card, prior  # noqa: E402
+from app.panels import decoder, inside, interpolation, lesson, manifold, model_card, prior  # noqa: E402
 from app.panels import map as map_panel  # noqa: E402
 from app.resources import (  # noqa: E402
     TRAIN_COMMAND,
@@ -29,7 +30,7 @@ from app.resources import (  # noqa: E402
     default_bundle_name,
     load_explorer,
 )
-from app.style import COMPACT_CSS, PAGE_CSS  # noqa: E402
+from app.style import COMPACT_CSS, LESSON_CSS, PAGE_CSS  # noqa: E402
 from app.text import literal, public_message  # noqa: E402
 
 # An emoji icon becomes an inline data: image; a ":material/...:" one is fetched from a font host,
@@ -40,8 +41,16 @@ VIEW_LABELS = {
     "manifold": "Decoded grid",
     "prior": "Prior samples",
     "encode": "Encode an image",
+    "inside": "Inside the VAE",
 }
-SHORT_VIEW_LABELS = {"interpolate": "Interpolate", "manifold": "Grid", "prior": "Prior", "encode": "Encode"}
+SHORT_VIEW_LABELS = {
+    "interpolate": "Interpolate",
+    "manifold": "Grid",
+    "prior": "Prior",
+    "encode": "Encode",
+    "inside": "Inside",
+}
+MODE_LABELS = {"explore": "Explore", "learn": "Learn", "compare": "Compare"}
 
 
 def url_state_ui() -> state.ViewState:
@@ -139,15 +148,33 @@ def apply_link(explorer: Explorer, url: state.ViewState) -> None:
     st.session_state[session.LINK_APPLIED] = True
     if url.compact:
         st.session_state[session.COMPACT] = True
+    st.session_state[session.MODE] = url.mode or "explore"
+    lesson.restore(url.step)
+    if url.index is not None:
+        st.session_state[session.LESSON_IMAGE] = url.index
     map_panel.restore(url, explorer.class_names)
     interpolation.restore(url, explorer.n_images)
     manifold.restore(url)
     prior.restore(url)
 
 
+def mode() -> str:
+    value = st.session_state.get(session.MODE)
+    return value if value in state.MODES else "explore"
+
+
 def sync_url() -> None:
     """Write the whole view into the query string (when changed): bundle, point, selected image,
-    the open view and its settings, the map's display options."""
+    the open view and its settings, the map's display options; or the lesson's step, or the
+    compared bundles."""
+    if mode() == "learn":
+        fields = {"bundle": st.session_state.get(session.BUNDLE), "mode": "learn", **lesson.link_fields()}
+        _write_query(state.ViewState(**fields))
+        return
+    if mode() == "compare":
+        fields = {"bundle": st.session_state.get(session.BUNDLE), "mode": "compare"}
+        _write_query(state.ViewState(**fields))
+        return
     view = st.session_state.get(session.VIEW)
     view = view if view in state.VIEWS else None
     fields = {
@@ -165,7 +192,11 @@ def sync_url() -> None:
             "prior": prior.link_fields,
         }.get(view, dict)()
     )
-    params = state.format_query(state.ViewState(**fields))
+    _write_query(state.ViewState(**fields))
+
+
+def _write_query(view: state.ViewState) -> None:
+    params = state.format_query(view)
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)
 
@@ -179,9 +210,28 @@ def after_point_drawn() -> None:
 
 
 def title_ui() -> bool:
-    """The title and the layout switch; returns whether the compact layout is on."""
-    title, switch = st.columns([5, 1], vertical_alignment="center")
-    title.title("Fashion-MNIST latent space explorer")
+    """The title, the part of the page (explore, learn, compare) and, when exploring, the layout
+    switch; returns whether the compact layout is on."""
+    if mode() == "explore":
+        title, modes, switch = st.columns([3, 3, 1], vertical_alignment="center")
+        title.title("Fashion-MNIST latent space explorer")
+    else:  # the lesson and the comparison need the height of a 720-pixel screen: one short row
+        st.markdown(LESSON_CSS, unsafe_allow_html=True)
+        title, modes, switch = st.columns([2.4, 2.2, 4.4], vertical_alignment="center")
+        title.markdown("**Fashion-MNIST latent space explorer**")
+    with modes:
+        st.segmented_control(
+            "Part of the page",
+            list(MODE_LABELS),
+            format_func=MODE_LABELS.get,
+            key=session.MODE,
+            label_visibility="collapsed",
+        )
+    if mode() == "learn":
+        with switch:
+            lesson.nav_ui()
+    if mode() != "explore":
+        return False
     with switch, st.container(key="layout_switch"):
         return st.toggle(
             "Compact layout",
@@ -245,6 +295,29 @@ def views_ui(explorer: Explorer, version: float, compact: bool) -> None:
         from app.panels.upload import upload_fragment
 
         upload_fragment(explorer)
+    elif view == "inside":
+        inside_fragment(explorer)
+
+
+@st.fragment
+def inside_fragment(explorer: Explorer) -> None:
+    """Inside the VAE for the clicked test image (or the lesson's drawing)."""
+    index = st.session_state.get(session.SELECTED)
+    drawing = st.session_state.get(session.DRAWING)
+    if index is None and drawing is None:
+        st.info("Click a test image on the map to follow it through the model.", icon=":material/ads_click:")
+        return
+    if index is None:
+        pixels, title = drawing, "Your drawing"
+    else:
+        pixels, title = explorer.images[index] / 255.0, f"Test image #{index}"
+    inside.inside_view(explorer, pixels, title, "explore")
+
+
+def explore_point(explorer: Explorer, z: np.ndarray, index: int | None) -> None:
+    """From the lesson: open the explorer at a point (a gap, an overlapping test image)."""
+    decoder.set_point(explorer, z, index)
+    st.session_state[session.MODE] = "explore"
 
 
 def use_box(box: list[list[float]]) -> None:
@@ -286,6 +359,16 @@ def page() -> None:
     init_point(explorer, url)
     apply_link(explorer, url)
     compact = title_ui()
+    if mode() == "learn":
+        lesson.lesson_page(
+            explorer,
+            path.parent,
+            bundle_names(path.parent),
+            lambda p: load_explorer(str(p), bundle_version(p)),
+            functools.partial(explore_point, explorer),
+        )
+        sync_url()
+        return
     if compact:
         st.markdown(COMPACT_CSS, unsafe_allow_html=True)
     with st.container(key="page_intro"):  # below the explorer on a phone (PAGE_CSS)

@@ -90,6 +90,15 @@ h1 { font-size: 1.6rem !important; padding: 0 !important; }
 """
 
 
+LESSON_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 0.8rem; padding-bottom: 0.5rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li { font-size: 0.95rem; }
+</style>
+"""
+
+
 def class_chip(label: int, text: str | None = None) -> str:
     """HTML of a small coloured label naming a class (escaped)."""
     name = html.escape(text if text is not None else CLASS_NAMES[int(label)])

@@ -7,7 +7,8 @@ Built once per test session (a few seconds). Folders (each an artifacts root):
 * ``wide``: a 20-D bundle (principal-direction sliders);
 * ``empty``: no bundle; ``corrupt``: a damaged decoder.keras; ``schema``: an unknown
   schema version; ``noimages``: a good bundle without the shared test images; ``mixed``:
-  ``tiny-2d`` and ``broken-2d``, a copy with a damaged decoder.keras.
+  ``tiny-2d`` and ``broken-2d``, a copy with a damaged decoder.keras; ``family``: ``tiny-2d`` with
+  an autoencoder and a beta = 4 model of the same shape (the lesson's last step, the compare view).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def roots(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("artifacts")
     out = {
         name: base / name
-        for name in ("one", "two", "wide", "empty", "corrupt", "schema", "noimages", "mixed")
+        for name in ("one", "two", "wide", "empty", "corrupt", "schema", "noimages", "mixed", "family")
     }
     for p in out.values():
         p.mkdir()
@@ -52,6 +53,9 @@ def roots(tmp_path_factory) -> dict[str, Path]:
     for name in ("corrupt", "schema", "noimages", "mixed"):
         shutil.copytree(tiny2, out[name] / "tiny-2d")
     shutil.copytree(tiny2, out["mixed"] / "broken-2d")
+    shutil.copytree(tiny2, out["family"] / "tiny-2d")
+    make_bundle(out["family"], "tiny-2d-autoencoder", 2, seed=3, deterministic=True, beta=0.0)
+    make_bundle(out["family"], "tiny-2d-beta4", 2, seed=4, beta=4.0)
     for name in ("corrupt", "schema", "mixed"):
         shutil.copy(out["one"] / "fashion-mnist-test.npz", out[name])
     for broken in (out["corrupt"] / "tiny-2d", out["mixed"] / "broken-2d"):

@@ -1,4 +1,4 @@
-""""Inside the VAE": the numbers the lesson shows are the model's own, and they add up."""
+""" "Inside the VAE": the numbers the lesson shows are the model's own, and they add up."""
 
 import numpy as np
 import pytest
@@ -58,3 +58,12 @@ def test_map_facts_name_a_hole_and_a_t_shirt_shirt_pair(explorer):
     assert facts.gap_distance > 0
     np.testing.assert_allclose(explorer.to_map(facts.gap_z)[0], facts.gap_xy, atol=1e-9)
     assert facts.purity.shape == (10,) and np.all((facts.purity >= 0) & (facts.purity <= 1))
+
+
+def test_the_floor_is_the_pixels_own_entropy_and_no_decoder_beats_it(explorer):
+    from app.explorer import pixel_entropy
+
+    assert pixel_entropy(np.zeros((28, 28))) == pytest.approx(0.0, abs=1e-6)
+    assert pixel_entropy(np.full((28, 28), 0.5)) == pytest.approx(784 * np.log(2))
+    inside = explorer.inside(explorer.images[2] / 255.0)
+    assert inside.recon_nats >= inside.floor_nats

@@ -1,0 +1,95 @@
+"""The lesson and the "Inside the VAE" view, driven as Streamlit runs them (AppTest)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.state import LESSON_STEPS
+from tests.app.test_app import no_errors
+
+
+def title(at) -> str:
+    found = [m.value for m in at.markdown if re.search(r"<h3[^>]*>\d · ", m.value)]
+    assert len(found) == 1, found
+    return re.sub(r"<[^>]+>", "", found[0])
+
+
+def button(at, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def sample_line(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("Sample 1: mu"))
+
+
+def test_next_and_back_walk_the_steps_and_the_link_follows(app_at):
+    at = app_at("family", {"mode": "learn"}).run()
+    no_errors(at)
+    seen = []
+    for n in range(1, LESSON_STEPS + 1):
+        if n == 4:  # the drawing pad is a browser component: tests/e2e/test_draw.py draws on it
+            button(at, "Next").click().run()
+            continue
+        no_errors(at)
+        seen.append(title(at))
+        assert title(at).startswith(f"{n} · ")
+        assert at.query_params["step"] == str(n)
+        if n < LESSON_STEPS:
+            button(at, "Next").click().run()
+    assert button(at, "Next").disabled
+    button(at, "Back").click().run()
+    assert title(at).startswith(f"{LESSON_STEPS - 1} · ")
+    assert len(set(seen)) == LESSON_STEPS - 1
+
+
+def test_a_link_opens_its_step_and_a_bad_step_says_so(app_at):
+    at = app_at("family", {"mode": "learn", "step": "3"}).run()
+    no_errors(at)
+    assert title(at).startswith("3 · ")
+    at = app_at("family", {"mode": "learn", "step": "9"}).run()
+    assert title(at).startswith("1 · ")
+    assert any("step" in w.value and "9" in w.value for w in at.warning)
+
+
+def test_resample_draws_new_epsilons_and_keeps_mu(app_at):
+    at = app_at("family", {"mode": "learn", "step": "2"}).run()
+    before = sample_line(at)
+    button(at, "Resample epsilon").click().run()
+    after = sample_line(at)
+    no_errors(at)
+    mu = re.compile(r"mu (\([^)]*\))")
+    eps = re.compile(r"epsilon (\([^)]*\))")
+    assert mu.search(before).group(1) == mu.search(after).group(1)
+    assert eps.search(before).group(1) != eps.search(after).group(1)
+
+
+def test_the_loss_step_writes_out_this_images_elbo(app_at):
+    at = app_at("family", {"mode": "learn", "step": "3", "i": "4"}).run()
+    no_errors(at)
+    line = next(m.value for m in at.markdown if "−ELBO = reconstruction + KL =" in m.value)
+    recon, kl, total = (float(v) for v in re.findall(r"(\d+\.\d)", line))
+    assert recon + kl == pytest.approx(total, abs=0.11)
+    assert any("def bernoulli_nll" in c.value and "def kl_standard_normal_terms" in c.value for c in at.code)
+
+
+def test_the_kl_step_shows_the_autoencoder_and_the_beta_model_beside_the_vae(app_at):
+    at = app_at("family", {"mode": "learn", "step": "6", "bundle": "tiny-2d"}).run()
+    no_errors(at)
+    headings = [m.value for m in at.markdown]
+    for kind in ("**VAE**", "**Autoencoder (no KL)**", "**β-VAE (β = 4)**"):
+        assert kind in headings
+
+
+def test_the_kl_step_explains_itself_without_the_other_bundles(app_at):
+    at = app_at("one", {"mode": "learn", "step": "6"}).run()
+    no_errors(at)
+    assert any("autoencoder" in i.value for i in at.info)
+
+
+def test_inside_the_vae_view_follows_the_clicked_test_image(app_at):
+    at = app_at("family", {"view": "inside", "i": "5", "bundle": "tiny-2d"}).run()
+    no_errors(at)
+    assert any(m.value.startswith("#### −ELBO = reconstruction + KL") for m in at.markdown)
+    assert any(img.captions[0] == "Test image #5" for img in at.image)
