@@ -213,7 +213,7 @@ def title_ui() -> bool:
     """The title, the part of the page (explore, learn, compare) and, when exploring, the layout
     switch; returns whether the compact layout is on."""
     if mode() == "explore":
-        title, modes, switch = st.columns([3, 3, 1], vertical_alignment="center")
+        title, modes, switch = st.columns([5, 2.4, 1.2], vertical_alignment="center")
         title.title("Fashion-MNIST latent space explorer")
     else:  # the lesson and the comparison need the height of a 720-pixel screen: one short row
         st.markdown(LESSON_CSS, unsafe_allow_html=True)

@@ -224,7 +224,7 @@ def loss_ui(explorer: Explorer, inside: Inside) -> None:
         upscale(inside.reconstruction, 112), caption="Decoder's image of mu", output_format="PNG", width=112
     )
     st.markdown(
-        f"#### −ELBO = reconstruction + KL = {inside.recon_nats:.1f} + {inside.kl_nats:.1f} "
+        f"##### −ELBO = reconstruction + KL = {inside.recon_nats:.1f} + {inside.kl_nats:.1f} "
         f"= {inside.neg_elbo:.1f} nats"
     )
     parts = [
@@ -250,6 +250,23 @@ def code_ui(names: tuple[str, ...], note: str, height: int = 260) -> None:
     st.code("\n\n".join(source_of(n) for n in names), language="python", height=height, wrap_lines=True)
 
 
+def sampling_values_ui(inside: Inside) -> None:
+    """What ``Sampling.call`` computed for this image's first sample."""
+    st.caption(
+        f"For this image: z_mean = {numbers(inside.mu)}, exp(0.5 × z_log_var) = sigma = "
+        f"{numbers(inside.sigma)}, eps = {numbers(inside.eps[0])} → returns {numbers(inside.z[0])}."
+    )
+
+
+def loss_values_ui(inside: Inside) -> None:
+    """What the two loss functions returned for this image."""
+    kl = "" if inside.kl_per_dim is None else f"kl_standard_normal_terms → {numbers(inside.kl_per_dim)}; "
+    st.caption(
+        f"For this image: bernoulli_nll(x, decoder logits at sample 1) → {inside.recon_nats:.2f} nats; "
+        f"{kl}their sum, the KL → {inside.kl_nats:.2f} nats."
+    )
+
+
 SAMPLING_CODE = ("Sampling.call",)
 LOSS_CODE = ("bernoulli_nll", "kl_standard_normal_terms")
 
@@ -268,5 +285,7 @@ def inside_view(explorer: Explorer, pixels: np.ndarray, title: str, scope: str) 
         c1, c2 = st.columns(2)
         with c1:
             code_ui(SAMPLING_CODE, "Sampling: the layer that turned mu and sigma into the dots.")
+            sampling_values_ui(inside)
         with c2:
             code_ui(LOSS_CODE, "The loss: the two parts added up above.")
+            loss_values_ui(inside)

@@ -20,6 +20,7 @@ from app.explorer import Explorer, Inside
 from app.panels import inside as parts
 from app.state import LESSON_STEPS
 from app.style import class_chip
+from app.text import literal
 from vae_core.images import image_strip, upscale
 
 TITLE_STYLE = "margin: 0 0 0.3rem 0; font-size: 1.45rem;"
@@ -226,6 +227,7 @@ def step_sampling(explorer: Explorer) -> None:
             parts.show_map(fig, "lesson_map_2")
         with c2:
             parts.code_ui(parts.SAMPLING_CODE, "The model's own sampling layer (vae_core/model.py):", 230)
+            parts.sampling_values_ui(inside)
         parts.sampling_ui(explorer, inside, "lesson")
 
     _step_input(explorer, show)
@@ -237,7 +239,8 @@ def step_loss(explorer: Explorer) -> None:
         with c1:
             parts.loss_ui(explorer, inside)
         with c2:
-            parts.code_ui(parts.LOSS_CODE, "The model's own loss terms (vae_core/model.py):", 420)
+            parts.code_ui(parts.LOSS_CODE, "The model's own loss terms (vae_core/model.py):", 330)
+            parts.loss_values_ui(inside)
 
     _step_input(explorer, show)
 
@@ -317,7 +320,7 @@ def step_map(explorer: Explorer, on_explore: Callable[[np.ndarray, int | None], 
         i, j = facts.pair
         st.markdown(
             f"**An overlap** (the diamonds): two test images of different classes, "
-            f"{facts.pair_distance:.2f} apart on the map"
+            f"{facts.pair_distance:.3f} apart on the map"
         )
         a, b = st.columns(2)
         for col, k in ((a, i), (b, j)):
@@ -342,7 +345,8 @@ def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Pa
     if len(family) < 2:
         st.info(
             "This step compares the model with an autoencoder and a β = 4 model of the same shape "
-            f"(bundles named {explorer.name}-autoencoder and {explorer.name}-beta4); none is installed.",
+            f"(bundles named {literal(explorer.name + '-autoencoder')} and {literal(explorer.name + '-beta4')}); "
+            "they are not installed.",
             icon=":material/info:",
         )
         return

@@ -91,5 +91,5 @@ def test_the_kl_step_explains_itself_without_the_other_bundles(app_at):
 def test_inside_the_vae_view_follows_the_clicked_test_image(app_at):
     at = app_at("family", {"view": "inside", "i": "5", "bundle": "tiny-2d"}).run()
     no_errors(at)
-    assert any(m.value.startswith("#### −ELBO = reconstruction + KL") for m in at.markdown)
+    assert any(m.value.startswith("##### −ELBO = reconstruction + KL") for m in at.markdown)
     assert any(img.captions[0] == "Test image #5" for img in at.image)
