@@ -345,8 +345,8 @@ def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Pa
     if len(family) < 2:
         st.info(
             "This step compares the model with an autoencoder and a β = 4 model of the same shape "
-            f"(bundles named {literal(explorer.name + '-autoencoder')} and {literal(explorer.name + '-beta4')}); "
-            "they are not installed.",
+            f"(bundles named {literal(explorer.name + '-autoencoder')} and "
+            f"{literal(explorer.name + '-beta4')}); they are not installed.",
             icon=":material/info:",
         )
         return
