@@ -21,6 +21,9 @@ STEP = "lesson_step"  # the lesson's step, 1 to app.state.LESSON_STEPS
 LESSON_IMAGE = "lesson_image"  # the lesson's test image (int)
 LESSON_SOURCE = "lesson_source"  # "test" or "drawing": the image the lesson follows
 DRAWING = "drawing"  # the last drawing sent by the pad: (28, 28) float array, or None
+# written by app.panels.upload ("Follow it inside the VAE") and the Inside view's source radio
+UPLOADED = "uploaded"  # (pixels (28, 28), title) of the image encoded last, or absent
+INSIDE_SOURCE = "inside_source"  # the Inside view's image: "test", "upload" or "drawing"
 COMPACT = "compact"  # the compact layout switch's widget key (bool)
 LINK_APPLIED = "link_applied"  # the link's view settings were handed to the panels (once per session)
 MAP_LINK = "map_link"  # the map's display options as link fields (app.panels.map.link_fields)

@@ -299,18 +299,39 @@ def views_ui(explorer: Explorer, version: float, compact: bool) -> None:
         inside_fragment(explorer)
 
 
+INSIDE_SOURCES = {"test": "The clicked test image", "upload": "Your encoded image", "drawing": "Your drawing"}
+
+
 @st.fragment
 def inside_fragment(explorer: Explorer) -> None:
-    """Inside the VAE for the clicked test image (or the lesson's drawing)."""
+    """Inside the VAE for the clicked test image, the image encoded last or the lesson's drawing."""
     index = st.session_state.get(session.SELECTED)
-    drawing = st.session_state.get(session.DRAWING)
-    if index is None and drawing is None:
-        st.info("Click a test image on the map to follow it through the model.", icon=":material/ads_click:")
+    inputs = {
+        "test": None if index is None else (explorer.images[index] / 255.0, f"Test image #{index}"),
+        "upload": st.session_state.get(session.UPLOADED),
+        "drawing": None
+        if st.session_state.get(session.DRAWING) is None
+        else (st.session_state[session.DRAWING], "Your drawing"),
+    }
+    present = [k for k, v in inputs.items() if v is not None]
+    st.markdown(
+        "One image's trip through the model. The **encoder** turns it into **mu** (a centre on the map) "
+        "and **sigma** (how unsure it is); the VAE draws random **epsilon** to pick points "
+        "z = mu + sigma × epsilon near mu; the **decoder** turns points back into images; the loss adds "
+        "how badly the image is rebuilt (reconstruction) to how far the encoder's cloud is from the "
+        "prior (KL). The **Learn** part of the page explains each step."
+    )
+    if not present:
+        st.info(
+            "Click a test image on the map, or encode your own image, to follow it through the model.",
+            icon=":material/ads_click:",
+        )
         return
-    if index is None:
-        pixels, title = drawing, "Your drawing"
-    else:
-        pixels, title = explorer.images[index] / 255.0, f"Test image #{index}"
+    if st.session_state.get(session.INSIDE_SOURCE) not in present:
+        st.session_state[session.INSIDE_SOURCE] = present[0]
+    if len(present) > 1:
+        st.radio("Image", present, format_func=INSIDE_SOURCES.get, key=session.INSIDE_SOURCE, horizontal=True)
+    pixels, title = inputs[st.session_state[session.INSIDE_SOURCE]]
     inside.inside_view(explorer, pixels, title, "explore")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import bridge
+from app import bridge, session
 from app.explorer import REFERENCE_IMAGES, Explorer, ImageError
 from app.panels.decoder import coordinates_text, set_point
 from app.style import UPLOAD_COLOR, class_chip
@@ -54,6 +54,13 @@ def source_ui(explorer: Explorer) -> tuple[np.ndarray | None, str, int | None]:
     return prepared.pixels, file.name, None
 
 
+def follow_inside(pixels: np.ndarray, title: str) -> None:
+    """Open the Inside the VAE view on this image (a callback: before the view selector is drawn)."""
+    st.session_state[session.UPLOADED] = (pixels, title)
+    st.session_state[session.INSIDE_SOURCE] = "upload"
+    st.session_state[session.VIEW] = "inside"
+
+
 @st.fragment
 def upload_fragment(explorer: Explorer) -> None:
     st.markdown("Encode an image to see where it lands on the map, with the encoder's uncertainty.")
@@ -85,9 +92,19 @@ def upload_fragment(explorer: Explorer) -> None:
             f"posterior std {coordinates_text(encoded.z_std).split('= ')[1]} · "
             f"reconstruction error {encoded.recon_nats:.1f} nats (BCE), MSE {encoded.mse:.4f}"
         )
-        if st.button("Make it the current point", key="enc_use"):
+        b1, b2 = st.columns(2)
+        if b1.button("Make it the current point", key="enc_use"):
             set_point(explorer, encoded.z_mean, None)
             st.rerun()  # the whole page: the decoder panel and the marker follow
+        shown = "Your upload" if label is None else title.capitalize()
+        if b2.button(
+            "Follow it inside the VAE",
+            key="enc_inside",
+            icon=":material/model_training:",
+            on_click=follow_inside,
+            args=(pixels, shown),
+        ):
+            st.rerun()  # the whole page: the view selector is outside this fragment
     name = title if label is None else explorer.class_names[label]
     bridge.map_layer(
         "upload",

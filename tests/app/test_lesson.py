@@ -93,3 +93,13 @@ def test_inside_the_vae_view_follows_the_clicked_test_image(app_at):
     no_errors(at)
     assert any(m.value.startswith("##### −ELBO = reconstruction + KL") for m in at.markdown)
     assert any(img.captions[0] == "Test image #5" for img in at.image)
+
+
+def test_an_encoded_image_can_be_followed_inside_the_vae(app_at):
+    at = app_at("family", {"view": "encode", "bundle": "tiny-2d"}).run()
+    at.radio(key="enc_source").set_value("test").run()
+    at.number_input(key="enc_index").set_value(9).run()
+    button(at, "Follow it inside the VAE").click().run()
+    no_errors(at)
+    assert any(img.captions[0] == "Test image #9" for img in at.image)
+    assert any(m.value.startswith("##### −ELBO = reconstruction + KL") for m in at.markdown)
