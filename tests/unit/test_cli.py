@@ -55,3 +55,12 @@ def test_metrics_table_names_every_metric():
     )
     assert "test -ELBO (nats)" in table and "300.0000" in table and "5-NN accuracy" in table
     assert len([line for line in table.splitlines() if line.strip().startswith(("0 ", "1 "))]) == 2
+
+
+def test_the_autoencoder_and_free_bits_flags_reach_the_config():
+    from vae_core.cli import build_parser, config_from_args
+
+    config = config_from_args(build_parser().parse_args(["train", "--deterministic", "--beta", "0"]))
+    assert config.deterministic and config.beta == 0.0
+    config = config_from_args(build_parser().parse_args(["train", "--free-bits", "0.25"]))
+    assert config.free_bits == 0.25 and not config.deterministic

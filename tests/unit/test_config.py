@@ -36,3 +36,15 @@ def test_presets_reproduce_the_reference_settings():
 def test_round_trip_through_a_manifest_dict_ignores_unknown_fields():
     config = VAEConfig(latent_dim=16, prior_components=10)
     assert VAEConfig.from_dict({**config.to_dict(), "from_the_future": 1}) == config
+
+
+def test_an_autoencoder_has_no_kl_term_and_free_bits_need_the_standard_normal_prior():
+    from vae_core.config import ConfigError, VAEConfig
+
+    with pytest.raises(ConfigError, match="beta=1.0 is invalid: use 0 with deterministic"):
+        VAEConfig(deterministic=True)
+    assert VAEConfig(deterministic=True, beta=0.0).deterministic
+    with pytest.raises(ConfigError, match="free_bits"):
+        VAEConfig(free_bits=0.5, prior_components=10)
+    with pytest.raises(ConfigError, match="free_bits"):
+        VAEConfig(free_bits=-1.0)

@@ -115,3 +115,28 @@ def test_a_train_step_on_image_pairs_logs_the_neighbour_term(images):
     assert {"loss", "recon", "kl", "neighbour"} <= set(logs)
     assert np.isfinite(float(logs["neighbour"]))
     assert "neighbour" not in vae.test_step(images[:4])
+
+
+def test_a_deterministic_encoder_is_a_point_and_trains_without_sampling():
+    from vae_core.config import DETERMINISTIC_LOG_VAR
+
+    vae = build_vae(VAEConfig(width=8, deterministic=True, beta=0.0))
+    images = np.random.default_rng(0).random((4, 28, 28, 1)).astype("float32")
+    _, z_log_var = vae.encoder(images)
+    np.testing.assert_allclose(np.asarray(z_log_var), DETERMINISTIC_LOG_VAR, rtol=1e-6)
+    assert not vae.encoder.get_layer("z_log_var").trainable
+    first, _ = vae.per_image_losses(images)
+    second, _ = vae.per_image_losses(images)  # no epsilon: the same z, the same loss
+    np.testing.assert_allclose(np.asarray(first), np.asarray(second), rtol=1e-6)
+
+
+def test_free_bits_charge_each_dimension_at_least_its_floor():
+    vae = build_vae(VAEConfig(width=8, latent_dim=4, free_bits=0.5))
+    z_mean = np.zeros((8, 4), np.float32)  # the prior itself: KL 0 in every dimension
+    z_log_var = np.zeros((8, 4), np.float32)
+    kl = np.zeros(8, np.float32)
+    assert float(vae._charged_kl(kl, z_mean, z_log_var)) == pytest.approx(4 * 0.5)
+    z_mean[:, 0] = 3.0  # dimension 0 carries 4.5 nats: charged in full, the others at the floor
+    assert float(vae._charged_kl(kl, z_mean, z_log_var)) == pytest.approx(4.5 + 3 * 0.5)
+    plain = build_vae(VAEConfig(width=8, latent_dim=4))
+    assert float(plain._charged_kl(np.full(8, 2.0, np.float32), z_mean, z_log_var)) == pytest.approx(2.0)
