@@ -17,14 +17,14 @@ test-output/e2e/ (draw-*.png).
 from __future__ import annotations
 
 import math
-import shutil
 
 import numpy as np
 import pytest
 
 from app.draw import KEY
 from tests.e2e.conftest import OUTPUT, TIMEOUT_MS
-from tests.e2e.page import REPO, ServerError, new_context, serve_app
+from tests.e2e.draw_site import build_site, serve_site
+from tests.e2e.page import ServerError, new_context
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,7 +32,6 @@ pytestmark = [
     pytest.mark.usefixtures("chromium_path"),  # skips, or fails under CI, without Chromium: tests/needs.py
 ]
 
-HARNESS = REPO / "tests" / "e2e" / "draw_app.py"
 WIDE_BUNDLE = "fashion-mnist-16d"  # shipped beside the default: the map is a projection of 16 dimensions
 ROOT = f".st-key-{KEY}"
 PAD = f"{ROOT} canvas.draw-pad"
@@ -50,23 +49,16 @@ HOOK = """() => { const s = window.__vaeDraw; if (!s) return null;
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, artifacts_root, chromium_path):
-    """The harness served from a folder whose static/ holds the runtime and the bundle's models."""
-    from app.browser_assets import RUNTIME_DIR, STATIC_DIR, publish_bundle
+    """The harness served from a folder whose static/ holds the runtime and the bundles' models."""
     from app.resources import DEFAULT_BUNDLE
 
     root = tmp_path_factory.mktemp("draw-site")
-    shutil.copytree(RUNTIME_DIR, root / "static" / RUNTIME_DIR.relative_to(STATIC_DIR))
-    for bundle in (DEFAULT_BUNDLE, WIDE_BUNDLE):
-        if (artifacts_root / bundle).is_dir():
-            urls = publish_bundle(artifacts_root / bundle, root / "static" / "models")
-            assert urls.get("encoder") and urls.get("decoder"), f"{bundle} has no browser models: {urls}"
-    shutil.copyfile(HARNESS, root / "draw_app.py")
-    options = ("server.enableStaticServing=true", "server.fileWatcherType=none")
+    urls = build_site(root, artifacts_root, (DEFAULT_BUNDLE, WIDE_BUNDLE))
+    for bundle, published in urls.items():
+        assert published.get("encoder") and published.get("decoder"), f"{bundle} has no browser models"
     try:
-        with serve_app(
-            artifacts_root, OUTPUT / "draw-server.log", options, script="draw_app.py", cwd=root
-        ) as s:
-            yield s.url
+        with serve_site(root, artifacts_root, OUTPUT / "draw-server.log") as url:
+            yield url
     except ServerError as e:
         pytest.fail(str(e))
 
@@ -285,6 +277,33 @@ def test_a_fast_stroke_leaves_no_gaps(pad):
     row = canvas_pixels(page, PAD)[14, :, 0]  # the pad's canvas is 28 x 28
     inked = np.flatnonzero(row > 128)
     assert len(inked) >= 20 and inked.max() - inked.min() + 1 == len(inked), f"gaps in the stroke: {row}"
+
+
+# A pen stroke of 50 moves dispatched in one task of the page: all of them arrive before the
+# first encode can finish, as when the pen outruns the encoder.
+BURST_JS = """(pad) => {
+  const r = pad.getBoundingClientRect();
+  const event = (type, u, v) => new PointerEvent(type, {
+    bubbles: true, cancelable: true, pointerId: 7, pointerType: "pen", isPrimary: true,
+    button: type === "pointermove" ? -1 : 0, buttons: type === "pointerup" ? 0 : 1,
+    clientX: r.left + u * r.width, clientY: r.top + v * r.height });
+  pad.dispatchEvent(event("pointerdown", 0.2, 0.2));
+  for (let k = 1; k <= 50; k++) pad.dispatchEvent(event("pointermove", 0.2 + 0.012 * k, 0.2 + 0.012 * k));
+  pad.dispatchEvent(event("pointerup", 0.8, 0.8));
+}"""
+
+
+def test_a_pen_faster_than_the_encoder_never_queues_stale_drawings(pad):
+    page = pad
+    before = wait_encoded(page)
+    page.locator(PAD).evaluate(BURST_JS)
+    after = wait_encoded(page)
+    assert after["requests"] - before["requests"] == 51  # the pen down and each of its 50 moves
+    assert after["encodes"] - before["encodes"] <= 3, "stale drawings were encoded one after another"
+    # The encoding shown is the finished drawing's: the server's Keras encoder agrees.
+    wait_server(page, "received stroke 1 with ink sum")
+    server_mu = [float(v) for v in wait_server(page, "server mu =").split("=")[1].split(",")]
+    assert server_mu == pytest.approx(after["mu"], abs=0.02)
 
 
 def test_clear_empties_the_pad_and_tells_the_server(pad):
