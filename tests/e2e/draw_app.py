@@ -39,7 +39,12 @@ def on_stroke() -> None:
     st.session_state["callback_ink"] = 0.0 if applied is None else float(applied.sum())
 
 
-pixels = draw.draw_pad(explorer, on_stroke=on_stroke)
+# Unticked, the pad is not drawn at all (as on another step of a lesson); ticked again, it is a new
+# component that must show the drawing the server kept.
+if st.checkbox("Show the pad", value=True, key="show_pad"):
+    pixels = draw.draw_pad(explorer, on_stroke=on_stroke)
+else:
+    pixels = draw.latest_drawing()
 count = draw.strokes_received()
 ink = 0.0 if pixels is None else float(pixels.sum())
 st.text(f"{RECEIVED_PREFIX} {count} with ink sum {ink:.2f}" if count else "no stroke received yet")

@@ -326,6 +326,24 @@ def test_clear_empties_the_pad_and_tells_the_server(pad):
     assert page.get_by_text("server mu =").count() == 0  # a blank pad is no drawing to score
 
 
+def test_a_pad_drawn_anew_shows_the_drawing_the_server_kept(pad):
+    """As on a lesson's Back and Next: the pad leaves the page and comes back as a new component."""
+    page = pad
+    draw_path(page, 3)
+    wait_server(page, "received stroke 1 with ink sum")
+    drawn = canvas_pixels(page, PAD)
+    mu = wait_encoded(page)["mu"]
+    show = page.get_by_test_id("stCheckbox").filter(has_text="Show the pad")
+    show.click()
+    page.locator(PAD).wait_for(state="detached")
+    show.click()
+    page.locator(PAD).wait_for()
+    page.wait_for_function("(n) => window.__vaeDraw.encodes > 0 && window.__vaeDraw.requests > 0")
+    again = canvas_pixels(page, PAD)
+    assert np.abs(again[..., 0].astype(int) - drawn[..., 0]).max() <= 1  # (kept to 3 decimals)
+    assert wait_encoded(page)["mu"] == pytest.approx(mu, abs=1e-3)  # and its encoding is shown again
+
+
 def test_a_finger_draws_on_the_pad_instead_of_scrolling(browser, site):
     """Real touch input (Chromium's touch emulation through the DevTools protocol): a pad without
     ``touch-action: none`` would pan the page and cancel the stroke after its first moves."""
