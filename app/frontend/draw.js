@@ -221,6 +221,7 @@ class DrawPad {
   say(text, live) {
     this.ui.status.textContent = text; // text, never markup
     this.ui.status.dataset.live = live;
+    this.ui.box.dataset.live = live; // off: no ellipse nor decode to show, only the pad (draw.css)
     this.state().live = live;
   }
 

@@ -403,6 +403,8 @@ def test_without_a_browser_encoder_the_pad_still_draws_and_sends(browser, site):
     assert float(text.split("ink sum")[1].split()[0]) > 20
     assert canvas_pixels(page, PAD)[..., 0].max() == 255
     assert hook(page)["encodes"] == 0 and hook(page)["ellipse"] is None
+    assert not page.locator(MAP).is_visible()  # no map without an ellipse to put on it
+    page.screenshot(path=str(OUTPUT / "draw-no-encoder.png"))
     wait_server(page, "server mu =")  # the server encodes it instead
     assert not errors, errors
     context.close()
