@@ -150,7 +150,7 @@ function build(root, size) {
     </div>
     <figure class="draw-col draw-map-figure">
       <canvas class="draw-map" role="img" aria-label="Latent map with the encoder's ellipse q(z|x)"></canvas>
-      <figcaption>Where the encoder puts your drawing: the ring is its belief q(z|x) (small: it is sure), the dot is mu.
+      <figcaption>Where the encoder puts your drawing: the ring is its belief q(z|x) (the smaller, the surer), the dot is mu.
         Dots: test images, coloured by class.</figcaption>
       <ul class="draw-legend"></ul>
     </figure>

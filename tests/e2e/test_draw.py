@@ -263,6 +263,7 @@ def test_a_16_dimensional_model_projects_its_ellipse_onto_the_map(browser, site,
     server_mu = [float(v) for v in wait_server(page, "server mu =").split("=")[1].split(",")]
     assert server_mu == pytest.approx(q["mu"], abs=0.02)
     assert "12 more dimensions" in page.locator(f"{ROOT} .draw-numbers tbody").inner_text()
+    page.screenshot(path=str(OUTPUT / "draw-16d.png"))
     assert not errors, errors
     context.close()
 
