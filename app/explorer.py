@@ -29,6 +29,7 @@ from vae_core.images import ImageError, PreparedImage, prepare_upload
 
 __all__ = [
     "BrowserDecoder",
+    "BrowserEncoder",
     "EncodedImage",
     "Explorer",
     "ImageError",
@@ -67,6 +68,15 @@ class BrowserDecoder:
     url: str  # the published .onnx, relative to the app's base URL
     input: str  # its tensor names, from the bundle's manifest
     output: str
+
+
+@dataclass(frozen=True)
+class BrowserEncoder:
+    """The bundle's encoder as the browser loads it (the drawing pad encodes while you draw)."""
+
+    url: str  # the published .onnx, relative to the app's base URL
+    input: str  # its tensor names, from the bundle's manifest
+    outputs: tuple[str, str]  # (z_mean, z_log_var)
 
 
 @dataclass(frozen=True)
@@ -141,9 +151,16 @@ class Explorer:
 
     class_names = CLASS_NAMES  # index = class label
 
-    def __init__(self, bundle: Bundle, images: np.ndarray, browser_decoder: BrowserDecoder | None = None):
+    def __init__(
+        self,
+        bundle: Bundle,
+        images: np.ndarray,
+        browser_decoder: BrowserDecoder | None = None,
+        browser_encoder: BrowserEncoder | None = None,
+    ):
         self.bundle = bundle
         self.browser_decoder = browser_decoder  # None: decoded on the server only
+        self.browser_encoder = browser_encoder  # None: drawings are encoded on the server only
         self.images = images  # (n, 28, 28) uint8 test images, in the bundle's latents order
         self.projection = geometry.fit_projection(bundle.z_mean)
         self.xy = geometry.project(self.projection, bundle.z_mean)  # (n, 2) map coordinates
@@ -384,10 +401,15 @@ def pixel_entropy(pixels: np.ndarray) -> float:
     return float(-np.sum(p * np.log(p) + (1 - p) * np.log(1 - p)))
 
 
-def open_explorer(path: Path, publish: Callable[[Bundle], BrowserDecoder | None] | None = None) -> Explorer:
+def open_explorer(
+    path: Path,
+    publish: Callable[[Bundle], BrowserDecoder | None] | None = None,
+    publish_encoder: Callable[[Bundle], BrowserEncoder | None] | None = None,
+) -> Explorer:
     """Load a bundle and the shared test images beside it. Raises BundleError saying how to fix it.
 
-    ``publish`` makes the bundle's browser decoder reachable by the browser (None: server decoding).
+    ``publish`` makes the bundle's browser decoder reachable by the browser (None: server decoding);
+    ``publish_encoder`` the same for its encoder (the drawing pad's live encoding).
     """
     bundle = load_bundle(path)
     root = path.parent
@@ -400,4 +422,9 @@ def open_explorer(path: Path, publish: Callable[[Bundle], BrowserDecoder | None]
             f"The test images in {root} do not match the bundle {bundle.name} (labels differ). "
             f"Re-create them with `{TEST_IMAGES_COMMAND.format(root=root)}`."
         )
-    return Explorer(bundle, images, publish(bundle) if publish else None)
+    return Explorer(
+        bundle,
+        images,
+        publish(bundle) if publish else None,
+        publish_encoder(bundle) if publish_encoder else None,
+    )
