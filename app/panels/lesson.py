@@ -248,11 +248,9 @@ def step_loss(explorer: Explorer) -> None:
 def step_draw(explorer: Explorer) -> None:
     from app.draw import draw_pad
 
-    pixels = draw_pad(explorer, key="lesson_draw")
-    if pixels is not None:
-        st.session_state[session.DRAWING] = pixels
-    drawing = st.session_state.get(session.DRAWING)
-    if drawing is None or float(np.max(drawing)) == 0.0:
+    drawing = draw_pad(explorer, key="lesson_draw")  # None while the pad is blank
+    st.session_state[session.DRAWING] = drawing
+    if drawing is None:
         st.caption("Draw on the pad; when you lift the pen, the server scores the drawing here.")
         return
     inside = explorer.inside(drawing, parts.SAMPLES, parts.seed_of("lesson"))
@@ -387,7 +385,8 @@ def lesson_page(
 ) -> None:
     """The lesson: navigation, then the step's paragraph beside its live panel."""
     n = step()
-    text_col, panel_col = st.columns([2, 3], gap="medium")
+    # The drawing pad, its map and its decode need one row of about 700 px.
+    text_col, panel_col = st.columns([3, 7] if n == 4 else [2, 3], gap="medium")
     with text_col:
         st.markdown(f"<h3 style='{TITLE_STYLE}'>{STEPS[n - 1].title}</h3>", unsafe_allow_html=True)
         st.markdown(_text(explorer, n))

@@ -89,3 +89,40 @@ def test_resample_changes_the_samples_but_not_mu(browser, app_url):
         assert errors == []
     finally:
         context.close()
+
+
+def test_drawing_in_the_lesson_moves_the_ellipse_and_the_server_scores_it(browser, app_url):
+    from tests.e2e import test_draw as d
+
+    pad = ".st-key-lesson_draw canvas.draw-pad"
+    context, page, errors = open_lesson(browser, app_url, "mode=learn&step=4")
+    try:
+        wait_step(page, 4)
+        page.wait_for_selector(pad)
+        before = d.wait_encoded(page)
+        b = page.locator(pad).bounding_box()
+        points = d.path_points(5)
+        page.mouse.move(b["x"] + d.PATH[0][0] * b["width"], b["y"] + d.PATH[0][1] * b["height"])
+        page.mouse.down()
+        for u, v in points:
+            page.mouse.move(b["x"] + u * b["width"], b["y"] + v * b["height"])
+            page.wait_for_timeout(30)
+        during = d.hook(page)["encodes"]
+        page.mouse.up()
+        assert during - before["encodes"] >= 5, "the encoder did not follow the stroke"
+        after = d.wait_encoded(page)
+        moved = (
+            (after["ellipse"]["px"] - before["ellipse"]["px"]) ** 2
+            + (after["ellipse"]["py"] - before["ellipse"]["py"]) ** 2
+        ) ** 0.5
+        assert moved > 10, f"the ellipse moved {moved:.1f} px"
+        scored = page.get_by_text(re.compile(r"^Your drawing: mu"))
+        scored.wait_for()
+        page.screenshot(path=OUTPUT / "lesson-step-4-drawn.png")
+        # The drawing becomes the image steps 1 to 3 follow.
+        page.get_by_role("button", name="Follow my drawing in steps 1 to 3").click()
+        wait_step(page, 1)
+        page.get_by_text("Following your drawing").wait_for()
+        assert errors == []
+    finally:
+        context.close()
