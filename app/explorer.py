@@ -240,6 +240,16 @@ class Explorer:
         """Map coordinates (n, 2) of latent points (n, d) or of one point (d,)."""
         return geometry.project(self.projection, z)
 
+    def from_map(self, xy: np.ndarray) -> np.ndarray:
+        """Latent points (n, d) at map coordinates (n, 2) (for d > 2 on the plane through the mean)."""
+        return geometry.lift(self.projection, np.atleast_2d(xy))
+
+    def spots(self, fractions: np.ndarray) -> np.ndarray:
+        """Map coordinates (n, 2) of places given as fractions (n, 2) of the map's width and height."""
+        (x0, x1), (y0, y1) = self.limits
+        f = np.asarray(fractions, dtype=np.float64)
+        return np.stack([x0 + f[:, 0] * (x1 - x0), y0 + f[:, 1] * (y1 - y0)], axis=1)
+
     def test_point(self, index: int) -> np.ndarray:
         """z_mean (d,) of a test image."""
         return self.bundle.z_mean[index].astype(np.float64)

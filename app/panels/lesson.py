@@ -24,6 +24,7 @@ from app.text import literal
 from vae_core.images import image_strip, upscale
 
 TITLE_STYLE = "margin: 0 0 0.3rem 0; font-size: 1.45rem;"
+SPOTS = 8  # places decoded on each map in the last step
 
 
 @dataclass(frozen=True)
@@ -83,11 +84,13 @@ STEPS = (
     Step(
         "6 · What the KL term buys",
         "The same network trained three ways. A plain **autoencoder** has no KL term and no sigma: "
-        "codes may spread anywhere and leave holes, so a point off its data decodes to a smear. The "
+        "codes may spread anywhere, in any shape, with holes between them. The "
         "**VAE**'s KL term packs the codes into one round cloud (the prior), so almost any point decodes "
         "to a garment and you can *sample* new images from N(0, I). A **β-VAE with β = 4** charges the "
-        "KL four times: rounder, more crowded map, blurrier images. Below: eight points drawn from "
-        "N(0, I), decoded by each model.",
+        "KL four times: rounder, more crowded map, blurrier images. The dashed circle holds 86% of "
+        "N(0, I): the VAEs fill it, the autoencoder's codes ignore it (so you cannot sample from it). "
+        "Under each map, its decodes at the eight numbered places (the same places relative to each "
+        "map): in the autoencoder's holes nothing was ever encoded, so its pictures there are guesses.",
     ),
 )
 assert len(STEPS) == LESSON_STEPS
@@ -348,22 +351,49 @@ def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Pa
             icon=":material/info:",
         )
         return
-    z = np.random.default_rng(0).standard_normal((8, explorer.d))
+    # The same eight places on every map, as fractions of its width and height: each model is
+    # asked about its own space, holes included.
+    fractions = np.random.default_rng(0).uniform(0.1, 0.9, (SPOTS, 2))
     cols = st.columns(len(family))
     for col, name in zip(cols, family, strict=True):
         other = explorer if name == explorer.name else load(root / name)
+        xy = other.spots(fractions)
         with col:
-            kind = objective(other)
-            st.markdown(f"**{kind}**")
-            parts.show_map(parts.inside_map(other, None, height=230), f"lesson_kl_{name}")
-            decodes = other.decode(z) if other.d == explorer.d else None
-            if decodes is not None:
-                st.image(image_strip(decodes, scale=2, gap=2), output_format="PNG")
+            st.markdown(f"**{objective(other)}**")
+            fig = parts.inside_map(other, None, height=230, legend=False)
+            fig.add_trace(prior_circle(other))
+            fig.add_trace(
+                go.Scatter(
+                    x=xy[:, 0],
+                    y=xy[:, 1],
+                    mode="markers+text",
+                    text=[str(k + 1) for k in range(SPOTS)],
+                    textposition="top center",
+                    textfont={"size": 10},
+                    marker={"symbol": "x-thin", "size": 9, "color": "#111111", "line": {"width": 2}},
+                    hoverinfo="skip",
+                )
+            )
+            parts.show_map(fig, f"lesson_kl_{name}")
+            st.image(image_strip(other.decode(other.from_map(xy)), scale=2, gap=2), output_format="PNG")
             m = other.metrics
             st.caption(
                 f"−ELBO {m['test_neg_elbo_nats']:.1f} nats (recon {m['test_recon_bce_nats']:.1f} + KL "
                 f"{m['test_kl_nats']:.1f}) · 5-NN {m['knn5_accuracy']:.2f}"
             )
+
+
+def prior_circle(explorer: Explorer) -> go.Scatter:
+    """The circle of radius 2 around the prior's centre on the map: 86% of N(0, I) in the map's plane."""
+    centre = explorer.to_map(np.zeros(explorer.d))[0]
+    angle = np.linspace(0, 2 * np.pi, 73)
+    return go.Scatter(
+        x=centre[0] + 2 * np.cos(angle),
+        y=centre[1] + 2 * np.sin(angle),
+        mode="lines",
+        line={"color": "#111111", "width": 1.5, "dash": "dash"},
+        hoverinfo="skip",
+    )
 
 
 def objective(explorer: Explorer) -> str:
