@@ -213,8 +213,9 @@ def title_ui() -> bool:
     """The title, the part of the page (explore, learn, compare) and, when exploring, the layout
     switch; returns whether the compact layout is on."""
     if mode() == "explore":
-        title, modes, switch = st.columns([5, 2.4, 1.2], vertical_alignment="center")
-        title.title("Fashion-MNIST latent space explorer")
+        title, modes, switch = st.columns([7.2, 2.6, 1.3], vertical_alignment="center")
+        with title, st.container(key="page_title"):
+            st.title("Fashion-MNIST latent space explorer")
     else:  # the lesson and the comparison need the height of a 720-pixel screen: one short row
         st.markdown(LESSON_CSS, unsafe_allow_html=True)
         title, modes, switch = st.columns([2.4, 2.2, 4.4], vertical_alignment="center")
@@ -249,7 +250,8 @@ def intro_ui(explorer: Explorer, compact: bool) -> None:
             "The map shows where the 10,000 test images land, coloured by class. **Click anywhere** on it "
             "to decode that spot, drag the **sliders** to walk the space, and use the views below to "
             "interpolate, decode a whole grid, sample from the prior or encode your own image. "
-            "Hover a point to see its class and number; click a class in the legend to hide it."
+            "Hover a point to see its class and number; click a class in the legend to hide it. "
+            "New to VAEs? **Learn** (at the top) shows how this one works, step by step."
         )
         model_card.metrics_row(explorer)
     if explorer.d > 2:

@@ -31,6 +31,8 @@ SMALL = 84  # px side of thumbnails (28 px * 3)
 PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
+/* The title shares its row with the page's parts (Explore, Learn, Compare): one line at 1280 px. */
+.st-key-page_title h1 { font-size: 2.35rem; }
 /* Bridge components only draw on the map: they take no room of their own. */
 div[class*="st-key-bridge"] { position: absolute; width: 0; height: 0; overflow: hidden; }
 /* Crisp pixels wherever the browser scales an image. */
