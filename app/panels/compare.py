@@ -18,7 +18,7 @@ import streamlit as st
 from app import comparison
 from app.explorer import Explorer, PointView
 from app.panels import map as map_panel
-from app.resources import bundle_version, default_bundle_name, load_explorer
+from app.resources import DEFAULT_BUNDLE, bundle_version, default_bundle_name, load_explorer
 from app.style import CLASS_COLORS, CURRENT_COLOR, PATH_COLOR, class_chip
 from app.text import literal, public_message
 from vae_core.bundle import BundleError
@@ -69,11 +69,26 @@ def link_fields() -> CompareLink:
 
 
 def default_pair(names: list[str], manifests: dict[str, dict]) -> tuple[str, str]:
-    """Left: the default bundle; right: an autoencoder when there is one, else the next bundle."""
-    left = default_bundle_name(names)
-    others = [n for n in names if n != left] or [left]
-    autoencoders = [n for n in others if manifests.get(n, {}).get("config", {}).get("deterministic")]
-    return left, (autoencoders or others)[0]
+    """Left: the default bundle, else the first readable 2-D VAE; right: an autoencoder of the same
+    latent dim when there is one, else the next readable bundle. ``manifests``: the readable bundles."""
+    readable = [n for n in names if n in manifests] or names
+
+    def config(name: str) -> dict:
+        return manifests.get(name, {}).get("config", {})
+
+    def first(candidates: list[str], *tests) -> str | None:
+        return next((n for n in candidates if all(test(config(n)) for test in tests)), None)
+
+    def is_vae(c: dict) -> bool:
+        return not c.get("deterministic") and c.get("beta") == 1
+
+    left = DEFAULT_BUNDLE if DEFAULT_BUNDLE in readable else None
+    left = left or first(readable, is_vae, lambda c: c.get("latent_dim") == 2) or first(readable, is_vae)
+    left = left or default_bundle_name(readable)
+    others = [n for n in readable if n != left] or [left]
+    d = config(left).get("latent_dim")
+    autoencoder = first(others, lambda c: bool(c.get("deterministic")), lambda c: c.get("latent_dim") == d)
+    return left, autoencoder or first(others, lambda c: c.get("latent_dim") == d) or others[0]
 
 
 def _init(names: list[str], manifests: dict, left, right, index, point) -> None:
@@ -242,17 +257,17 @@ def _images_ui(
         width=THUMB,
         output_format="PNG",
     )
+    for w, e in models.items():
+        if e.d != left.d:
+            st.info(
+                f"The {w} model has {e.d} latent dimensions and the left one {left.d}: the same z means "
+                f"nothing there (a point of that model needs {e.d} numbers, and its axes are its own).",
+                icon=":material/block:",
+            )
     st.caption(
         "“N× off”: z is N times as far from that model's nearest encoded test image as neighbouring "
         "images usually are from each other. Near 1: among its data; far above: off it."
     )
-    for e in models.values():
-        if e.d != left.d:
-            st.info(
-                f"{literal(e.name)} has {e.d} latent dimensions and the left model {left.d}: the same z "
-                f"means nothing there (a point of that model needs {e.d} numbers, and its axes are its own).",
-                icon=":material/block:",
-            )
 
 
 def _table_ui(entries: list[tuple[str, dict | str]]) -> None:
@@ -300,7 +315,7 @@ def compare_ui(
     entries = comparison.read_manifests(root, names, lambda e: public_message(e, root))
     _init(names, {n: m for n, m in entries if isinstance(m, dict)}, left, right, index, point)
     s = st.session_state
-    controls = st.columns([3, 3, 1.5, 1, 1.2, 1.2, 2], vertical_alignment="bottom")
+    controls = st.columns([3, 3, 1.3, 1.2, 1.1, 1.1, 2], vertical_alignment="bottom")
     controls[0].selectbox("Left model", names, key=LEFT_KEY, help="A bundle in the artifacts folder.")
     controls[1].selectbox("Right model", names, key=RIGHT_KEY, help="A bundle to set beside it.")
     cols = st.columns([4, 4, 3], gap="small")
