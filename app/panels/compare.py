@@ -260,8 +260,7 @@ def _images_ui(
     for w, e in models.items():
         if e.d != left.d:
             st.info(
-                f"The {w} model has {e.d} latent dimensions and the left one {left.d}: the same z means "
-                f"nothing there (a point of that model needs {e.d} numbers, and its axes are its own).",
+                f"The {w} model has {e.d} dimensions, the left one {left.d}: the same z means nothing there.",
                 icon=":material/block:",
             )
     st.caption(
@@ -318,7 +317,9 @@ def compare_ui(
     controls = st.columns([3, 3, 1.3, 1.2, 1.1, 1.1, 2], vertical_alignment="bottom")
     controls[0].selectbox("Left model", names, key=LEFT_KEY, help="A bundle in the artifacts folder.")
     controls[1].selectbox("Right model", names, key=RIGHT_KEY, help="A bundle to set beside it.")
-    cols = st.columns([4, 4, 3], gap="small")
+    maps_col, side_col = st.columns([8, 3], gap="small")
+    with maps_col:  # the explanation goes under the two maps, beside the images
+        cols = st.columns(2, gap="small")
     models = {}
     for which, key, col in (("left", LEFT_KEY, cols[0]), ("right", RIGHT_KEY, cols[1])):
         with col:
@@ -369,10 +370,10 @@ def compare_ui(
                 config={"displaylogo": False, "scrollZoom": False, "modeBarButtonsToRemove": ["lasso2d"]},
             )
             st.caption(f"{literal(explorer.name)}: {map_caption(explorer, views[which])}")
-    with cols[2]:
+    with side_col:
         st.markdown(" ".join(class_chip(c) for c in range(len(CLASS_COLORS))), unsafe_allow_html=True)
         _images_ui(models, views, z, (s.get(X_KEY, 0.0), s.get(Y_KEY, 0.0)))
-    st.markdown(EXPLANATION)
+    maps_col.markdown(EXPLANATION)
     _table_ui(entries)
     if on_change is not None:
         on_change()
