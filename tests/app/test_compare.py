@@ -135,7 +135,7 @@ def test_a_model_of_another_latent_dim_says_the_same_z_means_nothing_there(compa
     assert_ring_at(left, z_mean(compare_root, "tiny-vae")[0])
     assert len(image_captions(at)[1]) == 1  # only the left model decodes z
     [info] = at.info
-    assert "5 latent dimensions" in info.value and "means nothing there" in info.value
+    assert "5 dimensions" in info.value and "means nothing there" in info.value
 
 
 def test_the_table_lists_every_bundle_with_its_objective_and_a_broken_one_as_unreadable(
