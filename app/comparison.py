@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial import cKDTree
 
-from app.explorer import ACTIVE_KL
+from app.explorer import ACTIVE_KL, Explorer
 from vae_core import geometry
 from vae_core.bundle import BundleError, read_manifest
 from vae_core.config import VAEConfig
@@ -185,3 +185,24 @@ def off_data_point(
 def plane_point(projection: geometry.Projection, xy: tuple[float, float]) -> np.ndarray:
     """The latent point (d,) at map coordinates ``xy`` (for d > 2: on the map plane through the data mean)."""
     return geometry.lift(projection, np.asarray(xy, dtype=np.float64).reshape(1, 2))[0]
+
+
+# -- the same questions asked of loaded models (app.explorer.Explorer) ---------------------------------
+
+
+def gap_on_map(left: Explorer, others: tuple[Explorer, ...] = ()) -> tuple[float, float]:
+    """Map coordinates of a spot of the left map far from the codes of the left model and of the
+    ``others`` (models of the same latent dim), rounded for the number inputs."""
+    clouds = [left.bundle.z_mean, *(e.bundle.z_mean for e in others)]
+    x, y = left.to_map(off_data_point(left.projection, left.limits, clouds).z)[0]
+    return round(float(x), 3), round(float(y), 3)
+
+
+def posterior_sigma(explorer: Explorer, index: int) -> np.ndarray:
+    """The encoder's spread (d,) for a test image: sigma = exp(z_log_var / 2)."""
+    return np.exp(0.5 * explorer.bundle.z_log_var[index].astype(np.float64))
+
+
+def spacing_of(explorer: Explorer) -> float:
+    """How far apart neighbouring test codes of a model usually are (see :func:`typical_spacing`)."""
+    return typical_spacing(explorer.bundle.z_mean)

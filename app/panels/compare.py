@@ -7,6 +7,7 @@ bundles are reached only through their :class:`Explorer` (``app.resources.load_e
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,21 +117,20 @@ def _load(root: Path, name: str) -> Explorer | None:
 
 
 def _key(explorer: Explorer) -> str:
-    return f"{explorer.name}:{bundle_version(explorer.bundle.path)}"
+    """A key for a loaded bundle: its folder (unique, unlike a manifest's name) and version. It reaches the
+    browser (the map's uirevision), so the folder is hashed: no server path in the page."""
+    path = explorer.bundle.path
+    return f"{hashlib.sha256(str(path).encode()).hexdigest()[:12]}:{bundle_version(path)}"
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _gap(_left: Explorer, _others: tuple[Explorer, ...], key: tuple[str, ...]) -> tuple[float, float]:
-    """A spot of the left map far from the data of every compared model (map coordinates)."""
-    clouds = [_left.bundle.z_mean, *(e.bundle.z_mean for e in _others)]
-    gap = comparison.off_data_point(_left.projection, _left.limits, clouds)
-    x, y = _left.to_map(gap.z)[0]
-    return round(float(x), 3), round(float(y), 3)
+    return comparison.gap_on_map(_left, _others)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _spacing(_explorer: Explorer, key: str) -> float:
-    return comparison.typical_spacing(_explorer.bundle.z_mean)
+    return comparison.spacing_of(_explorer)
 
 
 def _set_point(xy: tuple[float, float], pair: tuple[str, str]) -> None:
@@ -217,7 +217,7 @@ def _coords(values) -> str:
 
 def map_caption(explorer: Explorer, view: PointView) -> str:
     """Under a map: the objective and what the encoder answered for the highlighted image."""
-    sigma = np.exp(0.5 * explorer.bundle.z_log_var[view.index].astype(np.float64))
+    sigma = comparison.posterior_sigma(explorer, view.index)
     what = f"{comparison.objective(explorer.config)}, {explorer.d}-D · image #{view.index}:"
     if explorer.d <= 2:
         return f"{what} mu = {_coords(view.xy[: explorer.d])}, sigma = {_coords(sigma)}"

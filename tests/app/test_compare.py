@@ -98,6 +98,7 @@ def test_the_vae_and_the_autoencoder_side_by_side_with_the_same_image_ringed_in_
     assert_ring_at(left, z_mean(compare_root, "tiny-vae")[0])
     assert_ring_at(right, z_mean(compare_root, "tiny-ae")[0])
     assert traces(left, "sigma") and not traces(right, "sigma")  # the autoencoder's sigma is 0.001: a point
+    assert all(str(compare_root) not in chart.proto.spec for chart in at.get("plotly_chart"))  # no server path
 
     at.number_input(key=INDEX_KEY).set_value(7).run()
     no_errors(at)
