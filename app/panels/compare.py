@@ -36,18 +36,18 @@ RING_SIZE = 22  # px: the highlighted image's ring
 MIN_ELLIPSE = 0.004  # an ellipse narrower than this share of the map's span is not drawn (a point)
 
 EXPLANATION = (
-    "**What the KL term buys.** Each model squeezes an image into a few numbers. The encoder answers "
-    "with a centre, *mu* (the ring on each map), and, in a VAE, a spread, *sigma* (the ellipse around "
-    "it): the code is drawn at random from that cloud. A plain **autoencoder** has no KL term and no "
-    "spread: nothing asks its codes to stay near the middle of the map or to leave no room between them, "
-    "so its map has holes, and a point in a hole decodes to garbage: its decoder never saw a code there. "
-    "The **VAE**'s KL term is a price for codes far from the middle and for spreads smaller than 1, so "
-    "the clouds of neighbouring images overlap and fill the space: wherever there is data nearby, a point "
-    "decodes to a garment. **β = 4** charges four times that price: the model squeezes harder, so its map "
-    "is more crowded, the classes overlap more and its images are blurrier. The two maps' axes were "
-    "learned separately, so the same z is not the same garment in both; what to compare is whether each "
-    "model decodes something sensible at a point off its data (the number under each image says how "
-    "far that is)."
+    "**What the KL term buys.** Each model squeezes an image into a few numbers, its code z: a point "
+    "on the map. The encoder answers with a centre, *mu* (the ring on each map), and, in a VAE, a "
+    "spread, *sigma* (the ellipse around it): the code is drawn at random from that cloud. A plain "
+    "**autoencoder** has no KL term and no spread: nothing asks its codes to stay near the middle of the "
+    "map or to leave no room between them, so its map has holes, and a point in a hole decodes to "
+    "garbage: its decoder never saw a code there. The **VAE**'s KL term is a price for codes far from the "
+    "middle and for spreads smaller than 1, so the clouds of neighbouring images overlap and fill the "
+    "space: wherever there is data nearby, a point decodes to a garment. A **β-VAE** with β = 4 pays "
+    "four times that price: it squeezes harder, so its map is more crowded, the classes overlap more and "
+    "its images are blurrier. The two maps' axes were learned separately, so the same z is not the same "
+    "garment in both; what to compare is whether each model decodes something sensible at a point off "
+    "its data (the number under each image says how far off that is)."
 )
 
 
@@ -292,7 +292,7 @@ def _table_ui(entries: list[tuple[str, dict | str]]) -> None:
         "which no model can beat."
     ]
     if any(row["note"] == comparison.AUTOENCODER_NOTE for row in rows):
-        notes.append(comparison.AUTOENCODER_NOTE)
+        notes.append(comparison.AUTOENCODER_EXPLANATION)
     st.caption(" ".join(notes))
 
 
