@@ -132,12 +132,6 @@ def read_manifests(root: Path, names: list[str], shown=str) -> list[tuple[str, d
 # -- a point off the data ------------------------------------------------------------------------
 
 
-def spread(z_mean: np.ndarray) -> float:
-    """The size of a cloud of codes (n, d): the root mean variance per dimension (1 if flat)."""
-    s = float(np.sqrt(np.mean(np.var(np.asarray(z_mean, dtype=np.float64), axis=0))))
-    return s if s > 1e-12 else 1.0
-
-
 def typical_spacing(z_mean: np.ndarray) -> float:
     """The median distance from a code (n, d) to its nearest other code: how far apart neighbours are."""
     z = np.asarray(z_mean, dtype=np.float64)
@@ -152,7 +146,7 @@ def typical_spacing(z_mean: np.ndarray) -> float:
 class Gap:
     z: np.ndarray  # (d,) the point
     distances: tuple[float, ...]  # to the nearest code of each cloud
-    scores: tuple[float, ...]  # those distances in units of each cloud's spread
+    scores: tuple[float, ...]  # those distances in units of each cloud's typical spacing
 
 
 def off_data_point(
@@ -166,8 +160,9 @@ def off_data_point(
     ``clouds`` are the codes (n_i, d) of every model compared (the same d). Candidates on an n x n
     grid are kept inside every cloud's 0.5-99.5% range, so the spot is a hole among one model's
     data rather than the empty space around all of them; each is scored by its distance to the
-    nearest code of each cloud, in units of that cloud's spread (the models' scales differ), and the
-    largest score over the clouds wins: a hole in any of the maps.
+    nearest code of each cloud, in units of how far apart that cloud's neighbours usually are
+    (:func:`typical_spacing`: the models' scales differ), and the largest score over the clouds
+    wins: the deepest hole in any of the maps.
     """
     if not clouds:
         raise ValueError("off_data_point needs at least one cloud of codes")
@@ -179,7 +174,7 @@ def off_data_point(
     if inside.any():
         candidates = candidates[inside]
     distances = np.stack([cKDTree(z).query(candidates, k=1)[0] for z in clouds])  # (clouds, m)
-    scores = distances / np.array([spread(z) for z in clouds])[:, None]
+    scores = distances / np.array([typical_spacing(z) for z in clouds])[:, None]
     best = int(np.argmax(scores.max(axis=0)))
     return Gap(candidates[best], tuple(map(float, distances[:, best])), tuple(map(float, scores[:, best])))
 

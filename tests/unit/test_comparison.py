@@ -97,7 +97,7 @@ def test_the_point_off_the_data_is_the_hole_in_a_map():
 
 
 def test_the_hole_of_either_model_counts_in_its_own_units():
-    """A filled disk of radius 1 (a VAE) and a ring of radius 10 (an autoencoder on its own scale):
+    """A filled disk (a VAE) and a ring of radius 10 (an autoencoder on its own scale):
     the point is the ring's hole, which lies inside the disk's range."""
     rng = np.random.default_rng(1)
     disk = rng.normal(0, 0.5, (2000, 2))
