@@ -274,15 +274,12 @@ def _table_ui(entries: list[tuple[str, dict | str]]) -> None:
     import pandas as pd
 
     rows = comparison.metrics_table(entries)
-    nats = {"format": "%.1f"}
+    formats = {name: "%.1f" for name in ("-ELBO", "above floor", "reconstruction", "KL", "IWAE bound")}
+    formats.update({"latent dim": "%d", "5-NN": "percent"})
     config = {
-        name: (
-            st.column_config.NumberColumn(name, help=meaning, **nats)
-            if name in ("-ELBO", "above floor", "reconstruction", "KL", "IWAE bound")
-            else st.column_config.NumberColumn(name, help=meaning, format="percent")
-            if name == "5-NN"
-            else st.column_config.TextColumn(name, help=meaning or None)
-        )
+        name: st.column_config.NumberColumn(name, help=meaning, format=formats[name])
+        if name in formats
+        else st.column_config.TextColumn(name, help=meaning or None)
         for name, meaning in comparison.COLUMNS.items()
     }
     st.markdown("**Every bundle in the artifacts folder** (test-set values from each bundle's manifest)")
