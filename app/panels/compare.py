@@ -374,3 +374,17 @@ def compare_ui(
     _table_ui(entries)
     if on_change is not None:
         on_change()
+
+
+@st.fragment
+def compare_fragment(
+    root: Path,
+    names: list[str],
+    left: str | None = None,
+    right: str | None = None,
+    index: int | None = None,
+    on_change: Callable[[], None] | None = None,
+    point: tuple[float, float] | None = None,
+) -> None:
+    """:func:`compare_ui` as a fragment: a change in the view reruns the view only, not the page."""
+    compare_ui(root, names, left, right, index, on_change, point)

@@ -47,7 +47,25 @@ HEADING = (
 )
 
 
-def test_both_maps_and_the_decoded_images_fit_one_screen(browser, compare_url):
+# Screen position and test image number of the point of a map's class trace farthest from the plot's
+# lower left corner (an outlying point of the top right Trouser cluster: nothing else under the pointer).
+POINT_ON_MAP = """([chart, trace]) => {
+  const gd = document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')[chart];
+  const t = gd._fullData[trace], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const box = gd.getBoundingClientRect();
+  let best = 0, far = -1;
+  for (let i = 0; i < t.x.length; i++) {
+    const d = Math.hypot(t.x[i] - xa.range[0], t.y[i] - ya.range[0]);
+    const inside = t.x[i] > xa.range[0] && t.x[i] < xa.range[1]
+      && t.y[i] > ya.range[0] && t.y[i] < ya.range[1];
+    if (inside && d > far) { far = d; best = i; }
+  }
+  return { index: t.customdata[best], px: box.left + xa._offset + xa.l2p(t.x[best]),
+           py: box.top + ya._offset + ya.l2p(t.y[best]) };
+}"""
+
+
+def test_both_maps_and_the_decoded_images_fit_one_screen_and_a_click_picks_an_image(browser, compare_url):
     context = new_context(browser, TIMEOUT_MS, viewport=SCREEN)
     page = context.new_page()
     errors: list[str] = []
@@ -79,6 +97,12 @@ def test_both_maps_and_the_decoded_images_fit_one_screen(browser, compare_url):
         assert before.startswith("Test image #")
         page.get_by_role("button", name="Random").click()
         page.wait_for_function(f"(old) => ({HEADING})() !== old", arg=before)
+        page.wait_for_selector(IDLE, state="attached")
+
+        point = page.evaluate(POINT_ON_MAP, [1, 1])  # a Trouser on the right map
+        page.mouse.move(point["px"], point["py"])
+        page.mouse.click(point["px"], point["py"])
+        page.wait_for_function(f"(n) => ({HEADING})().startsWith(`Test image #${{n}} `)", arg=point["index"])
         page.wait_for_selector(IDLE, state="attached")
         assert page.get_by_test_id("stAlertContentError").count() == 0
         assert page.get_by_test_id("stException").count() == 0
