@@ -1,6 +1,6 @@
 """A test harness: the compare view alone, over $VAE_ARTIFACTS (AppTest and the browser test run it).
 
-    VAE_ARTIFACTS=artifacts streamlit run tests/app/compare_app.py
+VAE_ARTIFACTS=artifacts streamlit run tests/app/compare_app.py
 """
 
 from __future__ import annotations

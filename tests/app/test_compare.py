@@ -98,7 +98,9 @@ def test_the_vae_and_the_autoencoder_side_by_side_with_the_same_image_ringed_in_
     assert_ring_at(left, z_mean(compare_root, "tiny-vae")[0])
     assert_ring_at(right, z_mean(compare_root, "tiny-ae")[0])
     assert traces(left, "sigma") and not traces(right, "sigma")  # the autoencoder's sigma is 0.001: a point
-    assert all(str(compare_root) not in chart.proto.spec for chart in at.get("plotly_chart"))  # no server path
+    assert all(
+        str(compare_root) not in chart.proto.spec for chart in at.get("plotly_chart")
+    )  # no server path
 
     at.number_input(key=INDEX_KEY).set_value(7).run()
     no_errors(at)
@@ -193,3 +195,20 @@ def test_the_shipped_autoencoder_and_beta_vae_load_beside_the_vae(compare_at):
     assert rows.loc[autoencoders[0], "objective"] == "autoencoder"
     assert rows.loc[betas[0], "objective"].startswith("β-VAE (β=")
     assert set(rows.index) == set(manifests)
+
+
+def test_with_one_bundle_it_sits_on_both_sides_and_with_none_the_view_says_so(
+    compare_root, compare_at, tmp_path
+):
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copytree(compare_root / "tiny-vae", one / "tiny-vae")
+    shutil.copy(compare_root / "fashion-mnist-test.npz", one)
+    at = compare_at(one).run()
+    no_errors(at)
+    assert at.selectbox(key="cmp_left").value == at.selectbox(key="cmp_right").value == "tiny-vae"
+    assert len(figures(at)) == 2 and list(table(at)["bundle"]) == ["tiny-vae"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    at = compare_at(empty).run()
+    assert not at.exception and "No bundles to compare" in at.info[0].value
