@@ -153,19 +153,20 @@ def off_data_point(
     projection: geometry.Projection,
     box: tuple[tuple[float, float], tuple[float, float]],
     clouds: list[np.ndarray],
+    target: int = 0,
     n: int = GAP_GRID,
 ) -> Gap:
-    """The spot of the map plane ``box`` (map coordinates of ``projection``) farthest from the data.
+    """The spot of the map plane ``box`` (map coordinates of ``projection``) farthest from the codes
+    of ``clouds[target]``: the deepest hole in that model's map.
 
     ``clouds`` are the codes (n_i, d) of every model compared (the same d). Candidates on an n x n
-    grid are kept inside every cloud's 0.5-99.5% range, so the spot is a hole among one model's
-    data rather than the empty space around all of them; each is scored by its distance to the
-    nearest code of each cloud, in units of how far apart that cloud's neighbours usually are
-    (:func:`typical_spacing`: the models' scales differ), and the largest score over the clouds
-    wins: the deepest hole in any of the maps.
+    grid are kept inside every cloud's 0.5-99.5% range, so the spot is a hole among the target's
+    data that lies where every compared model has data around it, not the empty space outside them.
+    Distances to each cloud's nearest code are also given in units of how far apart that cloud's
+    neighbours usually are (:func:`typical_spacing`), since the models' scales differ.
     """
-    if not clouds:
-        raise ValueError("off_data_point needs at least one cloud of codes")
+    if not 0 <= target < len(clouds):
+        raise ValueError(f"target must name one of the {len(clouds)} clouds, got {target}")
     candidates = geometry.lift(projection, geometry.grid(box[0], box[1], n))  # (n*n, d)
     inside = np.ones(len(candidates), dtype=bool)
     for z in clouds:
@@ -175,7 +176,7 @@ def off_data_point(
         candidates = candidates[inside]
     distances = np.stack([cKDTree(z).query(candidates, k=1)[0] for z in clouds])  # (clouds, m)
     scores = distances / np.array([typical_spacing(z) for z in clouds])[:, None]
-    best = int(np.argmax(scores.max(axis=0)))
+    best = int(np.argmax(scores[target]))
     return Gap(candidates[best], tuple(map(float, distances[:, best])), tuple(map(float, scores[:, best])))
 
 
@@ -187,11 +188,13 @@ def plane_point(projection: geometry.Projection, xy: tuple[float, float]) -> np.
 # -- the same questions asked of loaded models (app.explorer.Explorer) ---------------------------------
 
 
-def gap_on_map(left: Explorer, others: tuple[Explorer, ...] = ()) -> tuple[float, float]:
-    """Map coordinates of a spot of the left map far from the codes of the left model and of the
-    ``others`` (models of the same latent dim), rounded for the number inputs."""
-    clouds = [left.bundle.z_mean, *(e.bundle.z_mean for e in others)]
-    x, y = left.to_map(off_data_point(left.projection, left.limits, clouds).z)[0]
+def gap_on_map(left: Explorer, other: Explorer | None = None, in_other: bool = False) -> tuple[float, float]:
+    """Map coordinates on the left map of the deepest hole in the left model's map (or, with
+    ``in_other``, in the other model's: of the same latent dim), within both models' data ranges;
+    rounded for the number inputs."""
+    clouds = [left.bundle.z_mean] + ([] if other is None else [other.bundle.z_mean])
+    target = 1 if in_other and other is not None else 0
+    x, y = left.to_map(off_data_point(left.projection, left.limits, clouds, target).z)[0]
     return round(float(x), 3), round(float(y), 3)
 
 

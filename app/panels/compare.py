@@ -47,7 +47,8 @@ EXPLANATION = (
     "four times that price: it squeezes harder, so its map is more crowded, the classes overlap more and "
     "its images are blurrier. The two maps' axes were learned separately, so the same z is not the same "
     "garment in both; what to compare is whether each model decodes something sensible at a point off "
-    "its data (the number under each image says how far off that is)."
+    "its data (the number under each image says how far off that is). *Hole, left map* and *Hole, right "
+    "map* put z (the red cross) in the deepest hole of either map."
 )
 
 
@@ -124,8 +125,10 @@ def _key(explorer: Explorer) -> str:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _gap(_left: Explorer, _others: tuple[Explorer, ...], key: tuple[str, ...]) -> tuple[float, float]:
-    return comparison.gap_on_map(_left, _others)
+def _gap(
+    _left: Explorer, _other: Explorer | None, in_other: bool, key: tuple[str, str]
+) -> tuple[float, float]:
+    return comparison.gap_on_map(_left, _other, in_other)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -197,14 +200,19 @@ def map_figure(explorer: Explorer, view: PointView, z_xy: np.ndarray | None) -> 
                 name="image",
             )
         )
-    if z_xy is not None:
+    for color, width in (("white", 6), (PATH_COLOR, 3)) if z_xy is not None else ():  # a red cross, haloed
         fig.add_trace(
             go.Scattergl(
                 x=[z_xy[0]],
                 y=[z_xy[1]],
                 mode="markers",
-                marker={"symbol": "x-thin", "size": 16, "color": PATH_COLOR, "line": {"width": 3}},
-                hovertemplate="the decoded point<extra></extra>",
+                marker={
+                    "symbol": "x-thin",
+                    "size": 16,
+                    "color": color,
+                    "line": {"width": width, "color": color},
+                },
+                hovertemplate="z, decoded beside the maps<extra></extra>",
                 name="z",
             )
         )
@@ -311,7 +319,7 @@ def compare_ui(
     entries = comparison.read_manifests(root, names, lambda e: public_message(e, root))
     _init(names, {n: m for n, m in entries if isinstance(m, dict)}, left, right, index, point)
     s = st.session_state
-    controls = st.columns([3, 3, 1.3, 1.2, 1.1, 1.1, 2], vertical_alignment="bottom")
+    controls = st.columns([2.2, 2.2, 1, 1.1, 0.9, 0.9, 1.8, 1.8], vertical_alignment="bottom")
     controls[0].selectbox("Left model", names, key=LEFT_KEY, help="A bundle in the artifacts folder.")
     controls[1].selectbox("Right model", names, key=RIGHT_KEY, help="A bundle to set beside it.")
     maps_col, side_col = st.columns([8, 3], gap="small")
@@ -334,22 +342,29 @@ def compare_ui(
     left_model = models.get("left")
     z = None
     if left_model is not None:
-        same = [e for e in models.values() if e.d == left_model.d]
-        gap = _gap(left_model, tuple(same[1:]), tuple(_key(e) for e in same))
+        right_model = models.get("right")
+        other = right_model if right_model is not None and right_model.d == left_model.d else None
+        keys = (_key(left_model), "" if other is None else _key(other))
+        holes = {"left": _gap(left_model, other, False, keys)}
+        if other is not None:
+            holes["right"] = _gap(left_model, other, True, keys)
         pair = (s[LEFT_KEY], s[RIGHT_KEY])
-        if s.get(POINT_FOR_KEY) != pair:  # a new pair: start at a hole in its maps
-            _set_point(gap, pair)
+        if s.get(POINT_FOR_KEY) != pair:  # a new pair: start in the right map's hole (the defaults'
+            _set_point(holes.get("right", holes["left"]), pair)  # autoencoder), where z is far off its data
         axes = ("z₁", "z₂") if left_model.d == 2 else ("map x", "map y")
         help_text = "A point on the left map's plane, decoded by each model."
         controls[4].number_input(axes[0], -1e4, 1e4, key=X_KEY, step=0.1, format="%.2f", help=help_text)
         controls[5].number_input(axes[1], -1e4, 1e4, key=Y_KEY, step=0.1, format="%.2f", help=help_text)
-        controls[6].button(
-            "A point off the data",
-            key="cmp_gap",
-            on_click=_set_point,
-            args=(gap, pair),
-            help="The spot of the left map farthest from the encoded test images of the compared models.",
-        )
+        for col, which in ((controls[6], "left"), (controls[7], "right")):
+            col.button(
+                f"Hole, {which} map",
+                key=f"cmp_hole_{which}",
+                on_click=_set_point,
+                args=(holes.get(which, holes["left"]), pair),
+                disabled=which not in holes,
+                help=f"z at the spot farthest from the {which} model's encoded test images (within the "
+                "range of both maps): a point off its data.",
+            )
         z = comparison.plane_point(left_model.projection, (s[X_KEY], s[Y_KEY]))
     views = {w: e.point_view(e.test_point(i), i, 1) for w, e in models.items()}
     for which, col in (("left", cols[0]), ("right", cols[1])):

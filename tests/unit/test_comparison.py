@@ -96,16 +96,22 @@ def test_the_point_off_the_data_is_the_hole_in_a_map():
     assert gap.distances[0] > 0.8
 
 
-def test_the_hole_of_either_model_counts_in_its_own_units():
-    """A filled disk (a VAE) and a ring of radius 10 (an autoencoder on its own scale):
-    the point is the ring's hole, which lies inside the disk's range."""
+def test_the_hole_of_each_model_is_found_inside_both_maps():
+    """A filled disk (a VAE) and a ring of radius 10 (an autoencoder on its own scale, with a hole)."""
     rng = np.random.default_rng(1)
     disk = rng.normal(0, 0.5, (2000, 2))
     ring = _ring(2000, 10.0, 2)
     projection = geometry.fit_projection(disk)
-    gap = comparison.off_data_point(projection, geometry.map_limits(disk), [disk, ring])
-    assert np.linalg.norm(gap.z) < 1.0
-    assert gap.scores[1] > gap.scores[0]  # far off the ring's data, among the disk's
+    box = geometry.map_limits(disk)
+    hole = comparison.off_data_point(projection, box, [disk, ring], target=1)
+    assert np.linalg.norm(hole.z) < 1.0  # the ring's hole, where the disk has its data
+    assert hole.scores[1] > 20 * hole.scores[0]  # far off the ring's data, among the disk's
+    edge = comparison.off_data_point(projection, box, [disk, ring], target=0)
+    assert np.linalg.norm(edge.z) > 0.8  # the disk has no hole: its emptiest spot is at its edge
+    low, high = np.quantile(disk, 0.005, axis=0), np.quantile(disk, 0.995, axis=0)
+    assert np.all((edge.z >= low) & (edge.z <= high))  # still inside both models' data ranges
+    with pytest.raises(ValueError, match="target"):
+        comparison.off_data_point(projection, box, [disk], target=1)
 
 
 def test_typical_spacing_is_the_distance_between_neighbours():

@@ -3,7 +3,7 @@
 Runs the harness tests/app/compare_app.py (the view alone) over the repository's artifacts/;
 the screenshot is test-output/e2e/compare-1280x720.png.
 
-    .venv/bin/pytest -q tests/e2e/test_compare.py
+    .venv/bin/pytest -q tests/e2e/test_compare_screen.py
 """
 
 from __future__ import annotations
