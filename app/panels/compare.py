@@ -162,65 +162,94 @@ def _pick(which: str) -> None:
         st.session_state[INDEX_KEY] = index
 
 
-def map_figure(explorer: Explorer, view: PointView, z_xy: np.ndarray | None) -> go.Figure:
-    """The main map's figure (app.panels.map, all classes) copied, smaller, with the highlighted image
-    (a ring and, where sigma is visible, its ellipse) and the decoded point (a cross)."""
-    base = map_panel.map_figure(explorer, _key(explorer), tuple(range(len(CLASS_COLORS))), False, "none")
-    fig = go.Figure(base)  # a copy: the cached figure is shared with the main map
-    fig.update_layout(showlegend=False, height=MAP_HEIGHT, margin={"l": 40, "r": 8, "t": 6, "b": 24})
+def _ring(x: float, y: float, color: str, width: float) -> dict:
+    r = RING_SIZE / 2
+    return {
+        "type": "circle",
+        "xref": "x",
+        "yref": "y",
+        "xsizemode": "pixel",
+        "ysizemode": "pixel",
+        "xanchor": x,
+        "yanchor": y,
+        "x0": -r,
+        "x1": r,
+        "y0": -r,
+        "y1": r,
+        "line": {"color": color, "width": width},
+        "layer": "above",
+    }
+
+
+def _cross(x: float, y: float, color: str, width: float) -> list[dict]:
+    r = 7
+    return [
+        {
+            "type": "line",
+            "xref": "x",
+            "yref": "y",
+            "xsizemode": "pixel",
+            "ysizemode": "pixel",
+            "xanchor": x,
+            "yanchor": y,
+            "x0": -r,
+            "x1": r,
+            "y0": s0,
+            "y1": -s0,
+            "line": {"color": color, "width": width},
+            "layer": "above",
+        }
+        for s0 in (-r, r)
+    ]
+
+
+def overlay_shapes(explorer: Explorer, view: PointView, z_xy: np.ndarray | None) -> list[dict]:
+    """The highlighted image (a ring and, where sigma is visible, its ellipse) and z (a cross) as shapes:
+    the scatter traces stay the same, so the browser only redraws these."""
+    shapes = []
     (x0, x1), (y0, y1) = explorer.limits
     ellipse = view.ellipse
     extent = np.ptp(ellipse, axis=0) if ellipse is not None else np.zeros(2)
     if ellipse is not None and max(extent[0] / (x1 - x0), extent[1] / (y1 - y0)) >= MIN_ELLIPSE:
-        fig.add_trace(
-            go.Scattergl(
-                x=ellipse[:, 0],
-                y=ellipse[:, 1],
-                mode="lines",
-                line={"color": CURRENT_COLOR, "width": 2},
-                fill="toself",
-                fillcolor="rgba(17,17,17,0.08)",
-                hoverinfo="skip",
-                name="sigma",
-            )
+        path = "M" + "L".join(f"{px:.5g},{py:.5g}" for px, py in ellipse) + "Z"
+        shapes.append(
+            {
+                "type": "path",
+                "path": path,
+                "xref": "x",
+                "yref": "y",
+                "name": "sigma",
+                "line": {"color": CURRENT_COLOR, "width": 2},
+                "fillcolor": "rgba(17,17,17,0.08)",
+                "layer": "above",
+            }
         )
-    x, y = view.xy
-    label = explorer.label_name(view.index)
-    for color, width in (
-        ("white", 6),
-        (CURRENT_COLOR, 2.5),
-    ):  # a dark ring on a white halo: seen on any class
-        fig.add_trace(
-            go.Scattergl(
-                x=[x],
-                y=[y],
-                mode="markers",
-                marker={"symbol": "circle-open", "size": RING_SIZE, "color": color, "line": {"width": width}},
-                hovertemplate=f"test image #{view.index} · {label}<extra></extra>",
-                name="image",
-            )
-        )
-    for color, width in (("white", 6), (PATH_COLOR, 3)) if z_xy is not None else ():  # a red cross, haloed
-        fig.add_trace(
-            go.Scattergl(
-                x=[z_xy[0]],
-                y=[z_xy[1]],
-                mode="markers",
-                marker={
-                    "symbol": "x-thin",
-                    "size": 16,
-                    "color": color,
-                    "line": {"width": width, "color": color},
-                },
-                hovertemplate="z, decoded beside the maps<extra></extra>",
-                name="z",
-            )
-        )
+    x, y = map(float, view.xy)
+    shapes += [
+        _ring(x, y, "white", 6) | {"name": "image"},
+        _ring(x, y, CURRENT_COLOR, 2.5) | {"name": "image"},
+    ]
+    if z_xy is not None:
+        zx, zy = map(float, z_xy)
+        shapes += [c | {"name": "z"} for c in _cross(zx, zy, "white", 6) + _cross(zx, zy, PATH_COLOR, 3)]
+    return shapes
+
+
+def map_figure(explorer: Explorer, view: PointView, z_xy: np.ndarray | None) -> go.Figure:
+    """The main map's figure (app.panels.map, all classes) copied, smaller, with the overlay shapes."""
+    base = map_panel.map_figure(explorer, _key(explorer), tuple(range(len(CLASS_COLORS))), False, "none")
+    fig = go.Figure(base)  # a copy: the cached figure is shared with the main map
+    fig.update_layout(
+        showlegend=False,
+        height=MAP_HEIGHT,
+        margin={"l": 40, "r": 8, "t": 6, "b": 24},
+        shapes=overlay_shapes(explorer, view, z_xy),
+    )
     return fig
 
 
-def _coords(values) -> str:
-    return "(" + ", ".join(f"{v:+.2f}" for v in values[:2]) + (", ..." if len(values) > 2 else "") + ")"
+def _coords(values, fmt: str = "+.2f") -> str:
+    return "(" + ", ".join(f"{v:{fmt}}" for v in values[:2]) + (", ..." if len(values) > 2 else "") + ")"
 
 
 def map_caption(explorer: Explorer, view: PointView) -> str:
@@ -228,7 +257,7 @@ def map_caption(explorer: Explorer, view: PointView) -> str:
     sigma = comparison.posterior_sigma(explorer, view.index)
     what = f"{comparison.objective(explorer.config)}, {explorer.d}-D · image #{view.index}:"
     if explorer.d <= 2:
-        return f"{what} mu = {_coords(view.xy[: explorer.d])}, sigma = {_coords(sigma)}"
+        return f"{what} mu = {_coords(view.xy[: explorer.d])}, sigma = {_coords(sigma, '.2g')}"
     return f"{what} mu on this map = {_coords(view.xy)}, sigma {sigma.mean():.2f} (mean of {explorer.d})"
 
 

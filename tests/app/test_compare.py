@@ -59,8 +59,9 @@ def figures(at) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
-def traces(figure: dict, name: str) -> list[dict]:
-    return [t for t in figure["data"] if t.get("name") == name]
+def marks(figure: dict, name: str) -> list[dict]:
+    """The map's overlay shapes of one kind: "image" (the ring), "sigma" (its ellipse), "z" (the cross)."""
+    return [shape for shape in figure["layout"].get("shapes", []) if shape.get("name") == name]
 
 
 def z_mean(root: Path, name: str) -> np.ndarray:
@@ -69,10 +70,10 @@ def z_mean(root: Path, name: str) -> np.ndarray:
 
 
 def assert_ring_at(figure: dict, point: np.ndarray) -> None:
-    rings = traces(figure, "image")
+    rings = marks(figure, "image")
     assert rings, "no ring on the map"
     for ring in rings:
-        assert [ring["x"][0], ring["y"][0]] == pytest.approx(point[:2].tolist(), abs=1e-5)
+        assert [ring["xanchor"], ring["yanchor"]] == pytest.approx(point[:2].tolist(), abs=1e-5)
 
 
 def image_captions(at) -> list[list[str]]:
@@ -97,7 +98,7 @@ def test_the_vae_and_the_autoencoder_side_by_side_with_the_same_image_ringed_in_
         assert len([t for t in figure["data"] if t.get("type") == "scattergl" and "customdata" in t]) == 10
     assert_ring_at(left, z_mean(compare_root, "tiny-vae")[0])
     assert_ring_at(right, z_mean(compare_root, "tiny-ae")[0])
-    assert traces(left, "sigma") and not traces(right, "sigma")  # the autoencoder's sigma is 0.001: a point
+    assert marks(left, "sigma") and not marks(right, "sigma")  # the autoencoder's sigma is 0.001: a point
     assert all(
         str(compare_root) not in chart.proto.spec for chart in at.get("plotly_chart")
     )  # no server path
@@ -118,8 +119,8 @@ def test_the_same_z_is_decoded_by_both_and_marked_on_both_maps(compare_root, com
     at.number_input(key=Y_KEY).set_value(-0.25).run()
     no_errors(at)
     for figure in figures(at):  # both 2-D: the same z is the same spot of both planes
-        crosses = traces(figure, "z")
-        assert crosses and all([c["x"][0], c["y"][0]] == pytest.approx([0.5, -0.25]) for c in crosses)
+        crosses = marks(figure, "z")
+        assert crosses and all([c["xanchor"], c["yanchor"]] == pytest.approx([0.5, -0.25]) for c in crosses)
     assert any("The same z = (+0.50, -0.25)" in m.value for m in at.markdown)
     decoded = image_captions(at)[1]
     assert len(decoded) == 2 and decoded[0].startswith("left: ") and decoded[1].startswith("right: ")
@@ -137,7 +138,7 @@ def test_a_model_of_another_latent_dim_says_the_same_z_means_nothing_there(compa
     at.selectbox(key="cmp_right").set_value("tiny-5d").run()
     no_errors(at)
     left, right = figures(at)
-    assert traces(left, "z") and not traces(right, "z")
+    assert marks(left, "z") and not marks(right, "z")
     assert_ring_at(left, z_mean(compare_root, "tiny-vae")[0])
     assert len(image_captions(at)[1]) == 1  # only the left model decodes z
     assert at.button(key="cmp_hole_right").disabled and not at.button(key="cmp_hole_left").disabled
