@@ -1,0 +1,229 @@
+"""The compare view (app/panels/compare.py) under AppTest, through its harness tests/app/compare_app.py.
+
+Tiny untrained bundles stand for a VAE, a β-VAE and an autoencoder; the last test opens the shipped ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.panels.compare import INDEX_KEY, X_KEY, Y_KEY, picked_index
+from tests import needs
+from tests.app.conftest import make_bundle
+from vae_core.config import DETERMINISTIC_LOG_VAR
+
+HARNESS = str(Path(__file__).with_name("compare_app.py"))
+REPO_ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+def shipped_artifacts() -> Path:
+    """$VAE_ARTIFACTS if set (as the browser tests), else the repository's artifacts/."""
+    env = os.environ.get("VAE_ARTIFACTS", "").strip()
+    return Path(env).expanduser() if env else REPO_ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def compare_root(tmp_path_factory) -> Path:
+    """a-broken (unreadable manifest), tiny-5d, tiny-ae, tiny-beta, tiny-vae, z-damaged (bad decoder)."""
+    root = tmp_path_factory.mktemp("compare")
+    make_bundle(root, "tiny-vae", 2)
+    make_bundle(root, "tiny-beta", 2, seed=1, beta=4.0)
+    ae = make_bundle(root, "tiny-ae", 2, seed=2, deterministic=True, beta=0.0)
+    with np.load(ae / "latents.npz", allow_pickle=False) as data:  # as a trained autoencoder's: sigma 0.001
+        latents = {**data, "z_log_var": np.full_like(data["z_log_var"], DETERMINISTIC_LOG_VAR)}
+    np.savez(ae / "latents.npz", **latents)
+    make_bundle(root, "tiny-5d", 5, seed=3)
+    shutil.copytree(root / "tiny-vae", root / "a-broken")
+    (root / "a-broken" / "manifest.json").write_text("{ not json")
+    shutil.copytree(root / "tiny-vae", root / "z-damaged")
+    (root / "z-damaged" / "decoder.keras").write_bytes(b"this is not a zip file")
+    return root
+
+
+@pytest.fixture
+def compare_at(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    def make(root: Path) -> AppTest:
+        monkeypatch.setenv("VAE_ARTIFACTS", str(root))
+        return AppTest.from_file(HARNESS, default_timeout=180)
+
+    return make
+
+
+def no_errors(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def figures(at) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def marks(figure: dict, name: str) -> list[dict]:
+    """The map's overlay shapes of one kind: "image" (the ring), "sigma" (its ellipse), "z" (the cross)."""
+    return [shape for shape in figure["layout"].get("shapes", []) if shape.get("name") == name]
+
+
+def z_mean(root: Path, name: str) -> np.ndarray:
+    with np.load(root / name / "latents.npz", allow_pickle=False) as data:
+        return data["z_mean"]
+
+
+def assert_ring_at(figure: dict, point: np.ndarray) -> None:
+    rings = marks(figure, "image")
+    assert rings, "no ring on the map"
+    for ring in rings:
+        assert [ring["xanchor"], ring["yanchor"]] == pytest.approx(point[:2].tolist(), abs=1e-5)
+
+
+def image_captions(at) -> list[list[str]]:
+    return [list(image.captions) for image in at.get("image")]
+
+
+def table(at):
+    return at.dataframe[0].value
+
+
+def test_the_vae_and_the_autoencoder_side_by_side_with_the_same_image_ringed_in_both(
+    compare_root, compare_at
+):
+    at = compare_at(compare_root).run()
+    no_errors(at)
+    assert (at.selectbox(key="cmp_left").value, at.selectbox(key="cmp_right").value) == (
+        "tiny-vae",
+        "tiny-ae",
+    )
+    left, right = figures(at)
+    for figure in (left, right):  # each map: every class of the encoded test set
+        assert len([t for t in figure["data"] if t.get("type") == "scattergl" and "customdata" in t]) == 10
+    assert_ring_at(left, z_mean(compare_root, "tiny-vae")[0])
+    assert_ring_at(right, z_mean(compare_root, "tiny-ae")[0])
+    assert marks(left, "sigma") and not marks(right, "sigma")  # the autoencoder's sigma is 0.001: a point
+    assert all(
+        str(compare_root) not in chart.proto.spec for chart in at.get("plotly_chart")
+    )  # no server path
+
+    at.number_input(key=INDEX_KEY).set_value(7).run()
+    no_errors(at)
+    left, right = figures(at)
+    assert_ring_at(left, z_mean(compare_root, "tiny-vae")[7])
+    assert_ring_at(right, z_mean(compare_root, "tiny-ae")[7])
+    assert any(m.value.startswith("**Test image #7**") for m in at.markdown)
+    assert image_captions(at)[0] == ["the image", "left: VAE", "right: autoencoder"]
+
+
+def test_the_same_z_is_decoded_by_both_and_marked_on_both_maps(compare_root, compare_at):
+    at = compare_at(compare_root).run()
+    gap = (at.number_input(key=X_KEY).value, at.number_input(key=Y_KEY).value)
+    at.number_input(key=X_KEY).set_value(0.5).run()
+    at.number_input(key=Y_KEY).set_value(-0.25).run()
+    no_errors(at)
+    for figure in figures(at):  # both 2-D: the same z is the same spot of both planes
+        crosses = marks(figure, "z")
+        assert crosses and all([c["xanchor"], c["yanchor"]] == pytest.approx([0.5, -0.25]) for c in crosses)
+    assert any("The same z = (+0.50, -0.25)" in m.value for m in at.markdown)
+    decoded = image_captions(at)[1]
+    assert len(decoded) == 2 and decoded[0].startswith("left: ") and decoded[1].startswith("right: ")
+    assert all(c.endswith("× off") for c in decoded)
+
+    at.button(key="cmp_hole_left").click().run()
+    left_hole = (at.number_input(key=X_KEY).value, at.number_input(key=Y_KEY).value)
+    assert left_hole != pytest.approx(gap)
+    at.button(key="cmp_hole_right").click().run()  # back to the start: the right map's deepest hole
+    assert (at.number_input(key=X_KEY).value, at.number_input(key=Y_KEY).value) == pytest.approx(gap)
+
+
+def test_a_model_of_another_latent_dim_says_the_same_z_means_nothing_there(compare_root, compare_at):
+    at = compare_at(compare_root).run()
+    at.selectbox(key="cmp_right").set_value("tiny-5d").run()
+    no_errors(at)
+    left, right = figures(at)
+    assert marks(left, "z") and not marks(right, "z")
+    assert_ring_at(left, z_mean(compare_root, "tiny-vae")[0])
+    assert len(image_captions(at)[1]) == 1  # only the left model decodes z
+    assert at.button(key="cmp_hole_right").disabled and not at.button(key="cmp_hole_left").disabled
+    [info] = at.info
+    assert "5 dimensions" in info.value and "means nothing there" in info.value
+
+
+def test_the_table_lists_every_bundle_with_its_objective_and_a_broken_one_as_unreadable(
+    compare_root, compare_at
+):
+    at = compare_at(compare_root).run()
+    rows = table(at).set_index("bundle")
+    assert list(rows.index) == ["a-broken", "tiny-5d", "tiny-ae", "tiny-beta", "tiny-vae", "z-damaged"]
+    assert rows.loc["tiny-vae", "objective"] == "VAE"
+    assert rows.loc["tiny-beta", "objective"] == "β-VAE (β=4)"
+    assert rows.loc["tiny-ae", "objective"] == "autoencoder"
+    assert rows.loc["tiny-5d", "latent dim"] == 5
+    assert rows.loc["tiny-vae", "above floor"] == pytest.approx(rows.loc["tiny-vae", "-ELBO"] - 189.9)
+    note = rows.loc["a-broken", "note"]
+    assert note.startswith("Cannot be read") and str(compare_root) not in note
+    assert "σ = 0.001" in rows.loc["tiny-ae", "note"]
+
+
+def test_a_bundle_that_cannot_load_gets_a_message_and_the_other_map_stays(compare_root, compare_at):
+    at = compare_at(compare_root).run()
+    at.selectbox(key="cmp_right").set_value("z-damaged").run()
+    assert not at.exception
+    [error] = at.error
+    assert "z-damaged" in error.value and "cannot be used" in error.value
+    assert str(compare_root) not in error.value
+    [left] = figures(at)
+    assert_ring_at(left, z_mean(compare_root, "tiny-vae")[0])
+
+
+def test_a_click_on_a_point_picks_its_test_image():
+    assert picked_index({"selection": {"points": [{"customdata": 42, "x": 0.1, "y": 0.2}]}}) == 42
+    assert picked_index({"selection": {"points": [{"customdata": [17]}]}}) == 17
+    assert picked_index({"selection": {"points": [{"x": 0.1}]}}) is None
+    assert picked_index(None) is None
+
+
+def test_the_shipped_autoencoder_and_beta_vae_load_beside_the_vae(compare_at):
+    """The bundles this view exists for: found by what their manifests say, not by name."""
+    root = shipped_artifacts()
+    manifests = {p.parent.name: json.loads(p.read_text()) for p in root.glob("*/manifest.json")}
+    two_d = {n: m["config"] for n, m in manifests.items() if m["latent_dim"] == 2}
+    autoencoders = [n for n, c in two_d.items() if c.get("deterministic")]
+    betas = [n for n, c in two_d.items() if not c.get("deterministic") and c.get("beta") not in (None, 1.0)]
+    if not autoencoders or not betas:
+        needs.missing("artifacts/ holds no 2-D autoencoder or β-VAE bundle", "ship them (see README)")
+    at = compare_at(root).run()
+    no_errors(at)
+    assert at.selectbox(key="cmp_right").value == autoencoders[0]
+    assert len(figures(at)) == 2 and image_captions(at)[0][1:] == ["left: VAE", "right: autoencoder"]
+    # z starts in the autoencoder's deepest hole: far off its data, among the VAE's
+    left_off, right_off = (float(c.split(": ")[1].removesuffix("× off")) for c in image_captions(at)[1])
+    assert right_off > 3 * left_off
+    at.selectbox(key="cmp_right").set_value(betas[0]).run()
+    no_errors(at)
+    assert len(figures(at)) == 2 and image_captions(at)[0][2].startswith("right: β-VAE")
+    rows = table(at).set_index("bundle")
+    assert rows.loc[autoencoders[0], "objective"] == "autoencoder"
+    assert rows.loc[betas[0], "objective"].startswith("β-VAE (β=")
+    assert set(rows.index) == set(manifests)
+
+
+def test_with_one_bundle_it_sits_on_both_sides_and_with_none_the_view_says_so(
+    compare_root, compare_at, tmp_path
+):
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copytree(compare_root / "tiny-vae", one / "tiny-vae")
+    shutil.copy(compare_root / "fashion-mnist-test.npz", one)
+    at = compare_at(one).run()
+    no_errors(at)
+    assert at.selectbox(key="cmp_left").value == at.selectbox(key="cmp_right").value == "tiny-vae"
+    assert len(figures(at)) == 2 and list(table(at)["bundle"]) == ["tiny-vae"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    at = compare_at(empty).run()
+    assert not at.exception and "No bundles to compare" in at.info[0].value
