@@ -41,6 +41,7 @@ class ViewState:
     mode: str | None = None  # one of MODES
     step: int | None = None  # the lesson's step (mode learn), 1 to LESSON_STEPS
     vs: str | None = None  # the bundle compared with ``bundle`` (mode compare)
+    cz: tuple[float, ...] | None = None  # the point both compared models decode (x, y on the left map)
     z: tuple[float, ...] | None = None  # the current latent point, latent_dim numbers
     view: str | None = None  # one of VIEWS
     index: int | None = None  # a selected test image
@@ -70,6 +71,7 @@ KEYS = {
     "mode": "mode",
     "step": "step",
     "vs": "vs",
+    "cz": "cz",
     "z": "z",
     "view": "view",
     "i": "index",
@@ -141,6 +143,12 @@ def _parse_z(raw: str, _n: int | None) -> tuple[tuple[float, ...] | None, str]:
 
 def _parse_view(raw: str, _n: int | None) -> tuple[str | None, str]:
     return (raw, "") if raw in VIEWS else (None, f"expected one of {', '.join(VIEWS)}")
+
+
+def _parse_map_point(raw: str, n: int | None) -> tuple[tuple[float, ...] | None, str]:
+    if len(raw.split(",")) != 2:
+        return None, "expected two numbers x,y"
+    return _parse_z(raw, n)
 
 
 def _parse_mode(raw: str, _n: int | None) -> tuple[str | None, str]:
@@ -224,6 +232,7 @@ _PARSERS = {
     "mode": _parse_mode,
     "step": _parse_count(1, LESSON_STEPS, "a lesson step"),
     "vs": _parse_bundle,
+    "cz": _parse_map_point,
     "z": _parse_z,
     "view": _parse_view,
     "i": _parse_index,
@@ -264,6 +273,7 @@ def format_endpoint(endpoint: tuple[str, int | None]) -> str:
 
 _FORMATTERS = {
     "z": format_z,
+    "cz": format_z,
     "box": format_z,
     "a": format_endpoint,
     "b": format_endpoint,

@@ -20,7 +20,7 @@ import streamlit as st  # noqa: E402
 
 from app import session, state  # noqa: E402
 from app.explorer import Explorer  # noqa: E402
-from app.panels import decoder, inside, interpolation, lesson, manifold, model_card, prior  # noqa: E402
+from app.panels import compare, decoder, inside, interpolation, lesson, manifold, model_card, prior  # noqa: E402
 from app.panels import map as map_panel  # noqa: E402
 from app.resources import (  # noqa: E402
     TRAIN_COMMAND,
@@ -172,7 +172,14 @@ def sync_url() -> None:
         _write_query(state.ViewState(**fields))
         return
     if mode() == "compare":
-        fields = {"bundle": st.session_state.get(session.BUNDLE), "mode": "compare"}
+        link = compare.link_fields()
+        fields = {
+            "bundle": link.left,
+            "mode": "compare",
+            "vs": link.right,
+            "index": link.index,
+            "cz": link.point,
+        }
         _write_query(state.ViewState(**fields))
         return
     view = st.session_state.get(session.VIEW)
@@ -391,6 +398,18 @@ def page() -> None:
             functools.partial(explore_point, explorer),
         )
         sync_url()
+        return
+    if mode() == "compare":
+        url = st.session_state[session.URL_STATE]
+        compare.compare_fragment(
+            path.parent,
+            bundle_names(path.parent),
+            left=explorer.name,
+            right=url.vs,
+            index=url.index,
+            on_change=sync_url,
+            point=url.cz,
+        )
         return
     if compact:
         st.markdown(COMPACT_CSS, unsafe_allow_html=True)

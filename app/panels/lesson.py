@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import session
+from app.comparison import objective
 from app.explorer import Explorer, Inside
 from app.panels import inside as parts
 from app.state import LESSON_STEPS
@@ -359,7 +360,7 @@ def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Pa
         other = explorer if name == explorer.name else load(root / name)
         xy = other.spots(fractions)
         with col:
-            st.markdown(f"**{objective(other)}**")
+            st.markdown(f"**{objective(other.config)}**")
             fig = parts.inside_map(other, None, height=230, legend=False)
             fig.add_trace(prior_circle(other))
             fig.add_trace(
@@ -394,16 +395,6 @@ def prior_circle(explorer: Explorer) -> go.Scatter:
         line={"color": "#111111", "width": 1.5, "dash": "dash"},
         hoverinfo="skip",
     )
-
-
-def objective(explorer: Explorer) -> str:
-    """How the bundle was trained, in words: VAE, β-VAE (β = b) or autoencoder."""
-    config = explorer.config
-    if config.deterministic:
-        return "Autoencoder (no KL)"
-    if config.beta != 1.0:
-        return f"β-VAE (β = {config.beta:g})"
-    return "VAE"
 
 
 def lesson_page(
