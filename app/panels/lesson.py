@@ -342,6 +342,10 @@ def _family(names: list[str], current: str) -> list[str]:
     return [n for n in wanted if n in names]
 
 
+def _open_compare() -> None:
+    st.session_state[session.MODE] = "compare"
+
+
 def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Path], Explorer]) -> None:
     family = _family(names, explorer.name)
     if len(family) < 2:
@@ -382,6 +386,12 @@ def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Pa
                 f"−ELBO {m['test_neg_elbo_nats']:.1f} nats (recon {m['test_recon_bce_nats']:.1f} + KL "
                 f"{m['test_kl_nats']:.1f}) · 5-NN {m['knn5_accuracy']:.2f}"
             )
+    st.button(
+        "Compare any two models, with every metric",
+        key="lesson_compare",
+        icon=":material/compare:",
+        on_click=_open_compare,
+    )
 
 
 def prior_circle(explorer: Explorer) -> go.Scatter:

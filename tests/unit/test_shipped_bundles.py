@@ -29,3 +29,15 @@ def test_the_recorded_command_rebuilds_the_same_config_and_network(manifest_path
     assert set(manifest["config"]) <= set(config.to_dict())
     for part, build in (("encoder", build_encoder), ("decoder", build_decoder)):
         assert build(config).count_params() == manifest["architecture"][part]["parameters"], part
+
+
+def test_the_lessons_autoencoder_and_beta_4_model_share_the_defaults_architecture():
+    manifests = {p.parent.name: json.loads(p.read_text()) for p in MANIFESTS}
+    default = manifests["fashion-mnist-2d"]
+    autoencoder, beta4 = manifests["fashion-mnist-2d-autoencoder"], manifests["fashion-mnist-2d-beta4"]
+    assert autoencoder["config"]["deterministic"] and autoencoder["config"]["beta"] == 0
+    assert beta4["config"]["beta"] == 4 and not beta4["config"].get("deterministic", False)
+    for other in (autoencoder, beta4):
+        assert other["config"]["preset"] == default["config"]["preset"] == "default"
+        assert other["latent_dim"] == 2
+        assert other["architecture"] == default["architecture"]
