@@ -3,7 +3,7 @@
 // A streamlit.components.v2 component (app/draw.py) whose JavaScript is live_decoder.js
 // followed by this file, one ES module: createEncoder, createDecoder, paint, SIDE (28) and
 // PIXELS (784) come from there.
-/* global createEncoder, createDecoder, paint, SIDE, PIXELS */
+/* global createEncoder, createDecoder, paint, Latest, SIDE, PIXELS */
 //
 // On every pointer move the stroke is stamped into the 28 x 28 pixels (interpolated between
 // events, so a fast stroke has no gaps) and the bundle's ONNX encoder runs here, in the browser,
@@ -95,42 +95,6 @@ function strokeSegment(pixels, a, b, radius) {
 }
 
 const brushRadius = (size) => 0.5 + 0.75 * size; // sizes 1-4: a core of 1 to 5 pixels, soft edges
-
-// --- "latest wins" around a model that runs one request at a time ---------------------------
-
-class Latest {
-  constructor(run) {
-    this.run = run;
-    this.pending = null; // the newest request not yet started
-    this.pumping = false;
-  }
-
-  // Resolves to the result when this request ran, or null when a newer one replaced it first.
-  request(input) {
-    return new Promise((resolve, reject) => {
-      if (this.pending) this.pending.resolve(null);
-      this.pending = { input, resolve, reject };
-      if (!this.pumping) this.pump();
-    });
-  }
-
-  async pump() {
-    this.pumping = true;
-    try {
-      while (this.pending) {
-        const job = this.pending;
-        this.pending = null;
-        try {
-          job.resolve(await this.run(job.input));
-        } catch (e) {
-          job.reject(e);
-        }
-      }
-    } finally {
-      this.pumping = false;
-    }
-  }
-}
 
 // --- the panel --------------------------------------------------------------------------------
 

@@ -157,13 +157,48 @@ function toFloat32(values, what) {
   return out;
 }
 
+// "Latest wins" around an async function: at most one call runs and at most one more waits;
+// a newer request replaces the waiting one, whose promise then resolves to null.
+export class Latest {
+  constructor(run) {
+    this.run = run;
+    this.pending = null; // the newest request not yet started
+    this.pumping = false;
+  }
+
+  // Resolves to the result when this request ran, or null when a newer one replaced it first.
+  request(input) {
+    return new Promise((resolve, reject) => {
+      if (this.pending) this.pending.resolve(null);
+      this.pending = { input, resolve, reject };
+      if (!this.pumping) this.pump();
+    });
+  }
+
+  async pump() {
+    this.pumping = true;
+    try {
+      while (this.pending) {
+        const job = this.pending;
+        this.pending = null;
+        try {
+          job.resolve(await this.run(job.input));
+        } catch (e) {
+          job.reject(e);
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+}
+
 export class Decoder {
   constructor(ort, inferenceSession, { input, output } = {}) {
     this.model = new Model(ort, inferenceSession);
     this.input = input ?? inferenceSession.inputNames[0];
     this.output = output ?? inferenceSession.outputNames[0];
-    this.pending = null; // the newest decodeLatest request not yet started
-    this.pumping = false;
+    this.latest = new Latest((z) => this.decode(z));
   }
 
   get runs() {
@@ -199,28 +234,7 @@ export class Decoder {
     } catch (e) {
       return Promise.reject(e);
     }
-    return new Promise((resolvePixels, reject) => {
-      if (this.pending) this.pending.resolve(null);
-      this.pending = { z: point, resolve: resolvePixels, reject };
-      if (!this.pumping) this.pump();
-    });
-  }
-
-  async pump() {
-    this.pumping = true;
-    try {
-      while (this.pending) {
-        const job = this.pending;
-        this.pending = null;
-        try {
-          job.resolve(await this.decode(job.z));
-        } catch (e) {
-          job.reject(e);
-        }
-      }
-    } finally {
-      this.pumping = false;
-    }
+    return this.latest.request(point);
   }
 
   // Decode z under the pointer and paint it, dropping stale requests; resolves to whether it painted.
