@@ -420,15 +420,5 @@ def compare_ui(
         on_change()
 
 
-@st.fragment
-def compare_fragment(
-    root: Path,
-    names: list[str],
-    left: str | None = None,
-    right: str | None = None,
-    index: int | None = None,
-    on_change: Callable[[], None] | None = None,
-    point: tuple[float, float] | None = None,
-) -> None:
-    """:func:`compare_ui` as a fragment: a change in the view reruns the view only, not the page."""
-    compare_ui(root, names, left, right, index, on_change, point)
+# A change in the view reruns the view only, not the page.
+compare_fragment = st.fragment(compare_ui)
