@@ -58,6 +58,10 @@ div[class*="st-key-bridge"] { position: absolute; width: 0; height: 0; overflow:
   .stVerticalBlock.st-key-latent_map_box { flex: 0 0 460px; height: 460px; }
   h1 { font-size: 1.5rem !important; }
   .st-key-layout_switch { display: none; }
+  /* Five views on one line: narrower buttons, words kept whole. */
+  .st-key-view_box [data-testid="stButtonGroup"] button { padding: 0 0.3rem; flex: 1 1 auto; }
+  .st-key-view_box [data-testid="stButtonGroup"] button p { font-size: 0.8rem; overflow-wrap: normal;
+    word-break: keep-all; }
   /* The bundle selector and Map display share one line above the map. */
   .st-key-map_controls [data-testid="stHorizontalBlock"] { flex-wrap: nowrap; }
   .st-key-map_controls [data-testid="stColumn"] { min-width: 0 !important; width: auto !important; }
