@@ -54,6 +54,17 @@ def literal(value: object, limit: int = MAX_CHARS) -> str:
     return f"{fence} {text} {fence}" if text.strip() else f"{fence}\u2423{fence}"  # ␣: an empty value
 
 
+def escape_markdown(value: object, limit: int = MAX_CHARS) -> str:
+    """``value`` for a place that renders Markdown but where a code span would not fit (a table
+    cell): every ASCII punctuation character backslash-escaped (CommonMark shows it as itself),
+    control and invisible characters as visible escapes, ``:`` broken from Streamlit's shortcodes."""
+    text = "".join(_visible(c) for c in str(value))
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    escaped = re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+    return escaped.replace(":", ":\u2060")
+
+
 def public_message(error: BaseException | str, root: Path) -> str:
     """An error's text for a visitor: the artifacts folder ``root`` named, never its server path.
 

@@ -8,7 +8,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from app.explorer import ACTIVE_KL, Explorer
-from app.text import literal
+from app.text import escape_markdown, literal
 
 HEADLINE = (
     ("test_neg_elbo_nats", "Test -ELBO", "{:.1f} nats", "Negative ELBO per test image (lower is better)."),
@@ -87,7 +87,10 @@ def metric_rows(metrics: dict) -> list[dict]:
     for key, value in metrics.items():
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             continue
-        name, unit, fmt, meaning = METRICS.get(key, (key.replace("_", " "), "", "{:.4g}", ""))
+        # st.table renders cells as Markdown: a manifest's own metric name is escaped to show as written.
+        name, unit, fmt, meaning = METRICS.get(
+            key, (escape_markdown(key.replace("_", " ")), "", "{:.4g}", "")
+        )
         try:
             shown = fmt.format(value)
         except ValueError:  # e.g. an integer format for a float
@@ -164,7 +167,7 @@ def model_card_ui(explorer: Explorer) -> None:
             st.plotly_chart(history_figure(explorer.history), key="mc_history")
         import pandas as pd
 
-        rows = metric_rows(m)  # a plain table (text, never markup): every meaning readable at once
+        rows = metric_rows(m)  # every meaning readable at once; names from the manifest escaped
         if rows:
             st.table(pd.DataFrame(rows).set_index("metric"))
         kl = m.get("kl_per_dimension")

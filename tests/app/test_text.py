@@ -62,3 +62,17 @@ def test_public_message_names_the_bundle_not_the_server_folder(tmp_path, monkeyp
 
 def test_public_message_never_mangles_short_roots():
     assert public_message("a/b.c", Path("/")) == "a/b.c"
+
+
+def test_escape_markdown_shows_a_manifest_name_as_written_in_a_table_cell():
+    from app.panels.model_card import metric_rows
+    from app.text import escape_markdown
+
+    hostile = "![x](http://tracker/p) **bold** :smile: $x$ <b>"
+    escaped = escape_markdown(hostile)
+    assert "![" not in escaped and "**" not in escaped and "<b>" not in escaped
+    assert ":smile:" not in escaped and "$x$" not in escaped
+    # CommonMark drops each escaping backslash, and the word joiner is invisible: what shows is the name.
+    assert escaped.replace("\\", "").replace("\u2060", "") == hostile
+    (row,) = metric_rows({hostile: 1.0})
+    assert row["metric"] == escape_markdown(hostile.replace("_", " "))
