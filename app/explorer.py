@@ -335,20 +335,18 @@ class Explorer:
         return prepare_upload(data)
 
     def encode(self, pixels: np.ndarray) -> EncodedImage:
-        """Encode and score one image (28, 28) float in [0, 1]."""
-        z_mean, z_log_var = (a[0] for a in self.bundle.encode(pixels))
-        recon_nats, kl_nats = (float(a[0]) for a in self.bundle.elbo_parts(pixels))
-        reconstruction = self.decode(z_mean)[0]
+        """Encode and score one image (28, 28) float in [0, 1]: the summary of :meth:`inside`."""
+        trip = self.inside(pixels, samples=1)
         return EncodedImage(
-            z_mean=z_mean,
-            z_std=np.exp(0.5 * z_log_var),
-            xy=self.to_map(z_mean)[0],
-            ellipse=geometry.posterior_ellipse(self.projection, z_mean, z_log_var),
-            reconstruction=reconstruction,
-            recon_nats=recon_nats,
-            kl_nats=kl_nats,
-            share_below=percentile_of(recon_nats + kl_nats, self.reference_neg_elbo()),
-            mse=float(np.mean((reconstruction - pixels) ** 2)),
+            z_mean=trip.mu,
+            z_std=trip.sigma,
+            xy=trip.xy,
+            ellipse=trip.ellipse,
+            reconstruction=trip.reconstruction,
+            recon_nats=trip.recon_nats,
+            kl_nats=trip.kl_nats,
+            share_below=trip.share_below,
+            mse=float(np.mean((trip.reconstruction - pixels) ** 2)),
         )
 
     def inside(self, pixels: np.ndarray, samples: int = 16, seed: int = 0) -> Inside:
