@@ -192,17 +192,12 @@ def gap_on_map(left: Explorer, other: Explorer | None = None, in_other: bool = F
     """Map coordinates on the left map of the deepest hole in the left model's map (or, with
     ``in_other``, in the other model's: of the same latent dim), within both models' data ranges;
     rounded for the number inputs."""
-    clouds = [left.bundle.z_mean] + ([] if other is None else [other.bundle.z_mean])
+    clouds = [left.z_mean] + ([] if other is None else [other.z_mean])
     target = 1 if in_other and other is not None else 0
     x, y = left.to_map(off_data_point(left.projection, left.limits, clouds, target).z)[0]
     return round(float(x), 3), round(float(y), 3)
 
 
-def posterior_sigma(explorer: Explorer, index: int) -> np.ndarray:
-    """The encoder's spread (d,) for a test image: sigma = exp(z_log_var / 2)."""
-    return np.exp(0.5 * explorer.bundle.z_log_var[index].astype(np.float64))
-
-
 def spacing_of(explorer: Explorer) -> float:
     """How far apart neighbouring test codes of a model usually are (see :func:`typical_spacing`)."""
-    return typical_spacing(explorer.bundle.z_mean)
+    return typical_spacing(explorer.z_mean)

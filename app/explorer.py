@@ -188,6 +188,19 @@ class Explorer:
         return self.bundle.labels
 
     @property
+    def z_mean(self) -> np.ndarray:
+        """(n, d) the encoded test set's centres, in test-set order."""
+        return self.bundle.z_mean
+
+    @property
+    def path(self) -> Path:
+        return self.bundle.path
+
+    def test_sigma(self, index: int) -> np.ndarray:
+        """The encoder's spread (d,) for a test image: exp(z_log_var / 2)."""
+        return np.exp(0.5 * self.bundle.z_log_var[index].astype(np.float64))
+
+    @property
     def n_images(self) -> int:
         return len(self.bundle.labels)
 

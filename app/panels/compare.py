@@ -120,7 +120,7 @@ def _load(root: Path, name: str) -> Explorer | None:
 def _key(explorer: Explorer) -> str:
     """A key for a loaded bundle: its folder (unique, unlike a manifest's name) and version. It reaches the
     browser (the map's uirevision), so the folder is hashed: no server path in the page."""
-    path = explorer.bundle.path
+    path = explorer.path
     return f"{hashlib.sha256(str(path).encode()).hexdigest()[:12]}:{bundle_version(path)}"
 
 
@@ -254,7 +254,7 @@ def _coords(values, fmt: str = "+.2f") -> str:
 
 def map_caption(explorer: Explorer, view: PointView) -> str:
     """Under a map: the objective and what the encoder answered for the highlighted image."""
-    sigma = comparison.posterior_sigma(explorer, view.index)
+    sigma = explorer.test_sigma(view.index)
     what = f"{comparison.objective(explorer.config)}, {explorer.d}-D · image #{view.index}:"
     if explorer.d <= 2:
         return f"{what} mu = {_coords(view.xy[: explorer.d])}, sigma = {_coords(sigma, '.2g')}"
