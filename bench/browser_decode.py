@@ -24,20 +24,17 @@ Timings depend on the load of the machine: the table says what the load average 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  bench/common.py
+from common import CHROMIUM, CHROMIUM_ARGS, write_report  # noqa: E402  bench/common.py
 
 TIMEOUT_MS = 120_000
 WARMUP = 20
@@ -198,23 +195,7 @@ def main() -> int:
                 chromium_version = browser.version
             finally:
                 browser.close()
-    report = {
-        "runtime": f"onnxruntime-web {RUNTIME_VERSION} (WebAssembly, 1 thread)",
-        "chromium": chromium_version,
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "load_average_before": load_before,
-        "load_average_after": os.getloadavg(),
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "results": results,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    print(table(results))
-    print(
-        f"\nload average before {load_before[0]:.2f}, after {report['load_average_after'][0]:.2f} "
-        f"({report['cpus']} CPUs); Chromium {chromium_version}; wrote {args.out}"
-    )
+    write_report(args.out, RUNTIME_VERSION, chromium_version, load_before, results, table(results))
     return 0
 
 

@@ -4,7 +4,11 @@ own (tests/e2e/page.py), so the benchmarks drive the page exactly as the tests d
 
 from __future__ import annotations
 
+import json
+import os
+import platform
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,3 +48,26 @@ def rss_mb(pid: int) -> float:
         except (OSError, StopIteration):
             continue
     return total_kb / 1024
+
+
+def write_report(
+    out: Path, runtime: str, chromium: str, load_before: tuple, results: dict, table_text: str
+) -> None:
+    """Write a browser benchmark's results with the machine they ran on (JSON), and print its table."""
+    report = {
+        "runtime": f"onnxruntime-web {runtime} (WebAssembly, 1 thread)",
+        "chromium": chromium,
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "results": results,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print(table_text)
+    print(
+        f"\nload average before {load_before[0]:.2f}, after {report['load_average_after'][0]:.2f} "
+        f"({report['cpus']} CPUs); Chromium {chromium}; wrote {out}"
+    )
