@@ -162,45 +162,35 @@ def _pick(which: str) -> None:
         st.session_state[INDEX_KEY] = index
 
 
-def _ring(x: float, y: float, color: str, width: float) -> dict:
-    r = RING_SIZE / 2
+def _pixel_shape(kind: str, x: float, y: float, box: tuple, color: str, width: float) -> dict:
+    """A Plotly shape of ``kind`` anchored at data point (x, y), sized in screen pixels:
+    ``box`` = (x0, x1, y0, y1) around the anchor, so it keeps its size when the map zooms."""
+    x0, x1, y0, y1 = box
     return {
-        "type": "circle",
+        "type": kind,
         "xref": "x",
         "yref": "y",
         "xsizemode": "pixel",
         "ysizemode": "pixel",
         "xanchor": x,
         "yanchor": y,
-        "x0": -r,
-        "x1": r,
-        "y0": -r,
-        "y1": r,
+        "x0": x0,
+        "x1": x1,
+        "y0": y0,
+        "y1": y1,
         "line": {"color": color, "width": width},
         "layer": "above",
     }
 
 
+def _ring(x: float, y: float, color: str, width: float) -> dict:
+    r = RING_SIZE / 2
+    return _pixel_shape("circle", x, y, (-r, r, -r, r), color, width)
+
+
 def _cross(x: float, y: float, color: str, width: float) -> list[dict]:
     r = 7
-    return [
-        {
-            "type": "line",
-            "xref": "x",
-            "yref": "y",
-            "xsizemode": "pixel",
-            "ysizemode": "pixel",
-            "xanchor": x,
-            "yanchor": y,
-            "x0": -r,
-            "x1": r,
-            "y0": s0,
-            "y1": -s0,
-            "line": {"color": color, "width": width},
-            "layer": "above",
-        }
-        for s0 in (-r, r)
-    ]
+    return [_pixel_shape("line", x, y, (-r, r, s0, -s0), color, width) for s0 in (-r, r)]
 
 
 def overlay_shapes(explorer: Explorer, view: PointView, z_xy: np.ndarray | None) -> list[dict]:
