@@ -329,7 +329,7 @@ def step_map(explorer: Explorer, on_explore: Callable[[np.ndarray, int | None], 
             col.image(upscale(explorer.images[k], 84), output_format="PNG")
             col.markdown(class_chip(int(explorer.labels[k])), unsafe_allow_html=True)
             col.button(
-                f"#{k} in the explorer",
+                f"Open #{k}",
                 key=f"lesson_pair_{k}",
                 on_click=on_explore,
                 args=(explorer.test_point(k), k),
