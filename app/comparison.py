@@ -61,6 +61,10 @@ def objective(config: VAEConfig) -> str:
         extras.append(f"{config.likelihood} likelihood")
     if config.prior_components:
         extras.append(f"mixture prior of {config.prior_components}")
+    if config.vamp_components:
+        extras.append(f"VampPrior of {config.vamp_components}")
+    if config.train_samples > 1:
+        extras.append(f"IWAE k={config.train_samples}")
     if config.neighbour_weight:
         extras.append(f"neighbour term {config.neighbour_weight:g}")
     if config.free_bits:

@@ -28,6 +28,9 @@ class VAEConfig:
     # z_log_var (the bundle contract), fixed at DETERMINISTIC_LOG_VAR: sigma = 0.001, a point.
     deterministic: bool = False
     prior_components: int = 0  # 0: N(0, I) prior; K > 0: learned mixture of K diagonal Gaussians
+    # A VampPrior (Tomczak & Welling 2018): K > 0 learned pseudo-images, and the prior is the
+    # mixture of the encoder's posteriors at them. Exported as the Gaussian mixture it is.
+    vamp_components: int = 0
     width: int = 64  # base channel count of the default and conv presets (others are fixed)
     # Optional neighbour term: a contrastive t-SNE loss on z_mean that pulls each training image
     # towards one of its `neighbour_k` nearest images in pixel space and pushes it from the rest
@@ -43,6 +46,9 @@ class VAEConfig:
     # Free bits (Kingma et al. 2016): each latent dimension's batch-mean KL is charged at least
     # this many nats in the training loss, so the optimiser gains nothing by switching it off.
     free_bits: float = 0.0
+    # Importance samples per image in the training loss: 1 trains on the ELBO, k > 1 on the
+    # tighter IWAE bound (Burda et al. 2016). Metrics stay the plain ELBO (and the IWAE k=16).
+    train_samples: int = 1
     patience: int = 5  # early stopping: epochs without validation improvement before stopping
     seed: int = 0  # seeds weights, shuffling and sampling noise
     # data and evaluation
@@ -59,8 +65,25 @@ class VAEConfig:
             (self.beta >= 0, "beta", "a number >= 0"),
             (not self.deterministic or self.beta == 0, "beta", "0 with deterministic (no KL term)"),
             (self.free_bits >= 0, "free_bits", "a number >= 0"),
-            (not self.free_bits or not self.prior_components, "free_bits", "0 with a mixture prior"),
+            (
+                not self.free_bits or not (self.prior_components or self.vamp_components),
+                "free_bits",
+                "0 with a learned prior (free bits need N(0, I))",
+            ),
             (0 <= self.prior_components <= 100, "prior_components", "an integer from 0 to 100"),
+            (0 <= self.vamp_components <= 1000, "vamp_components", "an integer from 0 to 1000"),
+            (
+                not (self.vamp_components and self.prior_components),
+                "vamp_components",
+                "0 with a mixture prior",
+            ),
+            (1 <= self.train_samples <= 64, "train_samples", "an integer from 1 to 64"),
+            (
+                self.train_samples == 1 or (self.likelihood == "bernoulli" and not self.deterministic),
+                "train_samples",
+                "1 with the mse likelihood or a deterministic encoder (no density to weight)",
+            ),
+            (self.train_samples == 1 or not self.free_bits, "train_samples", "1 with free bits"),
             (8 <= self.width <= 512, "width", "an integer from 8 to 512"),
             (self.neighbour_weight >= 0, "neighbour_weight", "a number >= 0"),
             (1 <= self.neighbour_k <= 100, "neighbour_k", "an integer from 1 to 100"),

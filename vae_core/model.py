@@ -230,6 +230,16 @@ class VAE(keras.Model):
             if config.prior_components
             else None
         )
+        # VampPrior pseudo-images, as logits so the images stay in (0, 1); they start as noise.
+        self.pseudo_logits = (
+            self.add_weight(
+                shape=(config.vamp_components, 28, 28, 1),
+                initializer=keras.initializers.RandomNormal(stddev=1.0, seed=config.seed),
+                name="pseudo_logits",
+            )
+            if config.vamp_components
+            else None
+        )
         # The KL weight actually used for gradients; a callback ramps it during warm-up.
         start = 0.0 if config.kl_warmup_epochs else config.beta
         self.kl_weight = self.add_weight(
@@ -262,11 +272,48 @@ class VAE(keras.Model):
             recon = mse_loss(images, logits)
         else:
             recon = bernoulli_nll(images, logits)
-        if self.prior is None:
+        if self.learned_prior:  # single-sample Monte Carlo estimate: log q(z|x) - log p(z)
+            kl = gaussian_log_density(z, z_mean, z_log_var) - self.log_prior(z)
+        else:
             kl = kl_standard_normal(z_mean, z_log_var)
-        else:  # single-sample Monte Carlo estimate: log q(z|x) - log p(z)
-            kl = gaussian_log_density(z, z_mean, z_log_var) - self.prior(z)
         return (recon, kl, z_mean, z_log_var) if return_posterior else (recon, kl)
+
+    @property
+    def learned_prior(self) -> bool:
+        return self.prior is not None or self.pseudo_logits is not None
+
+    def vamp_components(self):
+        """The VampPrior's components: the encoder's (z_mean, z_log_var) at the pseudo-images. (K, d) each"""
+        return self.encoder(ops.sigmoid(self.pseudo_logits))
+
+    def log_prior(self, z):
+        """log p(z) per point (n,) for z (n, latent_dim), under whichever prior this VAE has."""
+        if self.prior is not None:
+            return self.prior(z)
+        if self.pseudo_logits is not None:  # a uniform mixture of the pseudo-images' posteriors
+            means, log_vars = self.vamp_components()
+            return mixture_log_density(z, ops.zeros(self.config.vamp_components), means, log_vars)
+        return gaussian_log_density(z, ops.zeros_like(z), ops.zeros_like(z))
+
+    def iw_losses(self, images, training=False):
+        """The negative IWAE bound per image with k = config.train_samples (Burda et al. 2016).
+
+        log w_i = log p(x|z_i) + kl_weight * (log p(z_i) - log q(z_i|x)) for z_1..z_k ~ q(z|x);
+        the loss is -(logsumexp_i log w_i - log k), which is the -ELBO at k = 1 and approaches
+        -log p(x) as k grows. Returns (loss, reconstruction and KL of the first sample, z_mean). (batch,)
+        """
+        k = self.config.train_samples
+        z_mean, z_log_var = self.encoder(images, training=training)  # (batch, d)
+        stacked = [ops.repeat(t[None], k, axis=0) for t in (z_mean, z_log_var)]  # (k, batch, d)
+        z = self.sampling(stacked)  # (k, batch, d)
+        flat = ops.reshape(z, (-1, self.config.latent_dim))  # sample-major: (k * batch, d)
+        repeated = ops.tile(images, (k, 1, 1, 1))  # matches flat's order
+        recon = ops.reshape(bernoulli_nll(repeated, self.decoder_logits(flat, training=training)), (k, -1))
+        log_q = gaussian_log_density(z, z_mean[None], z_log_var[None])  # (k, batch)
+        kl = log_q - ops.reshape(self.log_prior(flat), (k, -1))  # (k, batch): log q - log p
+        log_w = -recon - self.kl_weight * kl
+        loss = -(ops.logsumexp(log_w, axis=0) - math.log(k))
+        return loss, recon[0], kl[0], z_mean
 
     def _charged_kl(self, kl, z_mean, z_log_var):
         """The batch-mean KL the gradient sees: with free bits, each dimension at least its floor."""
@@ -290,8 +337,14 @@ class VAE(keras.Model):
         pairs = isinstance(batch, tuple)
         images = ops.concatenate(batch, axis=0) if pairs else batch
         with tf.GradientTape() as tape:
-            recon, kl, z_mean, z_log_var = self.per_image_losses(images, training=True, return_posterior=True)
-            loss = ops.mean(recon) + self.kl_weight * self._charged_kl(kl, z_mean, z_log_var)
+            if self.config.train_samples > 1:
+                per_image, recon, kl, z_mean = self.iw_losses(images, training=True)
+                loss = ops.mean(per_image)
+            else:
+                recon, kl, z_mean, z_log_var = self.per_image_losses(
+                    images, training=True, return_posterior=True
+                )
+                loss = ops.mean(recon) + self.kl_weight * self._charged_kl(kl, z_mean, z_log_var)
             if pairs:
                 neighbours = neighbour_loss(z_mean, self.config.neighbour_scale)
                 loss += self.config.neighbour_weight * ops.mean(neighbours)

@@ -64,3 +64,11 @@ def test_the_autoencoder_and_free_bits_flags_reach_the_config():
     assert config.deterministic and config.beta == 0.0
     config = config_from_args(build_parser().parse_args(["train", "--free-bits", "0.25"]))
     assert config.free_bits == 0.25 and not config.deterministic
+
+
+def test_the_iwae_and_vamp_prior_flags_reach_the_config():
+    from vae_core.cli import build_parser, config_from_args
+
+    args = ["train", "--train-samples", "5", "--vamp-components", "100"]
+    config = config_from_args(build_parser().parse_args(args))
+    assert (config.train_samples, config.vamp_components) == (5, 100)

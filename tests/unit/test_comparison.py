@@ -23,6 +23,7 @@ from vae_core.config import VAEConfig
         ({"neighbour_weight": 10.0}, "VAE, neighbour term 10"),
         ({"likelihood": "mse", "beta": 0.001}, "β-VAE (β=0.001), mse likelihood"),
         ({"prior_components": 10}, "VAE, mixture prior of 10"),
+        ({"vamp_components": 50, "train_samples": 5}, "VAE, VampPrior of 50, IWAE k=5"),
     ],
 )
 def test_the_objective_names_what_training_minimised(fields, expected):

@@ -48,3 +48,21 @@ def test_an_autoencoder_has_no_kl_term_and_free_bits_need_the_standard_normal_pr
         VAEConfig(free_bits=0.5, prior_components=10)
     with pytest.raises(ConfigError, match="free_bits"):
         VAEConfig(free_bits=-1.0)
+
+
+def test_iwae_training_and_the_vamp_prior_reject_what_they_cannot_weight():
+    from vae_core.config import ConfigError, VAEConfig
+
+    assert VAEConfig(train_samples=8, vamp_components=50).train_samples == 8
+    for bad in (
+        {"train_samples": 0},
+        {"train_samples": 4, "likelihood": "mse"},
+        {"train_samples": 4, "deterministic": True, "beta": 0.0},
+        {"train_samples": 4, "free_bits": 0.5},
+    ):
+        with pytest.raises(ConfigError, match="train_samples"):
+            VAEConfig(**bad)
+    with pytest.raises(ConfigError, match="vamp_components"):
+        VAEConfig(vamp_components=10, prior_components=10)
+    with pytest.raises(ConfigError, match="free_bits"):
+        VAEConfig(vamp_components=10, free_bits=0.5)

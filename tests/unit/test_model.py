@@ -140,3 +140,76 @@ def test_free_bits_charge_each_dimension_at_least_its_floor():
     assert float(vae._charged_kl(kl, z_mean, z_log_var)) == pytest.approx(4.5 + 3 * 0.5)
     plain = build_vae(VAEConfig(width=8, latent_dim=4))
     assert float(plain._charged_kl(np.full(8, 2.0, np.float32), z_mean, z_log_var)) == pytest.approx(2.0)
+
+
+def _fixed_draws(vae, eps):
+    """Replaces the VAE's sampling by z = mu + sigma * eps with the given eps (k, batch, d)."""
+    vae.sampling = lambda inputs: inputs[0] + np.exp(0.5 * np.asarray(inputs[1])) * eps
+
+
+def _minus_log_weights(vae, images, eps):
+    """-log w = -log p(x|z) - log p(z) + log q(z|x) of each draw z = mu + sigma * eps. (k, batch)"""
+    z_mean, z_log_var = (np.asarray(t) for t in vae.encoder(images))
+    out = []
+    for e in eps:
+        z = (z_mean + np.exp(0.5 * z_log_var) * e).astype(np.float32)
+        recon = np.asarray(bernoulli_nll(images, vae.decoder_logits(z)))
+        log_q = np.asarray(gaussian_log_density(z, z_mean, z_log_var))
+        out.append(recon + log_q + 0.5 * np.sum(np.log(2 * np.pi) + z**2, axis=1))
+    return np.stack(out)
+
+
+def test_the_iwae_loss_is_the_elbo_when_all_its_samples_agree(images):
+    """-(logsumexp of k equal log-weights - log k) is minus that log-weight: the single-sample -ELBO."""
+    vae = build_vae(VAEConfig(width=8, train_samples=8))
+    eps = np.repeat(np.random.default_rng(0).standard_normal((1, 4, 2)).astype(np.float32), 8, axis=0)
+    _fixed_draws(vae, eps)
+    loss, recon, kl, z_mean = vae.iw_losses(images[:4])
+    assert loss.shape == recon.shape == kl.shape == (4,) and z_mean.shape == (4, 2)
+    np.testing.assert_allclose(np.asarray(loss), np.asarray(recon) + np.asarray(kl), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(loss), _minus_log_weights(vae, images[:4], eps[:1])[0], rtol=1e-4)
+
+
+def test_the_iwae_loss_is_minus_the_log_mean_weight_and_below_the_mean_elbo(images):
+    """-log mean_i w_i, which by Jensen is below mean_i(-log w_i): the bound is tighter."""
+    vae = build_vae(VAEConfig(width=8, train_samples=64))
+    eps = np.random.default_rng(1).standard_normal((64, 4, 2)).astype(np.float32)
+    _fixed_draws(vae, eps)
+    loss = np.asarray(vae.iw_losses(images[:4])[0])
+    minus_log_w = _minus_log_weights(vae, images[:4], eps)  # (64, 4)
+    expected = -(np.logaddexp.reduce(-minus_log_w, axis=0) - np.log(64))
+    np.testing.assert_allclose(loss, expected, rtol=1e-4)
+    assert (loss < minus_log_w.mean(axis=0)).all()  # strictly: the draws differ
+
+
+def test_an_iwae_train_step_updates_the_weights_and_reports_finite_logs(images):
+    import keras
+
+    vae = build_vae(VAEConfig(width=8, train_samples=4))
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    before = vae.decoder.get_layer("logits").get_weights()[0].copy()
+    logs = vae.train_step(images[:8])
+    assert all(np.isfinite(float(logs[name])) for name in ("loss", "recon", "kl"))
+    assert not np.allclose(before, vae.decoder.get_layer("logits").get_weights()[0])
+
+
+def test_the_vamp_prior_is_the_mixture_of_the_pseudo_images_posteriors(images):
+    import keras
+
+    from vae_core.density import prior_log_density
+    from vae_core.train import prior_of
+
+    vae = build_vae(VAEConfig(width=8, vamp_components=5))
+    prior = prior_of(vae)
+    np.testing.assert_allclose(prior.weights, 0.2)
+    pseudo_images = 1 / (1 + np.exp(-np.asarray(vae.pseudo_logits)))
+    means, log_vars = (np.asarray(t) for t in vae.encoder(pseudo_images))
+    np.testing.assert_allclose(prior.means, means, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(prior.log_vars, log_vars, rtol=1e-5, atol=1e-6)
+    z = np.random.default_rng(0).standard_normal((6, 2)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(vae.log_prior(z)), prior_log_density(z, prior), rtol=1e-4)
+    # The pseudo-images are learned with the rest of the model.
+    vae.compile(optimizer=keras.optimizers.Adam(1e-2))
+    before = np.asarray(vae.pseudo_logits).copy()
+    vae.train_step(images[:8])
+    assert not np.allclose(before, np.asarray(vae.pseudo_logits))
