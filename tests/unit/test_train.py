@@ -175,3 +175,18 @@ def test_batch_progress_reports_every_training_and_validation_batch_of_each_epoc
         start = calls.index(steps[0])
         assert calls[start : start + 7] == steps + validation
         assert calls[start + 7].startswith(f"epoch   {epoch}/2  loss")
+
+
+def test_an_iwae_run_with_a_vamp_prior_trains_and_keeps_its_pseudo_images(images, tmp_path):
+    from vae_core.model import build_vae
+    from vae_core.train import prior_of
+
+    config = VAEConfig(epochs=1, train_samples=2, vamp_components=4, **TINY)
+    first = train(config, images, images[:64], tmp_path)
+    row = first.history[0]
+    assert all(np.isfinite(row[name]) for name in ("loss", "recon", "kl", "val_loss"))
+    trained = np.asarray(first.vae.pseudo_logits)
+    assert not np.allclose(trained, np.asarray(build_vae(config).pseudo_logits))  # they learned
+    again = train(config, images, images[:64], tmp_path, progress=lambda m: None)  # loads the best weights
+    np.testing.assert_array_equal(np.asarray(again.vae.pseudo_logits), trained)
+    assert prior_of(again.vae).means.shape == (4, 2)
