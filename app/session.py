@@ -16,6 +16,7 @@ BUNDLE = "bundle"  # the bundle selector's widget key (the bundle's folder name)
 BUNDLE_LOADED = "bundle_loaded"  # the bundle whose point is set: a change resets the point
 VIEW = "view"  # the view selector's widget key (one of app.state.VIEWS)
 MODE = "mode"  # the page's part: the mode selector's widget key (one of app.state.MODES)
+SHOWN_MODE = "shown_mode"  # the part the last run showed: a click on the selected part keeps it
 # written by app.panels.lesson
 STEP = "lesson_step"  # the lesson's step, 1 to app.state.LESSON_STEPS
 LESSON_IMAGE = "lesson_image"  # the lesson's test image (int)

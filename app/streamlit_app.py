@@ -163,6 +163,12 @@ def mode() -> str:
     return value if value in state.MODES else "explore"
 
 
+def keep_a_mode() -> None:
+    """A click on the selected part deselects it: keep the part shown instead of showing none."""
+    if st.session_state.get(session.MODE) is None:
+        st.session_state[session.MODE] = st.session_state.get(session.SHOWN_MODE, "explore")
+
+
 def sync_url() -> None:
     """Write the whole view into the query string (when changed): bundle, point, selected image,
     the open view and its settings, the map's display options; or the lesson's step, or the
@@ -227,12 +233,14 @@ def title_ui() -> bool:
         st.markdown(LESSON_CSS, unsafe_allow_html=True)
         title, modes, switch = st.columns([2.4, 2.2, 4.4], vertical_alignment="center")
         title.markdown("**Fashion-MNIST latent space explorer**")
+    st.session_state[session.SHOWN_MODE] = mode()
     with modes:
         st.segmented_control(
             "Part of the page",
             list(MODE_LABELS),
             format_func=MODE_LABELS.get,
             key=session.MODE,
+            on_change=keep_a_mode,
             label_visibility="collapsed",
         )
     if mode() == "learn":

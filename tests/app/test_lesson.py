@@ -44,6 +44,18 @@ def test_next_and_back_walk_the_steps_and_the_link_follows(app_at):
     assert len(set(seen)) == LESSON_STEPS - 1
 
 
+def test_clicking_the_selected_part_again_keeps_it(app_at):
+    at = app_at("family", {"mode": "learn", "step": "2"}).run()
+    modes = at.segmented_control(key="mode")
+    assert modes.value == "learn"
+    modes.set_value(None).run()  # what a click on the selected "Learn" sends
+    no_errors(at)
+    assert at.segmented_control(key="mode").value == "learn" and title(at).startswith("2 · ")
+    at.segmented_control(key="mode").set_value("compare").run()
+    at.segmented_control(key="mode").set_value(None).run()
+    assert at.segmented_control(key="mode").value == "compare" and at.query_params["mode"] == "compare"
+
+
 def test_a_link_opens_its_step_and_a_bad_step_says_so(app_at):
     at = app_at("family", {"mode": "learn", "step": "3"}).run()
     no_errors(at)
