@@ -8,6 +8,8 @@ folder that command uses for its checkpoints, with one extra callback: every ``-
 (and after the last) it scores the test set (-ELBO, one posterior sample per image, and 5-NN of
 z_mean fitted on the 50,000 training images). Then the same train command runs, finds the
 finished training and exports the bundle, so the manifest's command rebuilds it from scratch.
+``--fresh`` starts over here (the export then runs without it); without it an interrupted run
+resumes from its last checkpoint, keeping the rows it had scored.
 The test set only reports here; it never chooses the epoch (validation does, as always).
 
 Prints a table and writes bench/results/curve-<bundle name>.json.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -62,6 +65,19 @@ class Curve(keras.callbacks.Callback):
         self.on_row(row)
 
 
+def earlier_rows(results: Path, config, work_dir: Path) -> list[dict]:
+    """The rows an interrupted run of the same config scored before its last checkpoint."""
+    from vae_core.train import read_history
+
+    if not results.exists() or not work_dir.exists():
+        return []
+    saved = json.loads(results.read_text())
+    done = len(read_history(work_dir))
+    if saved.get("config") != config.to_dict():
+        return []
+    return [row for row in saved["rows"] if row["epoch"] <= done]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--every", type=int, default=5, help="score the test set every N epochs")
@@ -77,11 +93,14 @@ def main() -> int:
     config = cli.config_from_args(parsed)
     out = parsed.out or cli.default_bundle_path(config)
     work_dir = out.parent / f".{out.name}.work"
-    data, x_train, y_train, x_val = cli._load_splits(parsed.data_dir)
-    x_test = to_float(data.x_test)
-    rows: list[dict] = []
     results = RESULTS / f"curve-{out.name}.json"
     RESULTS.mkdir(exist_ok=True)
+    if parsed.fresh:  # here, once: the export below must find this run, not start another
+        shutil.rmtree(work_dir, ignore_errors=True)
+        train_args = [a for a in train_args if a != "--fresh"]
+    rows = earlier_rows(results, config, work_dir)  # an interrupted run resumes with its curve
+    data, x_train, y_train, x_val = cli._load_splits(parsed.data_dir)
+    x_test = to_float(data.x_test)
 
     def on_row(row: dict) -> None:
         rows.append(row)
