@@ -32,6 +32,7 @@ COLUMNS = {
     "latent dim": "How many numbers the encoder squeezes an image into.",
     "objective": "What training minimised: the ELBO (VAE), the ELBO with the KL term weighted by β, "
     "or the reconstruction alone (autoencoder).",
+    "epochs": "Passes over the 50,000 training images (the best epoch's weights are kept).",
     "-ELBO": "Reconstruction + KL per test image, in nats; lower is better.",
     "above floor": f"-ELBO minus {FLOOR_NATS} nats, the pixels' own entropy: what a model can still win.",
     "reconstruction": "How badly the decoder redraws a test image, in nats.",
@@ -86,6 +87,12 @@ def active_dims(metrics: dict, latent_dim: int) -> str:
     return f"{int(np.sum(np.asarray(kl, dtype=np.float64) >= ACTIVE_KL))} of {latent_dim}"
 
 
+def epochs_run(manifest: dict) -> int | None:
+    """How many epochs the bundle trained, or None when its manifest does not say."""
+    value = (manifest.get("training") or {}).get("epochs_run")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def metrics_row(name: str, manifest: dict) -> dict:
     """One row of the metrics table from a (validated) manifest."""
     metrics = manifest["metrics"]
@@ -95,6 +102,7 @@ def metrics_row(name: str, manifest: dict) -> dict:
         "bundle": plain(name),
         "latent dim": int(manifest["latent_dim"]),
         "objective": objective(config),
+        "epochs": epochs_run(manifest),
         "-ELBO": neg_elbo,
         "above floor": None if neg_elbo is None else neg_elbo - FLOOR_NATS,
         "reconstruction": _number(metrics, "test_recon_bce_nats"),

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import session
-from app.comparison import objective
+from app.comparison import epochs_run, objective
 from app.explorer import Explorer, Inside
 from app.panels import inside as parts
 from app.state import LESSON_STEPS
@@ -382,9 +382,11 @@ def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Pa
             parts.show_map(fig, f"lesson_kl_{name}")
             st.image(image_strip(other.decode(other.from_map(xy)), scale=2, gap=2), output_format="PNG")
             m = other.metrics
+            epochs = epochs_run(other.manifest)
             st.caption(
                 f"−ELBO {m['test_neg_elbo_nats']:.1f} nats (recon {m['test_recon_bce_nats']:.1f} + KL "
                 f"{m['test_kl_nats']:.1f}) · 5-NN {m['knn5_accuracy']:.2f}"
+                + ("" if epochs is None else f" · {epochs} epochs")
             )
     st.button(
         "Compare any two models, with every metric",

@@ -49,6 +49,7 @@ def test_the_table_has_a_row_per_bundle_with_its_objective_and_numbers(artifacts
     assert [r["bundle"] for r in rows] == names
     assert [r["objective"] for r in rows] == ["VAE", "β-VAE (β=4)", "autoencoder", "VAE", "?"]
     assert [r["latent dim"] for r in rows] == [2, 2, 2, 3, None]
+    assert [r["epochs"] for r in rows] == [2, 2, 2, 2, None]  # conftest.make_bundle trains 2
     vae = rows[0]
     assert vae["-ELBO"] == FAKE_METRICS["test_neg_elbo_nats"]
     assert vae["above floor"] == pytest.approx(FAKE_METRICS["test_neg_elbo_nats"] - 189.9)
@@ -68,6 +69,17 @@ def test_a_broken_bundle_is_described_through_the_given_function(artifacts):
     assert (name, why) == ("e-broken", "hidden")
     row = comparison.metrics_table([(name, why)])[0]
     assert row["note"] == "Cannot be read: hidden" and str(artifacts) not in json.dumps(row)
+
+
+def test_epochs_come_from_the_manifest_when_it_says():
+    assert comparison.epochs_run({"training": {"epochs_run": 40}}) == 40
+    for unsaid in (
+        {},
+        {"training": None},
+        {"training": {"epochs_run": "40"}},
+        {"training": {"epochs_run": True}},
+    ):
+        assert comparison.epochs_run(unsaid) is None
 
 
 def test_active_dims_needs_one_kl_per_dimension():
