@@ -71,9 +71,11 @@ def earlier_rows(results: Path, config, work_dir: Path) -> list[dict]:
 
     if not results.exists() or not work_dir.exists():
         return []
+    from vae_core.config import VAEConfig
+
     saved = json.loads(results.read_text())
     done = len(read_history(work_dir))
-    if saved.get("config") != config.to_dict():
+    if VAEConfig.from_dict(saved.get("config", {})) != config:  # fields added since have defaults
         return []
     return [row for row in saved["rows"] if row["epoch"] <= done]
 
