@@ -31,6 +31,16 @@ def test_the_recorded_command_rebuilds_the_same_config_and_network(manifest_path
         assert build(config).count_params() == manifest["architecture"][part]["parameters"], part
 
 
+def shape(architecture: dict) -> dict:
+    """An architecture without Keras's numbered layer names (conv2d_7 in one process, conv2d_3 in
+    another): each part's parameter count and its layers' classes, in order."""
+    return {
+        part: (spec["parameters"], [layer.split(":")[0] for layer in spec["layers"]])
+        for part, spec in architecture.items()
+        if isinstance(spec, dict)
+    } | {"preset": architecture["preset"]}
+
+
 def test_the_lessons_autoencoder_and_beta_4_model_share_the_defaults_architecture():
     manifests = {p.parent.name: json.loads(p.read_text()) for p in MANIFESTS}
     default = manifests["fashion-mnist-2d"]
@@ -40,4 +50,4 @@ def test_the_lessons_autoencoder_and_beta_4_model_share_the_defaults_architectur
     for other in (autoencoder, beta4):
         assert other["config"]["preset"] == default["config"]["preset"] == "default"
         assert other["latent_dim"] == 2
-        assert other["architecture"] == default["architecture"]
+        assert shape(other["architecture"]) == shape(default["architecture"])
