@@ -67,12 +67,11 @@ class Curve(keras.callbacks.Callback):
 
 def earlier_rows(results: Path, config, work_dir: Path) -> list[dict]:
     """The rows an interrupted run of the same config scored before its last checkpoint."""
+    from vae_core.config import VAEConfig
     from vae_core.train import read_history
 
     if not results.exists() or not work_dir.exists():
         return []
-    from vae_core.config import VAEConfig
-
     saved = json.loads(results.read_text())
     done = len(read_history(work_dir))
     if VAEConfig.from_dict(saved.get("config", {})) != config:  # fields added since have defaults
