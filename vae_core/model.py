@@ -282,7 +282,7 @@ class VAE(keras.Model):
     def learned_prior(self) -> bool:
         return self.prior is not None or self.pseudo_logits is not None
 
-    def vamp_components(self):
+    def pseudo_posteriors(self):
         """The VampPrior's components: the encoder's (z_mean, z_log_var) at the pseudo-images. (K, d) each"""
         return self.encoder(ops.sigmoid(self.pseudo_logits))
 
@@ -291,7 +291,7 @@ class VAE(keras.Model):
         if self.prior is not None:
             return self.prior(z)
         if self.pseudo_logits is not None:  # a uniform mixture of the pseudo-images' posteriors
-            means, log_vars = self.vamp_components()
+            means, log_vars = self.pseudo_posteriors()
             return mixture_log_density(z, ops.zeros(self.config.vamp_components), means, log_vars)
         return gaussian_log_density(z, ops.zeros_like(z), ops.zeros_like(z))
 

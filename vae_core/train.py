@@ -269,7 +269,7 @@ def train(
 def prior_of(vae: VAE) -> Prior | None:
     """The trained prior as numpy arrays (None for the fixed N(0, I) prior)."""
     if vae.pseudo_logits is not None:  # a VampPrior is the uniform mixture of these posteriors
-        means, log_vars = (keras.ops.convert_to_numpy(t).astype(np.float64) for t in vae.vamp_components())
+        means, log_vars = (keras.ops.convert_to_numpy(t).astype(np.float64) for t in vae.pseudo_posteriors())
         return Prior(np.full(len(means), 1.0 / len(means)), means, log_vars)
     if vae.prior is None:
         return None
