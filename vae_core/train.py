@@ -126,6 +126,16 @@ class EpochLog(keras.callbacks.Callback):
         )
 
 
+def load_all_weights(model: keras.Model, path: Path) -> None:
+    """Loads a weights file saved during training, the optimizer's state included.
+
+    The optimizer is built first: an unbuilt one would skip its saved variables, with a warning.
+    """
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    model.load_weights(path)
+
+
 class Checkpoint(keras.callbacks.Callback):
     """Saves weights and optimizer state after every epoch; restores them when training starts.
 
@@ -143,9 +153,7 @@ class Checkpoint(keras.callbacks.Callback):
         if not self.pointer.exists():
             return
         latest = json.loads(self.pointer.read_text())
-        if not self.model.optimizer.built:
-            self.model.optimizer.build(self.model.trainable_variables)
-        self.model.load_weights(self.dir / latest["file"])
+        load_all_weights(self.model, self.dir / latest["file"])
         self.model._initial_epoch = latest["epoch"]  # fit() starts from here
 
     def on_epoch_end(self, epoch, logs=None):
@@ -233,7 +241,7 @@ def train(
     if is_finished(done, config) and (work_dir / BEST_WEIGHTS).exists():
         # A finished run killed later (e.g. during export): reuse its best weights.
         progress(f"training in {work_dir} already finished after epoch {done[-1]['epoch']}")
-        vae.load_weights(work_dir / BEST_WEIGHTS)
+        load_all_weights(vae, work_dir / BEST_WEIGHTS)
     else:
         reporting = (
             []
