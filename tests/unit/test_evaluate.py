@@ -39,6 +39,33 @@ def test_unused_dimensions_have_zero_kl():
     assert kl[1] == pytest.approx(0.0) and kl[0] > 0.5
 
 
+def test_kl_per_dimension_under_a_mixture_prior_is_to_its_marginals():
+    rng = np.random.default_rng(0)
+    z_mean = np.stack([rng.standard_normal(500), np.full(500, 0.3)], axis=1)
+    z_log_var = np.stack([np.full(500, -2.0), np.full(500, np.log(0.5))], axis=1)
+    # A one-component "mixture" N(0, I) gives the analytic terms.
+    standard = Prior(np.ones(1), np.zeros((1, 2)), np.zeros((1, 2)))
+    np.testing.assert_allclose(
+        kl_per_dimension(z_mean, z_log_var, standard), kl_per_dimension(z_mean, z_log_var), rtol=1e-6
+    )
+    # Two components; dimension 1's posterior is, for every image, exactly the prior's marginal
+    # there (both components put N(0.3, 0.5) on it): that dimension is unused.
+    prior = Prior(
+        np.array([0.25, 0.75]), np.array([[-2.0, 0.3], [1.0, 0.3]]), np.array([[0.0, np.log(0.5)]] * 2)
+    )
+    kl = kl_per_dimension(z_mean, z_log_var, prior)
+    assert kl[1] == pytest.approx(0.0, abs=1e-9)
+    # Dimension 0 against a Monte Carlo estimate of E_q[log q(z) - log p_0(z)].
+    eps = rng.standard_normal((500, 4000))
+    z = z_mean[:, :1] + np.exp(0.5 * z_log_var[:, :1]) * eps
+    log_q = -0.5 * (np.log(2 * np.pi) + z_log_var[:, :1] + eps**2)
+    log_p = np.logaddexp(
+        np.log(0.25) - 0.5 * (np.log(2 * np.pi) + (z + 2.0) ** 2),
+        np.log(0.75) - 0.5 * (np.log(2 * np.pi) + (z - 1.0) ** 2),
+    )
+    assert kl[0] == pytest.approx(np.mean(log_q - log_p), abs=0.01)
+
+
 def test_importance_weighting_tightens_the_bound(images):
     import keras
 
