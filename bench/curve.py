@@ -48,10 +48,12 @@ class Curve(keras.callbacks.Callback):
         if done % self.every and done != self.epochs and not self.model.stop_training:
             return
         from vae_core.evaluate import elbo_terms, encode, knn_accuracy
+        from vae_core.train import prior_of
 
         start = time.perf_counter()
         vae = self.model
-        recon, kl = elbo_terms(vae.encoder, vae.decoder, self.x_test, seed=0)
+        # the KL to the run's own prior (a learned one included), as the bundle's metrics have it
+        recon, kl = elbo_terms(vae.encoder, vae.decoder, self.x_test, prior_of(vae), seed=0)
         z_test, _ = encode(vae.encoder, self.x_test)
         z_train, _ = encode(vae.encoder, self.x_train)
         row = {
