@@ -344,7 +344,7 @@ def format_metrics(metrics: dict, title: str = "") -> str:
         (
             "aggregate posterior KL to N(0,I)",
             metrics.get("aggregate_posterior_kl_to_standard_normal"),
-            "0 = matches prior",
+            "0 = matches N(0,I)",
         ),
     ]
     lines = [title, "-" * max(len(title), 60)] if title else []
