@@ -146,18 +146,18 @@ def kl_per_dimension(
     mu, log_var = np.asarray(z_mean, np.float64), np.asarray(z_log_var, np.float64)  # (n, d)
     x, w = np.polynomial.hermite_e.hermegauss(nodes)  # E_N(0,1)[f] = sum(w * f(x)) / sum(w)
     w = w / w.sum()
-    log_w = np.log(np.asarray(prior.weights, np.float64) / np.sum(prior.weights))  # (K,)
-    means, log_vars = np.asarray(prior.means, np.float64), np.asarray(prior.log_vars, np.float64)  # (K, d)
-    expected_log_p = np.empty_like(mu)
-    chunk = max(1, 4_000_000 // (nodes * len(log_w) * mu.shape[1]))
-    for start in range(0, len(mu), chunk):
-        sl = slice(start, start + chunk)
-        z = mu[sl, :, None] + np.exp(0.5 * log_var[sl, :, None]) * x  # (n, d, Q): q's quadrature points
-        diff = z[..., None] - means.T[None, :, None, :]  # (n, d, Q, K)
-        log_pk = log_w - 0.5 * (
-            LOG_2PI + log_vars.T[None, :, None, :] + diff**2 * np.exp(-log_vars.T)[None, :, None, :]
-        )
-        expected_log_p[sl] = logsumexp(log_pk, axis=-1) @ w  # (n, d)
+    points = mu[..., None] + np.exp(0.5 * log_var)[..., None] * x  # (n, d, nodes): q's quadrature points
+    means, log_vars = np.asarray(prior.means), np.asarray(prior.log_vars)
+    expected_log_p = np.stack(
+        [
+            prior_log_density(  # the prior's marginal in dimension j, a 1-D mixture
+                points[:, j].reshape(-1, 1), Prior(prior.weights, means[:, [j]], log_vars[:, [j]])
+            ).reshape(len(mu), nodes)
+            @ w
+            for j in range(mu.shape[1])
+        ],
+        axis=1,
+    )  # (n, d)
     entropy = 0.5 * (LOG_2PI + 1.0 + log_var)  # of q(z_j|x)
     return (-entropy - expected_log_p).mean(axis=0)
 
