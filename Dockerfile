@@ -50,11 +50,12 @@ COPY .streamlit/ ./.streamlit/
 COPY vae_core/ ./vae_core/
 COPY app/ ./app/
 COPY artifacts/ ./artifacts/
-# The shipped bundles' browser models (decoder.onnx, encoder.onnx), checked against their
-# manifests' SHA-256 and published where the app's static route serves them
-# (app/static/models/<sha256>.onnx; see app/browser_assets.py). Standard library only, so the
-# base image's python3 runs it; a bundle whose .onnx does not match its manifest fails the build.
-RUN mkdir -p app/static/models && python3 app/browser_assets.py artifacts
+# The app's browser modules (app/frontend/*.js) and the shipped bundles' browser models
+# (decoder.onnx, encoder.onnx, checked against their manifests' SHA-256), published where the
+# app's static route serves them (app/static/frontend/<digest>/, app/static/models/<sha256>.onnx;
+# see app/browser_assets.py); a bundle whose .onnx does not match its manifest fails the build.
+COPY --from=build /opt/venv /opt/venv
+RUN mkdir -p app/static/models && /opt/venv/bin/python app/browser_assets.py artifacts && rm -rf /opt/venv
 RUN chown -R root:root /app && chmod -R u=rwX,go=rX /app
 
 # ---- runtime stage: the venv, the code and the shipped bundles; nothing else -------------

@@ -1,4 +1,4 @@
-// ESLint flat config for the browser JavaScript (app/frontend/*.js, tests/e2e/page.js): `npm ci && npx eslint .`
+// ESLint flat config for the browser JavaScript (app/frontend/*.js, harness/page.js): `npm ci && npx eslint .`
 // The vendored runtime (app/static/vendor/) is third-party minified code and is not linted.
 import js from "@eslint/js";
 
@@ -28,7 +28,7 @@ export default [
   },
   {
     // Installed in the page by Playwright (add_init_script): a classic script, not a module.
-    files: ["tests/e2e/*.js"],
+    files: ["harness/*.js", "tests/e2e/*.js"],
     languageOptions: { ecmaVersion: 2024, sourceType: "script", globals: browser },
     rules,
   },

@@ -14,10 +14,9 @@ from scipy.spatial import cKDTree
 
 from app.explorer import ACTIVE_KL, Explorer
 from vae_core import geometry
-from vae_core.bundle import BundleError, read_manifest
 from vae_core.config import VAEConfig
+from vae_core.manifest import BundleError, read_manifest
 
-FLOOR_NATS = 189.9  # the test pixels' own binary entropy: no -ELBO goes below it (DESIGN.md, "Metrics")
 GAP_GRID = 48  # candidate points per side when looking for a spot off the data
 AUTOENCODER_NOTE = "KL as charged at σ = 0.001; true ELBO −∞"  # the table cell; the caption explains
 AUTOENCODER_EXPLANATION = (
@@ -32,9 +31,10 @@ COLUMNS = {
     "latent dim": "How many numbers the encoder squeezes an image into.",
     "objective": "What training minimised: the ELBO (VAE), the ELBO with the KL term weighted by β, "
     "or the reconstruction alone (autoencoder).",
-    "epochs": "Passes over the 50,000 training images (the best epoch's weights are kept).",
+    "epochs": "Passes over the training images (the best epoch's weights are kept).",
     "-ELBO": "Reconstruction + KL per test image, in nats; lower is better.",
-    "above floor": f"-ELBO minus {FLOOR_NATS} nats, the pixels' own entropy: what a model can still win.",
+    "above floor": "-ELBO minus the data set's floor, its test pixels' own entropy: "
+    "what a model can still win.",
     "reconstruction": "How badly the decoder redraws a test image, in nats.",
     "KL": "How far the encoder's answer (mu, sigma) is from the prior N(0, I), in nats.",
     "IWAE bound": "A tighter estimate of -log p(x) from several samples per image, in nats.",
@@ -93,8 +93,8 @@ def epochs_run(manifest: dict) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def metrics_row(name: str, manifest: dict) -> dict:
-    """One row of the metrics table from a (validated) manifest."""
+def metrics_row(name: str, manifest: dict, floor: float | None = None) -> dict:
+    """One row of the metrics table from a (validated) manifest; ``floor`` is its data set's floor in nats."""
     metrics = manifest["metrics"]
     config = VAEConfig.from_dict(manifest["config"])
     neg_elbo = _number(metrics, "test_neg_elbo_nats")
@@ -104,7 +104,7 @@ def metrics_row(name: str, manifest: dict) -> dict:
         "objective": objective(config),
         "epochs": epochs_run(manifest),
         "-ELBO": neg_elbo,
-        "above floor": None if neg_elbo is None else neg_elbo - FLOOR_NATS,
+        "above floor": None if neg_elbo is None or floor is None else neg_elbo - floor,
         "reconstruction": _number(metrics, "test_recon_bce_nats"),
         "KL": _number(metrics, "test_kl_nats"),
         "IWAE bound": _number(metrics, "test_iw_nll_nats"),
@@ -121,10 +121,11 @@ def broken_row(name: str, problem: str) -> dict:
     return row
 
 
-def metrics_table(entries: list[tuple[str, dict | str]]) -> list[dict]:
-    """Rows for (name, manifest or the reason it cannot be read), in the given order."""
+def metrics_table(entries: list[tuple[str, dict | str]], floor_of=lambda name: None) -> list[dict]:
+    """Rows for (name, manifest or the reason it cannot be read), in the given order; ``floor_of(name)``
+    gives a bundle's floor (None: unknown, no "above floor")."""
     return [
-        metrics_row(name, entry) if isinstance(entry, dict) else broken_row(name, entry)
+        metrics_row(name, entry, floor_of(name)) if isinstance(entry, dict) else broken_row(name, entry)
         for name, entry in entries
     ]
 
@@ -204,12 +205,12 @@ def gap_on_map(left: Explorer, other: Explorer | None = None, in_other: bool = F
     """Map coordinates on the left map of the deepest hole in the left model's map (or, with
     ``in_other``, in the other model's: of the same latent dim), within both models' data ranges;
     rounded for the number inputs."""
-    clouds = [left.z_mean] + ([] if other is None else [other.z_mean])
+    clouds = [left.bundle.z_mean] + ([] if other is None else [other.bundle.z_mean])
     target = 1 if in_other and other is not None else 0
-    x, y = left.to_map(off_data_point(left.projection, left.limits, clouds, target).z)[0]
+    x, y = left.map.to_map(off_data_point(left.map.projection, left.map.limits, clouds, target).z)[0]
     return round(float(x), 3), round(float(y), 3)
 
 
 def spacing_of(explorer: Explorer) -> float:
     """How far apart neighbouring test codes of a model usually are (see :func:`typical_spacing`)."""
-    return typical_spacing(explorer.z_mean)
+    return typical_spacing(explorer.bundle.z_mean)

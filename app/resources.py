@@ -7,15 +7,21 @@ import logging
 import os
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
-from app.explorer import BrowserDecoder, BrowserEncoder, Explorer, open_explorer
+from app.browser_assets import publish_model
+from app.explorer import BrowserModels, Explorer
+from vae_core.bundle import Bundle, list_bundles, load_bundle, load_test_images
+from vae_core.manifest import BundleError, command_path
 
 log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS_ENV = "VAE_ARTIFACTS"
 DEFAULT_BUNDLE = "fashion-mnist-2d"
 TRAIN_COMMAND = "python -m vae_core train --latent-dim 2"
+TEST_IMAGES_COMMAND = "python -m vae_core export-test-images --out {root}"
+_frozen = False  # gc.freeze() ran (once per process)
 
 
 def artifacts_root() -> Path:
@@ -25,9 +31,7 @@ def artifacts_root() -> Path:
 
 
 def bundle_names(root: Path) -> list[str]:
-    """Names of the bundles under root, sorted."""
-    from vae_core.bundle import list_bundles
-
+    """Names of the bundles under root, sorted (unreadable folders skipped, and logged)."""
     return [p.name for p in list_bundles(root)]
 
 
@@ -36,53 +40,76 @@ def default_bundle_name(names: list[str]) -> str:
     return DEFAULT_BUNDLE if DEFAULT_BUNDLE in names else names[0]
 
 
+def bundle_version(path: Path) -> str:
+    """A key that changes when a bundle's folder does: its manifest's modification time and size."""
+    try:
+        st_ = (path / "manifest.json").stat()
+        return f"{st_.st_mtime_ns}:{st_.st_size}"
+    except OSError:
+        return "0"
+
+
 @st.cache_resource(show_spinner="Loading the model bundle...", max_entries=4)
-def load_explorer(path: str, version: float) -> Explorer:
-    """The Explorer of a bundle (raises BundleError). ``version`` (the manifest's modification
-    time) makes a re-exported bundle load afresh."""
-    explorer = open_explorer(Path(path), publish_decoder, publish_encoder)
-    # TensorFlow and the model leave ~370k long-lived Python objects. Streamlit runs a full
-    # gc.collect() after every rerun (runner.postScriptGC), which scanned them all: ~130 ms
-    # per slider move, holding the lock that serves the new image. Freezing moves everything
-    # alive now out of the collector's reach; later garbage is still collected.
-    gc.freeze()
+def load_explorer(path: str, version: str) -> Explorer:
+    """The Explorer of a bundle (raises BundleError). ``version`` (bundle_version) makes a
+    re-exported bundle load afresh."""
+    global _frozen
+    explorer = open_explorer(Path(path))
+    if not _frozen:
+        # TensorFlow and the first model leave ~370k long-lived Python objects. Streamlit runs a full
+        # gc.collect() after every rerun (runner.postScriptGC), which scanned them all: ~130 ms per
+        # slider move. Freezing them once moves them out of the collector's reach; later bundles are
+        # not frozen, so a bundle the cache evicts is collected.
+        gc.freeze()
+        _frozen = True
     return explorer
 
 
-def publish_decoder(bundle) -> BrowserDecoder | None:
-    """Copy the bundle's ONNX decoder where the app serves it (app/static/models/); None when the
-    bundle has none or it cannot be published (the app then decodes on the server only)."""
-    published = _publish(bundle, "decoder")
-    return None if published is None else BrowserDecoder(published[0], published[1][0], published[2][0])
+def open_explorer(path: Path, publish: bool = True) -> Explorer:
+    """Load a bundle, its networks and the test images beside it. Raises BundleError saying how to fix it.
+
+    With ``publish`` its browser models are copied where the app serves them (else server decoding)."""
+    from vae_core.keras_models import load_keras_networks
+
+    bundle = load_bundle(path)
+    images = test_images(bundle)
+    networks = load_keras_networks(bundle.path, bundle.latent_dim, bundle.data.image_shape)
+    return Explorer(
+        bundle, networks, images, browser_models(bundle) if publish else BrowserModels(None, None)
+    )
 
 
-def publish_encoder(bundle) -> BrowserEncoder | None:
-    """The same for the bundle's ONNX encoder (the drawing pad encodes while you draw); None: the
-    server encodes a drawing when a stroke ends."""
-    published = _publish(bundle, "encoder")
-    if published is None or len(published[2]) != 2:
-        return None
-    return BrowserEncoder(published[0], published[1][0], (published[2][0], published[2][1]))
-
-
-def _publish(bundle, part: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
-    """(url, input names, output names) of one published browser model, or None."""
-    from app.browser_assets import BrowserModelError, publish_model
-
-    model = (bundle.browser_models or {}).get(part)
-    if model is None:
-        return None
+def test_images(bundle: Bundle) -> np.ndarray:
+    """(n, H, W, C) uint8 test images of the bundle, in its latents' order."""
+    root = bundle.path.parent
+    fix = f"Create it with `{TEST_IMAGES_COMMAND.format(root=command_path(root))}`."
     try:
-        url = publish_model(model.file, model.sha256)
-    except BrowserModelError as e:
-        log.warning("bundle %s: browser %s not published: %s", bundle.name, part, e)
-        return None
-    return None if url is None else (url, tuple(model.inputs), tuple(model.outputs))
+        images, labels = load_test_images(root)
+    except BundleError as e:
+        raise BundleError(f"{e} {fix}") from None
+    if not np.array_equal(labels, bundle.labels):
+        raise BundleError(
+            f"The test images in {root} do not match the bundle {bundle.name} (labels differ). Re-{fix[1:]}"
+        )
+    return images.reshape(len(images), *bundle.data.image_shape)
 
 
-def bundle_version(path: Path) -> float:
-    """Modification time of a bundle's manifest (0 when unreadable: loading reports why)."""
-    try:
-        return (path / "manifest.json").stat().st_mtime
-    except OSError:
-        return 0.0
+def browser_models(bundle: Bundle) -> BrowserModels:
+    """Publish the bundle's ONNX models for the browser; a part that cannot be published is None
+    (the app then decodes, or encodes drawings, on the server)."""
+    urls = {}
+    for part, model in (bundle.browser_models or {}).items():
+        try:
+            urls[part] = publish_model(model)
+        except BundleError as e:
+            log.warning("bundle %s: browser %s not published: %s", bundle.name, part, e)
+            urls[part] = None
+    models = bundle.browser_models or {}
+    decoder = encoder = None
+    if urls.get("decoder"):
+        m = models["decoder"]
+        decoder = {"url": urls["decoder"], "input": m.inputs[0], "output": m.outputs[0]}
+    if urls.get("encoder"):
+        m = models["encoder"]
+        encoder = {"url": urls["encoder"], "input": m.inputs[0], "outputs": list(m.outputs)}
+    return BrowserModels(decoder, encoder)

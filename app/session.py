@@ -1,39 +1,97 @@
-"""The explorer's session state: every key in one place, and the one module that writes each.
+"""A visitor's session: the one :class:`app.view.View`, the events waiting for it, and the widgets bound
+to it. Every session key is here.
 
-Widget keys (sliders, toggles, ...) are written by Streamlit for the panel that draws the
-widget; the panel module is their owner and nothing else writes them.
+The view is owned by :func:`apply` alone. A widget shows one of its fields (:func:`bind`): before
+the widget is drawn its key gets the view's value, and its callback records a ``Set`` event. A
+component's or a button's callback records events too (:func:`record`), which also reruns just
+the part of the page they change (``app.view.redraw``). Each run applies the waiting events at
+its top (:func:`apply_events`) and writes the link at its end (:func:`write_link`).
 """
 
 from __future__ import annotations
 
-# written by app.panels.decoder.set_point (the current point and where it came from)
-POINT = "point"  # the current latent point: a list of latent_dim floats
-SELECTED = "selected"  # the test image the point came from (int), or None
-# written by app.streamlit_app
-URL_STATE = "url_state"  # the link's state (app.state.ViewState), parsed once per session
-URL_NOTICES = "url_notices"  # notices about ignored link values (list of str)
-BUNDLE = "bundle"  # the bundle selector's widget key (the bundle's folder name)
-BUNDLE_LOADED = "bundle_loaded"  # the bundle whose point is set: a change resets the point
-VIEW = "view"  # the view selector's widget key (one of app.state.VIEWS)
-MODE = "mode"  # the page's part: the mode selector's widget key (one of app.state.MODES)
-SHOWN_MODE = "shown_mode"  # the part the last run showed: a click on the selected part keeps it
-# written by app.panels.lesson
-STEP = "lesson_step"  # the lesson's step, 1 to app.state.LESSON_STEPS
-LESSON_IMAGE = "lesson_image"  # the lesson's test image (int)
-LESSON_SOURCE = "lesson_source"  # "test" or "drawing": the image the lesson follows
-DRAWING = "drawing"  # the last drawing sent by the pad: (28, 28) float array, or None
-# written by app.panels.upload ("Follow it inside the VAE") and the Inside view's source radio
-UPLOADED = "uploaded"  # (pixels (28, 28), title) of the image encoded last, or absent
-INSIDE_SOURCE = "inside_source"  # the Inside view's image: "test", "upload" or "drawing"
-COMPACT = "compact"  # the compact layout switch's widget key (bool)
-LINK_APPLIED = "link_applied"  # the link's view settings were handed to the panels (once per session)
-MAP_LINK = "map_link"  # the map's display options as link fields (app.panels.map.link_fields)
-PAGE_RUN = "page_run"  # True while the whole page runs (False during a fragment's own rerun)
-# written by app.panels.interpolation
-FOLLOWED_POINT = "followed_point"  # the current point the shown interpolation ends at, or None
-# written by app.panels.manifold.use_box (called when a box is drawn on the map)
-REGION = "region"  # the box [[x0, x1], [y0, y1]] the decoded grid covers
-REGION_SOURCE = "region_source"  # the decoded grid's region radio: "prior" or "box"
+import functools
+from collections.abc import Callable
 
-# Reset when another bundle is opened (besides the decoder's slider widgets).
-PER_BUNDLE = (POINT, SELECTED, REGION, REGION_SOURCE)
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from app import link
+from app.view import Event, Set, View, link_of, next_view, redraw
+
+VIEW = "view_state"  # the View
+EVENTS = "view_events"  # events recorded by callbacks, applied at the top of the next run
+# Data too big for the view (and the link), each written by one panel:
+UPLOADED = "uploaded"  # app.panels.upload: (pixels (H, W, C), title) of the image encoded last
+DRAWING = "drawing"  # app.panels.lesson: the pad's last drawing (H, W, C), or None
+
+
+def current() -> View:
+    """The view as the last apply left it (a fresh View before the first)."""
+    return st.session_state.get(VIEW) or View()
+
+
+def apply(*events: Event) -> View:
+    """Apply events to the view now (the page's own events, like the bundle it loaded)."""
+    view = functools.reduce(next_view, events, current())
+    st.session_state[VIEW] = view
+    return view
+
+
+def apply_events() -> View:
+    """At the top of a run (the page's, or a fragment's own): apply what callbacks recorded."""
+    return apply(*st.session_state.pop(EVENTS, []))
+
+
+def record(*events: Event) -> None:
+    """From a callback: keep ``events`` for the next run and rerun only the parts they change.
+
+    Ends the callback when there is something to redraw (Streamlit's rerun halts it)."""
+    queued = st.session_state.setdefault(EVENTS, [])
+    before = functools.reduce(next_view, queued, current())  # as the next run will find it
+    after = functools.reduce(next_view, events, before)
+    queued.extend(events)
+    parts = redraw(before, after)
+    if not parts:
+        return
+    try:
+        st.rerun(parts)
+    except StreamlitAPIException:  # a part that is not on the page now: run the whole page
+        st.rerun("app")
+
+
+def bind(
+    field: str,
+    key: str,
+    to_widget: Callable[[object], object] | None = None,
+    from_widget: Callable[[object], object] | None = None,
+) -> dict:
+    """Keyword arguments for a widget that shows and changes the view's ``field``: its ``key``
+    (holding the field's value, through ``to_widget``) and the callback recording the change."""
+    value = getattr(current(), field)
+    st.session_state[key] = to_widget(value) if to_widget else value
+    return {"key": key, "on_change": _changed, "args": (field, key, from_widget)}
+
+
+def _changed(field: str, key: str, from_widget: Callable[[object], object] | None) -> None:
+    value = st.session_state.get(key)
+    record(Set(field, from_widget(value) if from_widget else value))
+
+
+def on_click(*events: Event) -> dict:
+    """Keyword arguments for a button that records ``events``."""
+    return {"on_click": record, "args": events}
+
+
+def in_fragment_run() -> bool:
+    """True while only a fragment runs (a fragment's own rerun), False in a whole-page run."""
+    ctx = get_script_run_ctx()
+    return bool(ctx and ctx.fragment_ids_this_run)
+
+
+def write_link(view: View) -> None:
+    """Write the view into the query string (only when it changed)."""
+    params = link.format_query(link_of(view))
+    if params != st.query_params.to_dict():
+        st.query_params.from_dict(params)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import colorsys
+import functools
 import html
-
-from vae_core.data import CLASS_NAMES
 
 # Petroff's ten-colour sequence (arXiv:2107.02270; matplotlib's "petroff10"): chosen so that all
 # ten stay apart for viewers with any of the three common colour-vision deficiencies, which
@@ -22,6 +22,24 @@ CLASS_COLORS = (
     "#717581",
     "#92DADD",
 )
+UNLABELLED_COLOR = "#4E79A7"  # every point of a data set without classes
+
+
+@functools.cache
+def class_colors(n: int) -> tuple[str, ...]:
+    """One colour per class: Petroff's ten for up to ten classes, then evenly spaced hues (golden
+    angle) at three lightness levels, so 50 classes still stay apart from their neighbours."""
+    if n <= len(CLASS_COLORS):
+        return CLASS_COLORS[:n]
+    colors = list(CLASS_COLORS)
+    for k in range(n - len(CLASS_COLORS)):
+        hue = (k * 0.618033988749895) % 1.0
+        lightness = (0.42, 0.58, 0.32)[k % 3]
+        r, g, b = colorsys.hls_to_rgb(hue, lightness, 0.75)
+        colors.append(f"#{round(r * 255):02X}{round(g * 255):02X}{round(b * 255):02X}")
+    return tuple(colors)
+
+
 CURRENT_COLOR = "#111111"  # the current point's marker
 PATH_COLOR = "#D62728"  # interpolation path
 UPLOAD_COLOR = "#00A3E0"  # encoded upload and its ellipse
@@ -33,8 +51,8 @@ PAGE_CSS = """
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
 /* The title shares its row with the page's parts (Explore, Learn, Compare): one line at 1280 px. */
 .st-key-page_title h1 { font-size: 2.35rem; }
-/* Bridge components only draw on the map: they take no room of their own. */
-div[class*="st-key-bridge"] { position: absolute; width: 0; height: 0; overflow: hidden; }
+/* Overlay components only draw on the map: they take no room of their own. */
+div[class*="st-key-overlay_"] { position: absolute; width: 0; height: 0; overflow: hidden; }
 /* Crisp pixels wherever the browser scales an image. */
 [data-testid="stImage"] img { image-rendering: pixelated; }
 /* A file the browser refuses (over server.maxUploadSize) gets only a red "!" whose reason is a
@@ -105,7 +123,7 @@ LESSON_CSS = """
 """
 
 
-def class_chip(label: int, text: str | None = None) -> str:
-    """HTML of a small coloured label naming a class (escaped)."""
-    name = html.escape(text if text is not None else CLASS_NAMES[int(label)])
-    return f'<span class="class-chip" style="background:{CLASS_COLORS[int(label)]}">{name}</span>'
+def class_chip(label: int, names: tuple[str, ...]) -> str:
+    """HTML of a small coloured label naming class ``label`` of ``names`` (the name escaped)."""
+    color = class_colors(len(names))[int(label)]
+    return f'<span class="class-chip" style="background:{color}">{html.escape(names[int(label)])}</span>'

@@ -70,7 +70,7 @@ new MutationObserver(() => {
     window.__bench.idle = performance.now();
 }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-test-script-state'] });
 // How many pictures the live point panel has painted (app/frontend/live.js counts them).
-window.__benchPainted = () => (window.__vaeLive ? window.__vaeLive.painted : 0);
+window.__benchPainted = () => (window.vaeTestHooks ? window.vaeTestHooks.live.painted : 0);
 // Resolves at the frame after the panel painted a picture beyond the first `before` (null: timeout).
 window.__benchWatch = (before, timeoutMs) => new Promise((resolve) => {
   const start = performance.now();
@@ -206,7 +206,7 @@ def gesture(page: Page, start: tuple[float, float], path, seconds: float, hold: 
     fast as the driver delivers events (Playwright's steps: no Python round trip between them);
     count the pointer events the page received and the pictures the live panel painted."""
     p = page.page
-    before = p.evaluate("() => window.__vaeLive.paints.length")
+    before = p.evaluate("() => window.vaeTestHooks.live.paints.length")
     p.mouse.move(*start)
     if hold:
         p.mouse.down()
@@ -219,7 +219,7 @@ def gesture(page: Page, start: tuple[float, float], path, seconds: float, hold: 
     if hold:
         p.mouse.up()
     p.wait_for_timeout(300)
-    paints = p.evaluate("(n) => window.__vaeLive.paints.slice(n)", before)
+    paints = p.evaluate("(n) => window.vaeTestHooks.live.paints.slice(n)", before)
     window = [x for x in paints if x.get("input") is not None]
     return {
         "seconds": span,

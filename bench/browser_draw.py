@@ -9,7 +9,7 @@ bundle, in a fresh browser context: the time from navigation to the pad saying i
 (runtime, encoder and decoder fetched and compiled, the blank pad encoded once); then a stroke
 drawn with the mouse held down, one move every 16 ms (a 60 Hz pointer), ``--moves`` moves:
 
-* encode: the encoder's run per drawing (the pad's hook ``window.__vaeDraw.encodeMs``: from the
+* encode: the encoder's run per drawing (the pad's hook ``window.vaeTestHooks.draw.encodeMs``: from the
   run's start to its answer, queueing excluded), p50 / p95 over the stroke;
 * encoded per s: drawings encoded per second of stroke, and the share of pointer moves whose
   drawing was encoded (the rest were replaced by a newer one before they ran: latest wins).
@@ -36,7 +36,7 @@ from common import CHROMIUM, CHROMIUM_ARGS, new_context, write_report  # noqa: E
 
 TIMEOUT_MS = 120_000
 PAD = ".st-key-draw_pad canvas.draw-pad"
-HOOK = "() => { const { pad, ...s } = window.__vaeDraw; return { ...s, encodeMs: s.encodeMs.slice() }; }"
+HOOK = "() => { const { pad, ...s } = vaeTestHooks.draw; return { ...s, encodeMs: s.encodeMs.slice() }; }"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -48,8 +48,8 @@ def measure(browser, url: str, bundle: str, moves: int) -> dict:
     page = context.new_page()
     try:
         page.goto(f"{url}/?bundle={bundle}")
-        page.wait_for_function("() => window.__vaeDraw && window.__vaeDraw.live === 'on'")
-        page.wait_for_function("() => window.__vaeDraw.encodes > 0")
+        page.wait_for_function("() => window.vaeTestHooks?.draw?.live === 'on'")
+        page.wait_for_function("() => window.vaeTestHooks.draw.encodes > 0")
         ready_ms = page.evaluate("() => performance.now()")
         box = page.locator(PAD).bounding_box()
         before = page.evaluate(HOOK)

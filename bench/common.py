@@ -1,6 +1,6 @@
 """Helpers shared by the browser and load benchmarks (imported as `common`: the scripts run
 with bench/ on sys.path). Chromium, the app server and the page reader are the browser tests'
-own (tests/e2e/page.py), so the benchmarks drive the page exactly as the tests do."""
+own (harness/browser.py), so the benchmarks drive the page exactly as the tests do."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.e2e.page import (  # noqa: E402,F401  (re-exported for the benchmark scripts)
+from harness.browser import (  # noqa: E402,F401  (re-exported for the benchmark scripts)
     CHROMIUM,
     CHROMIUM_ARGS,
     IDLE,

@@ -2,7 +2,7 @@
 
     python bench/compare.py [--artifacts artifacts] [--clicks 12] [--out bench/results/compare.json]
 
-Serves the view alone (tests/app/compare_app.py) and measures:
+Serves the app at ``?mode=compare`` and measures:
 
 * cold: the page opened -> both maps drawn;
 * click *Random* -> both maps show the ring at the new test image (its overlay shape moved, then
@@ -63,8 +63,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "compare.json")
     args = parser.parse_args()
     log = REPO / "test-output" / "bench-compare-server.log"
-    with serve_app(args.artifacts.resolve(), log, script="tests/app/compare_app.py") as server:
-        result = measure(server.url, args.clicks)
+    with serve_app(args.artifacts.resolve(), log) as server:
+        result = measure(f"{server.url}/?mode=compare", args.clicks)
     ms = np.asarray(result["random_ms"])
     summary = {
         "cold_s": round(result["cold_s"], 2),

@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keras
 import numpy as np
 
-FLOOR_NATS = 189.9  # shared/DESIGN.md: the test images' own pixel entropy
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -47,15 +46,17 @@ class Curve(keras.callbacks.Callback):
         done = epoch + 1
         if done % self.every and done != self.epochs and not self.model.stop_training:
             return
-        from vae_core.evaluate import elbo_terms, encode, knn_accuracy
+        from vae_core.evaluate import elbo_terms, encode_all, knn_accuracy
+        from vae_core.keras_models import KerasNetworks
         from vae_core.train import prior_of
 
         start = time.perf_counter()
         vae = self.model
+        networks = KerasNetworks(vae.encoder, vae.decoder)
         # the KL to the run's own prior (a learned one included), as the bundle's metrics have it
-        recon, kl = elbo_terms(vae.encoder, vae.decoder, self.x_test, prior_of(vae), seed=0)
-        z_test, _ = encode(vae.encoder, self.x_test)
-        z_train, _ = encode(vae.encoder, self.x_train)
+        recon, kl = elbo_terms(networks, self.x_test, prior_of(vae), seed=0)
+        z_test, _ = encode_all(networks, self.x_test)
+        z_train, _ = encode_all(networks, self.x_train)
         row = {
             "epoch": done,
             "test_neg_elbo_nats": float(np.mean(recon + kl)),
@@ -90,6 +91,7 @@ def main() -> int:
 
     from vae_core import cli
     from vae_core.data import to_float
+    from vae_core.evaluate import floor_nats
     from vae_core.train import train
 
     parsed = cli.build_parser().parse_args(["train", *train_args])
@@ -104,12 +106,13 @@ def main() -> int:
     rows = earlier_rows(results, config, work_dir)  # an interrupted run resumes with its curve
     data, x_train, y_train, x_val = cli._load_splits(parsed.data_dir)
     x_test = to_float(data.x_test)
+    floor = floor_nats(data.x_test)  # the test images' own pixel entropy (shared/DESIGN.md, "Metrics")
 
     def on_row(row: dict) -> None:
         rows.append(row)
         print(
             f"epoch {row['epoch']:>3}: test -ELBO {row['test_neg_elbo_nats']:.2f} "
-            f"({row['test_neg_elbo_nats'] - FLOOR_NATS:.1f} above the floor), KL {row['test_kl_nats']:.2f}, "
+            f"({row['test_neg_elbo_nats'] - floor:.1f} above the floor), KL {row['test_kl_nats']:.2f}, "
             f"5-NN {row['knn5_accuracy']:.3f}",
             flush=True,
         )
@@ -123,7 +126,7 @@ def main() -> int:
     print("| --- | --- | --- | --- | --- | --- |")
     for r in rows:
         print(
-            f"| {r['epoch']} | {r['test_neg_elbo_nats']:.1f} | {r['test_neg_elbo_nats'] - FLOOR_NATS:.1f} | "
+            f"| {r['epoch']} | {r['test_neg_elbo_nats']:.1f} | {r['test_neg_elbo_nats'] - floor:.1f} | "
             f"{r['test_kl_nats']:.2f} | {r['knn5_accuracy']:.3f} | {r['val_loss']:.1f} |"
         )
     print(f"\nwrote {results}; exporting the bundle with the train command ...", flush=True)

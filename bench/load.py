@@ -55,7 +55,7 @@ window.__load = { input: null };
 addEventListener('keydown', () => { window.__load.input = performance.now(); }, true);
 addEventListener('pointerup', () => { window.__load.input = performance.now(); }, true);
 // How many pictures the live point panel has painted (app/frontend/live.js counts them).
-window.__loadPainted = () => (window.__vaeLive ? window.__vaeLive.painted : 0);
+window.__loadPainted = () => (window.vaeTestHooks ? window.vaeTestHooks.live.painted : 0);
 // Resolves with ms from the input to the next paint beyond the first `before` (null: timeout).
 // Polled with timers, not animation frames, which a page in the background may not get.
 window.__loadWatch = (before, timeoutMs) => new Promise((resolve) => {
@@ -73,7 +73,7 @@ DIAGNOSE = """() => {
   return {
     script: document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state'),
     map: !!gd, axes: !!(gd && gd._fullLayout && gd._fullLayout.xaxis && gd._fullLayout.xaxis._length),
-    layers: Object.keys((window.__vaeMap || {}).layers || {}),
+    layers: Object.keys((window.vaeTestHooks?.map || {}).layers || {}),
     overlay: !!document.querySelector('svg.vae-overlay'),
     decoded: window.__loadPainted() > 0,
   };

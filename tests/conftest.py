@@ -44,8 +44,9 @@ def make_bundle(
     """
     import keras
 
-    from vae_core.bundle import export_bundle, save_test_images
+    from vae_core.bundle import save_test_images
     from vae_core.config import VAEConfig
+    from vae_core.export import export_bundle
     from vae_core.model import build_decoder, build_encoder
 
     keras.utils.set_random_seed(seed)
@@ -90,3 +91,10 @@ def make_bundle(
 def images() -> np.ndarray:
     """256 random images (256, 28, 28, 1) float32 in [0, 1]: enough to exercise training."""
     return np.random.default_rng(0).random((256, 28, 28, 1), dtype=np.float32)
+
+
+def keras_networks(bundle):
+    """A loaded bundle's networks as Keras models (vae_core.keras_models), for tests that decode or encode."""
+    from vae_core.keras_models import load_keras_networks
+
+    return load_keras_networks(bundle.path, bundle.latent_dim, bundle.data.image_shape)

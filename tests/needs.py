@@ -16,7 +16,8 @@ from typing import NoReturn
 
 import pytest
 
-CHROMIUM = Path(os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium"))
+from harness.browser import CHROMIUM
+
 # Where dataset-fashion-mnist puts the files; scripts/system-deps reads the same two variables.
 DEBIAN_DATASET = Path(os.environ.get("VAE_DEBIAN_DATASET", "/usr/share/datasets/fashion-mnist"))
 INSTALL = (

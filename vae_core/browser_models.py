@@ -8,56 +8,28 @@ names each file's tensors and SHA-256 under "onnx" (see shared/DESIGN.md):
              "decoder": {"file", "sha256", "inputs": [name], "outputs": [name]},
              "exporter": {"keras", "tf2onnx", "onnx", "opset"}}
 
-Loading verifies the checksums only (hashlib): the app never imports onnx or onnxruntime.
-Exporting needs tf2onnx and onnx (pinned in requirements.txt).
+Reading and verifying those entries is ``vae_core.manifest.browser_models_of`` (no TensorFlow);
+exporting them is here and needs tf2onnx and onnx.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import re
-import shutil
+import os
 import warnings
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .bundle import SCHEMA_VERSION, BundleError, _load_model, read_manifest, staged_bundle
+from .atomic import sha256_file, staged_folder
+from .keras_models import MODEL_FILES, load_model_file
+from .manifest import ONNX_OUTPUTS, ONNX_PARTS, SCHEMA_VERSION, BundleError, browser_models_of, read_manifest
 
 # onnxruntime-web 1.30's WebAssembly backend runs opsets 7-23; 17 is well inside that range and
 # is what tf2onnx 1.17 converts every layer used here (Conv, ConvTranspose, MatMul, ...) with.
 OPSET = 17
-PARTS = ("encoder", "decoder")
-FILES = {part: f"{part}.onnx" for part in PARTS}
-N_OUTPUTS = {"encoder": 2, "decoder": 1}  # [z_mean, z_log_var]; Bernoulli means
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-@dataclass(frozen=True)
-class BrowserModel:
-    """One ONNX model of a loaded bundle, as the browser needs it."""
-
-    file: Path  # absolute path of the .onnx file (never shown to visitors)
-    sha256: str  # of the file's bytes: a cache key and an integrity check
-    inputs: tuple[str, ...]  # input tensor names (one: images or z), batch dimension dynamic
-    outputs: tuple[str, ...]  # output tensor names: encoder [z_mean, z_log_var], decoder [means]
-
-
-def export_hint(path: Path) -> str:
-    return f"Re-create its browser models with `python -m vae_core export-onnx {path}` (no retraining)."
-
-
-def sha256_of(file: Path) -> str:
-    digest = hashlib.sha256()
-    with open(file, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-# ---------------------------------------------------------------------------- export
+log = logging.getLogger(__name__)
+FILES = {part: f"{part}.onnx" for part in ONNX_PARTS}
 
 
 def export_browser_models(folder: Path, encoder, decoder) -> dict:
@@ -72,7 +44,7 @@ def export_browser_models(folder: Path, encoder, decoder) -> dict:
         export_onnx(model, file)
         inputs, outputs = tensor_names(file)
         check_exported(file, part, inputs, outputs)
-        entry[part] = {"file": file.name, "sha256": sha256_of(file), "inputs": inputs, "outputs": outputs}
+        entry[part] = {"file": file.name, "sha256": sha256_file(file), "inputs": inputs, "outputs": outputs}
     entry["exporter"] = {
         "keras": keras.__version__,
         "tf2onnx": tf2onnx.__version__,
@@ -86,7 +58,7 @@ def export_onnx(model, file: Path) -> None:
     """Keras's own ONNX export, with a dynamic batch dimension and the model's input name."""
     import tensorflow as tf
 
-    (spec,) = model.inputs  # (None, 28, 28, 1) images or (None, latent_dim) z
+    (spec,) = model.inputs  # (None, H, W, C) images or (None, latent_dim) z
     signature = [tf.TensorSpec((None, *spec.shape[1:]), tf.float32, name=spec.name)]
     # tf2onnx logs every optimizer pass at INFO; the export itself is what the caller reports.
     quiet = [logging.getLogger(name) for name in ("tf2onnx", "tensorflow")]
@@ -120,10 +92,11 @@ def check_exported(file: Path, part: str, inputs: list[str], outputs: list[str])
 
     model = onnx.load(str(file))
     onnx.checker.check_model(model)
-    if len(inputs) != 1 or len(outputs) != N_OUTPUTS[part]:
+    if len(inputs) != 1 or len(outputs) != ONNX_OUTPUTS[part]:
         raise BundleError(
             f"{file} has inputs {inputs} and outputs {outputs}, but the {part} needs 1 input and "
-            f"{N_OUTPUTS[part]} output(s). The Keras model in the bundle is not a VAE {part} of this project."
+            f"{ONNX_OUTPUTS[part]} output(s). The Keras model in the bundle is not a VAE {part} "
+            "of this project."
         )
     domains = {node.domain for node in model.graph.node} - {"", "ai.onnx"}
     if domains:
@@ -139,10 +112,32 @@ def check_exported(file: Path, part: str, inputs: list[str], outputs: list[str])
             )
 
 
-def add_browser_models(path: str | Path, *, command: str | None = None, force: bool = False) -> bool:
+def _copy_bundle_files(source: Path, target: Path, skip: set[str]) -> list[str]:
+    """Copy the bundle's own regular files (never through links, never folders); return what was left out."""
+    left_out = []
+    for entry in sorted(os.scandir(source), key=lambda e: e.name):
+        if entry.name in skip:
+            continue
+        if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+            left_out.append(entry.name)
+            continue
+        with open(entry.path, "rb") as f, open(target / entry.name, "wb") as out:
+            while block := f.read(1 << 20):
+                out.write(block)
+    return left_out
+
+
+def add_browser_models(
+    path: str | Path,
+    *,
+    command: str | None = None,
+    force: bool = False,
+    report=None,
+) -> bool:
     """Export an existing bundle's Keras models to ONNX and upgrade its manifest to schema 2,
-    without retraining. Atomic (a copy is changed, then swapped in, as export_bundle does) and
-    idempotent: a bundle whose browser models already verify is left alone unless force.
+    without retraining. Atomic (a copy is changed, then swapped in) and idempotent: a bundle whose
+    browser models already verify is left alone unless ``force``. Only the bundle's own regular
+    files are copied; links and folders in it are left out (``report`` says which).
     Returns whether the bundle was changed."""
     path = Path(path)
     manifest = read_manifest(path)
@@ -152,11 +147,15 @@ def add_browser_models(path: str | Path, *, command: str | None = None, force: b
             return False
         except BundleError:
             pass  # tampered or missing: re-export below
-    encoder, decoder = (_load_model(path / f"{part}.keras") for part in PARTS)
-    with staged_bundle(path) as tmp:
-        shutil.copytree(path, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*FILES.values()))
+    encoder, decoder = (load_model_file(path / name) for name in MODEL_FILES)
+    with staged_folder(path) as tmp:
+        left_out = _copy_bundle_files(path, tmp, set(FILES.values()) | {"manifest.json"})
+        if left_out:
+            (report or log.warning)(
+                f"{path}: left out {', '.join(left_out)} (links and folders are not bundle files)"
+            )
         manifest["onnx"] = export_browser_models(tmp, encoder, decoder)
-        manifest["schema_version"] = SCHEMA_VERSION
+        manifest["schema_version"] = max(SCHEMA_VERSION, int(manifest.get("schema_version", 1)))
         # `command` stays the training command (it must rebuild the bundle); this records the later step.
         manifest["onnx_added"] = {
             "command": command or f"python -m vae_core export-onnx {path}",
@@ -164,51 +163,3 @@ def add_browser_models(path: str | Path, *, command: str | None = None, force: b
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return True
-
-
-# ---------------------------------------------------------------------------- load
-
-
-def browser_models_of(path: Path, manifest: dict) -> dict[str, BrowserModel] | None:
-    """The bundle's verified browser models, or None if its manifest names none (then the app
-    decodes on the server). A malformed entry, a missing file or a wrong checksum raises BundleError."""
-    entry = manifest.get("onnx")
-    if entry is None:
-        return None
-    where = f'{path / "manifest.json"}: "onnx"'
-    if not isinstance(entry, dict) or not all(isinstance(entry.get(part), dict) for part in PARTS):
-        raise BundleError(
-            f'{where} should hold an object with "encoder" and "decoder" entries. {export_hint(path)}'
-        )
-    return {part: _verified(path, part, entry[part], f"{where}.{part}") for part in PARTS}
-
-
-def _verified(path: Path, part: str, entry: dict, where: str) -> BrowserModel:
-    name, digest = entry.get("file"), entry.get("sha256")
-    inputs, outputs = entry.get("inputs"), entry.get("outputs")
-    plain = isinstance(name, str) and name.endswith(".onnx") and Path(name).name == name and name[0] != "."
-    if not plain:  # a name like "../x.onnx" must not reach files outside the bundle
-        raise BundleError(
-            f"{where}.file should be a plain .onnx file name inside the bundle, got {name!r}. "
-            f"{export_hint(path)}"
-        )
-    if not (isinstance(digest, str) and _SHA256.fullmatch(digest)):
-        raise BundleError(
-            f"{where}.sha256 should be 64 lowercase hex digits, got {digest!r}. {export_hint(path)}"
-        )
-    for key, names, count in (("inputs", inputs, 1), ("outputs", outputs, N_OUTPUTS[part])):
-        named = isinstance(names, list) and all(isinstance(n, str) and n for n in names)
-        if not (named and len(names) == count):
-            raise BundleError(
-                f"{where}.{key} should list {count} tensor name(s), got {names!r}. {export_hint(path)}"
-            )
-    file = (path / name).resolve()
-    if file.parent != path.resolve() or not file.is_file():
-        raise BundleError(f"{path / name} is missing, though the manifest names it. {export_hint(path)}")
-    actual = sha256_of(file)
-    if actual != digest:
-        raise BundleError(
-            f"{path / name} does not match its SHA-256 in the manifest (expected {digest[:12]}..., found "
-            f"{actual[:12]}...): the file was changed or is corrupt. {export_hint(path)}"
-        )
-    return BrowserModel(file, digest, tuple(inputs), tuple(outputs))

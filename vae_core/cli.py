@@ -131,9 +131,12 @@ def main(argv: list[str] | None = None) -> int:
             parser.exit(2, f"vae-core train: error: {e}\n")
     elif args.command == "evaluate" and args.iw_samples < 1:
         parser.exit(2, "vae-core evaluate: error: --iw-samples must be >= 1\n")
-    with _quiet_native_stderr():
-        from .bundle import BundleError  # imports Keras: only after the flags were checked
+    if args.command in ("train", "evaluate", "export-onnx"):
+        with _quiet_native_stderr():
+            from . import keras_models  # noqa: F401  (TensorFlow loads here, after the flags were checked)
+    from .atomic import ReplaceError
     from .console import command_output
+    from .manifest import BundleError
 
     # Progress bars for the long commands, and only where a person watches a terminal.
     with command_output(bars=args.command in ("train", "evaluate")) as progress:
@@ -148,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                 cmd_export_onnx(args)
             else:
                 cmd_export_test_images(args)
-        except (DataError, BundleError) as e:
+        except (DataError, BundleError, ReplaceError) as e:
             print(f"vae-core {args.command}: error: {e}", file=sys.stderr)
             return 1
     return 0
@@ -192,12 +195,16 @@ def _load_splits(data_dir):
 def cmd_train(
     config: VAEConfig, args: argparse.Namespace, argv: list[str], progress: BatchProgress | None
 ) -> None:
-    from .bundle import TEST_IMAGES_FILE, export_bundle, save_test_images
+    from .atomic import check_replaceable
+    from .bundle import TEST_IMAGES_FILE, save_test_images
     from .data import to_float
     from .evaluate import evaluate
+    from .export import export_bundle
+    from .keras_models import KerasNetworks
     from .train import prior_of, train
 
     out = args.out or default_bundle_path(config)
+    check_replaceable(out)  # before hours of training, not after
     work_dir = out.parent / f".{out.name}.work"
     if args.fresh and work_dir.exists():
         shutil.rmtree(work_dir)
@@ -216,8 +223,7 @@ def cmd_train(
     log.info("evaluating on the test set ...")
     prior = prior_of(result.vae)
     metrics, (z_mean, z_log_var) = evaluate(
-        result.vae.encoder,
-        result.vae.decoder,
+        KerasNetworks(result.vae.encoder, result.vae.decoder),
         to_float(data.x_test),
         data.y_test,
         x_train,
@@ -261,15 +267,16 @@ def cmd_evaluate(args: argparse.Namespace, progress: BatchProgress | None) -> No
     from .bundle import load_bundle
     from .data import load_fashion_mnist, to_float
     from .evaluate import evaluate
+    from .keras_models import load_keras_networks
 
     bundle = load_bundle(args.bundle)
+    networks = load_keras_networks(bundle.path, bundle.latent_dim, bundle.data.image_shape)
     try:
         data = load_fashion_mnist(args.data_dir)
     except DataError as e:
         raise DataError(f"{e}\n(evaluate needs the training images for the 5-NN metric.)") from None
     metrics, _ = evaluate(
-        bundle.encoder,
-        bundle.decoder,
+        networks,
         to_float(data.x_test),
         data.y_test,
         to_float(data.x_train[:50_000]),
@@ -292,7 +299,8 @@ def cmd_evaluate(args: argparse.Namespace, progress: BatchProgress | None) -> No
 
 
 def cmd_list(root: Path) -> None:
-    from .bundle import BundleError, list_bundles, read_manifest
+    from .bundle import list_bundles
+    from .manifest import BundleError, read_manifest
 
     paths = list_bundles(root)
     if not paths:

@@ -26,6 +26,24 @@ class Prior:
     log_vars: np.ndarray  # (K, latent_dim)
 
 
+def check_prior(prior: Prior, max_abs_log_var: float = 60.0) -> str | None:
+    """Why a mixture prior read from a file is unusable (None when fine): weights non-negative and
+    summing to 1, means and log-variances finite and of one shape."""
+    weights, means, log_vars = (
+        np.asarray(a, dtype=np.float64) for a in (prior.weights, prior.means, prior.log_vars)
+    )
+    if weights.ndim != 1 or means.shape != log_vars.shape or means.shape[:1] != weights.shape:
+        shapes = f"weights {weights.shape}, means {means.shape}, log_vars {log_vars.shape}"
+        return f"the mixture's shapes disagree: {shapes}"
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or abs(weights.sum() - 1.0) > 1e-4:
+        return "the mixture weights must be non-negative numbers summing to 1"
+    if not np.all(np.isfinite(means)):
+        return "the mixture means hold NaN or infinite values"
+    if not np.all(np.abs(log_vars) <= max_abs_log_var):
+        return f"the mixture log-variances must be finite and within ±{max_abs_log_var:g}"
+    return None
+
+
 def standard_normal_log_density(points: np.ndarray) -> np.ndarray:
     """log N(points; 0, I): ``(N,)`` for points ``(N, d)``."""
     points = np.asarray(points, dtype=np.float64)

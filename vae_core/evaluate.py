@@ -1,37 +1,77 @@
-"""Quality metrics of a trained encoder/decoder pair (definitions in shared/DESIGN.md)."""
+"""Quality metrics of a VAE, and how one image scores (definitions in shared/DESIGN.md).
+
+Pure numpy over any pair of networks that follow :class:`Networks` (Keras ones in training and
+evaluation, ONNX Runtime ones in the app), so the numbers mean the same wherever they are
+computed. The ELBO's terms are written here in numpy, as ``vae_core.model`` writes them in
+``keras.ops`` for training (tests/unit/test_evaluate.py checks they agree).
+"""
 
 from __future__ import annotations
 
-import keras
+from dataclasses import dataclass
+from typing import Protocol
+
 import numpy as np
-from keras import ops
 from scipy.spatial import cKDTree
-from scipy.special import logsumexp
+from scipy.special import expit, logsumexp
 
 from .arrays import as_int, as_matrix
 from .density import LOG_2PI, Prior, prior_log_density
-from .model import (
-    bernoulli_nll,
-    gaussian_log_density,
-    kl_standard_normal,
-    kl_standard_normal_terms,
-    logits_model,
-)
 from .progress import BatchProgress, n_batches, tracked
 
+MAX_IW_SAMPLES = 5000  # an IWAE bound with more samples per image costs minutes and gigabytes
 
-def encode(
-    encoder: keras.Model,
-    images: np.ndarray,
-    batch_size: int = 1000,
-    *,
-    progress: BatchProgress | None = None,
-    task: str = "encoding",
-) -> tuple[np.ndarray, np.ndarray]:
-    """z_mean, z_log_var (n, latent_dim) of images (n, 28, 28, 1) float32 in [0, 1]."""
-    callbacks = [] if progress is None else [_report_predict_batches(progress, task, len(images), batch_size)]
-    z_mean, z_log_var = encoder.predict(images, batch_size=batch_size, verbose=0, callbacks=callbacks)
-    return z_mean.astype(np.float32), z_log_var.astype(np.float32)
+
+class Networks(Protocol):
+    """An encoder and a decoder, as numpy functions. Images are float32 (n, H, W, C) in [0, 1]."""
+
+    latent_dim: int
+    image_shape: tuple[int, int, int]
+
+    def encode(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(z_mean, z_log_var), each (n, latent_dim)."""
+
+    def decode_logits(self, z: np.ndarray) -> np.ndarray:
+        """The decoder's logits (n, H, W, C) at latent points (n, latent_dim)."""
+
+
+# ---------------------------------------------------------------------------- the ELBO's terms
+
+
+def bernoulli_nll(x: np.ndarray, logits: np.ndarray) -> np.ndarray:
+    """Summed binary cross-entropy per image, in nats, from logits: (n,) for (n, H, W, C)."""
+    x, logits = np.asarray(x, np.float64), np.asarray(logits, np.float64)
+    per_pixel = np.logaddexp(0.0, logits) - x * logits  # softplus(l) - x l, stable for any l
+    return per_pixel.reshape(len(per_pixel), -1).sum(axis=1)
+
+
+def kl_standard_normal_terms(z_mean: np.ndarray, z_log_var: np.ndarray) -> np.ndarray:
+    """Analytic KL(q(z_j|x) || N(0, 1)) of each dimension of each image: (n, d)."""
+    z_mean, z_log_var = np.asarray(z_mean, np.float64), np.asarray(z_log_var, np.float64)
+    return -0.5 * (1.0 + z_log_var - z_mean**2 - np.exp(z_log_var))
+
+
+def gaussian_log_density(z: np.ndarray, mean: np.ndarray, log_var: np.ndarray) -> np.ndarray:
+    """log N(z; mean, diag(exp(log_var))), summed over the last axis."""
+    z, mean, log_var = (np.asarray(a, np.float64) for a in (z, mean, log_var))
+    return -0.5 * np.sum(LOG_2PI + log_var + (z - mean) ** 2 / np.exp(log_var), axis=-1)
+
+
+def pixel_entropy(pixels: np.ndarray) -> np.ndarray:
+    """Summed binary entropy (nats) of each image (n, ...) of values in [0, 1]: the lowest summed
+    BCE any decoder can reach on it. Its mean over a test set is the data set's floor."""
+    p = np.clip(np.asarray(pixels, dtype=np.float64), 1e-12, 1 - 1e-12)
+    h = -(p * np.log(p) + (1 - p) * np.log(1 - p))
+    return h.reshape(len(h), -1).sum(axis=1)
+
+
+def floor_nats(images_uint8: np.ndarray, batch: int = 1000) -> float:
+    """The data set's floor: mean binary entropy of the test images (uint8 (n, ...)), in nats."""
+    total = sum(
+        float(pixel_entropy(images_uint8[i : i + batch] / 255.0).sum())
+        for i in range(0, len(images_uint8), batch)
+    )
+    return total / max(1, len(images_uint8))
 
 
 def _batches(n: int, size: int, progress: BatchProgress | None = None, task: str = ""):
@@ -39,57 +79,37 @@ def _batches(n: int, size: int, progress: BatchProgress | None = None, task: str
     return tracked(slices, progress, task, n_batches(n, size), size)
 
 
-def _report_predict_batches(progress: BatchProgress, task: str, n: int, batch_size: int):
-    """A Keras callback that tells `progress` about each batch of a predict() call."""
-    total = n_batches(n, batch_size)
-    return keras.callbacks.LambdaCallback(
-        on_predict_begin=lambda logs: progress(task, 0, total, batch_size),
-        on_predict_batch_end=lambda batch, logs: progress(task, batch + 1, total, batch_size),
-    )
+def _kl(z, z_mean, z_log_var, prior: Prior | None) -> np.ndarray:
+    """KL(q(z|x) || p(z)) per image: analytic under N(0, I), else one-sample Monte Carlo at z."""
+    if prior is None:
+        return kl_standard_normal_terms(z_mean, z_log_var).sum(axis=1)
+    return gaussian_log_density(z, z_mean, z_log_var) - prior_log_density(z, prior)
 
 
 def elbo_terms(
-    encoder,
-    decoder,
+    networks: Networks,
     images: np.ndarray,
     prior: Prior | None = None,
     seed: int = 0,
     batch_size: int = 500,
     *,
-    logits_of: keras.Model | None = None,
     progress: BatchProgress | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-image Bernoulli reconstruction NLL and KL (nats), one posterior sample each.
-
-    ``logits_of`` is ``logits_model(decoder)``; pass it when scoring repeatedly (it is a new
-    keras.Model each time it is built).
-    """
+    """Per-image Bernoulli reconstruction NLL and KL (nats), one posterior sample each."""
     rng = np.random.default_rng(seed)
-    logits_of = logits_of or logits_model(decoder)
     recon, kl = [], []
     for sl in _batches(len(images), batch_size, progress, "ELBO terms"):
         x = images[sl]
-        z_mean, z_log_var = (np.asarray(t) for t in encoder(x, training=False))
-        z = z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape).astype(np.float32)
-        recon.append(np.asarray(_recon_nll(logits_of, decoder, x, z)))
-        if prior is None:
-            kl.append(np.asarray(kl_standard_normal(z_mean, z_log_var)))
-        else:  # Monte Carlo: log q(z|x) - log p(z)
-            kl.append(np.asarray(gaussian_log_density(z, z_mean, z_log_var)) - prior_log_density(z, prior))
+        z_mean, z_log_var = networks.encode(x)
+        eps = rng.standard_normal(z_mean.shape).astype(np.float32)
+        z = z_mean + np.exp(0.5 * z_log_var) * eps
+        recon.append(bernoulli_nll(x, networks.decode_logits(z.astype(np.float32))))
+        kl.append(_kl(z, z_mean, z_log_var, prior))
     return np.concatenate(recon), np.concatenate(kl)
 
 
-def _recon_nll(logits_of, decoder, x, z):
-    out = logits_of(z, training=False)
-    if logits_of is decoder:  # an outside decoder without a "logits" layer: clip probabilities
-        p = ops.clip(out, 1e-7, 1 - 1e-7)
-        return -ops.sum(x * ops.log(p) + (1 - x) * ops.log(1 - p), axis=(1, 2, 3))
-    return bernoulli_nll(x, out)
-
-
 def iw_nll(
-    encoder,
-    decoder,
+    networks: Networks,
     images: np.ndarray,
     k: int = 64,
     prior: Prior | None = None,
@@ -98,22 +118,92 @@ def iw_nll(
     *,
     progress: BatchProgress | None = None,
 ) -> np.ndarray:
-    """Importance-weighted upper bound on -log p(x) with k samples (Burda et al. 2016). (n,)"""
+    """Importance-weighted upper bound on -log p(x) with k samples (Burda et al. 2016). (n,)
+
+    The images are taken in batches small enough that k * batch decodes stay near 6,400 at once,
+    so memory does not grow with k (at most MAX_IW_SAMPLES)."""
+    k = as_int(k, "k (importance samples)", 1, MAX_IW_SAMPLES)
+    batch_size = max(1, min(batch_size, 6400 // k))
     rng = np.random.default_rng(seed)
-    logits_of = logits_model(decoder)
     out = []
     for sl in _batches(len(images), batch_size, progress, f"IWAE bound, k={k}"):
-        x = images[sl]  # (b, 28, 28, 1)
-        z_mean, z_log_var = (np.asarray(t) for t in encoder(x, training=False))
+        x = images[sl]  # (b, H, W, C)
+        z_mean, z_log_var = networks.encode(x)
         b, d = z_mean.shape
         eps = rng.standard_normal((k, b, d)).astype(np.float32)
         z = (z_mean + np.exp(0.5 * z_log_var) * eps).reshape(k * b, d)  # sample-major
         x_rep = np.broadcast_to(x, (k, *x.shape)).reshape(k * b, *x.shape[1:])
-        log_px_z = -np.asarray(_recon_nll(logits_of, decoder, x_rep, z)).reshape(k, b)
+        log_px_z = -bernoulli_nll(x_rep, networks.decode_logits(z.astype(np.float32))).reshape(k, b)
         log_pz = prior_log_density(z, prior).reshape(k, b)
-        log_qz = np.asarray(gaussian_log_density(z.reshape(k, b, d), z_mean, z_log_var))  # (k, b)
+        log_qz = gaussian_log_density(z.reshape(k, b, d), z_mean, z_log_var)  # (k, b)
         out.append(-(logsumexp(log_px_z + log_pz - log_qz, axis=0) - np.log(k)))
     return np.concatenate(out)
+
+
+# ---------------------------------------------------------------------------- one image
+
+
+@dataclass(frozen=True)
+class ImageTrip:
+    """One image's trip through the VAE, with the numbers of every step ("Inside the VAE").
+
+    The reconstruction term is scored at the first sample, ``z[0] = mu + sigma * eps[0]``: the
+    same draw :func:`elbo_terms` makes with this seed, so the parts add up to its -ELBO.
+    """
+
+    pixels: np.ndarray  # (H, W, C) the input, in [0, 1]
+    mu: np.ndarray  # (d,) the encoder's centre for this image (z_mean)
+    log_var: np.ndarray  # (d,) its log-variance
+    eps: np.ndarray  # (s, d) standard-normal draws
+    z: np.ndarray  # (s, d) samples mu + sigma * eps
+    sample_decodes: np.ndarray  # (s, H, W, C) the decoder's image of each sample
+    reconstruction: np.ndarray  # (H, W, C) the decoder's image of mu
+    recon_nats: float  # -log p(x | z[0]): summed binary cross-entropy over the pixels
+    kl_nats: float  # KL(q(z|x) || p(z))
+    kl_per_dim: np.ndarray | None  # (d,) its analytic terms under N(0, I); None for a mixture prior
+    floor_nats: float  # the input's own binary entropy: no reconstruction term can go below it
+
+    @property
+    def sigma(self) -> np.ndarray:
+        return np.exp(0.5 * self.log_var)
+
+    @property
+    def neg_elbo(self) -> float:
+        return self.recon_nats + self.kl_nats
+
+    @property
+    def mse(self) -> float:
+        """Per-pixel squared error of the reconstruction (the decode of mu)."""
+        return float(np.mean((self.reconstruction - self.pixels) ** 2))
+
+
+def image_trip(
+    networks: Networks, pixels: np.ndarray, prior: Prior | None = None, samples: int = 16, seed: int = 0
+) -> ImageTrip:
+    """Encode one image (H, W, C) in [0, 1] once, draw ``samples`` epsilons, decode mu and the
+    samples in one call, and score the image's -ELBO with the first sample."""
+    x = np.asarray(pixels, dtype=np.float32).reshape(1, *networks.image_shape)
+    mu, log_var = (np.asarray(a[0], dtype=np.float64) for a in networks.encode(x))
+    eps = np.random.default_rng(seed).standard_normal((samples, len(mu))).astype(np.float32)
+    z = mu + np.exp(0.5 * log_var) * eps.astype(np.float64)  # (s, d)
+    logits = networks.decode_logits(np.vstack([mu[None], z]).astype(np.float32))  # mu, then the samples
+    means = expit(np.asarray(logits, dtype=np.float64)).astype(np.float32)
+    return ImageTrip(
+        pixels=x[0],
+        mu=mu,
+        log_var=log_var,
+        eps=eps.astype(np.float64),
+        z=z,
+        sample_decodes=means[1:],
+        reconstruction=means[0],
+        recon_nats=float(bernoulli_nll(x, logits[1:2])[0]),
+        kl_nats=float(_kl(z[:1], mu[None], log_var[None], prior)[0]),
+        kl_per_dim=None if prior is not None else kl_standard_normal_terms(mu, log_var),
+        floor_nats=float(pixel_entropy(x)[0]),
+    )
+
+
+# ---------------------------------------------------------------------------- the latent codes
 
 
 def aggregate_posterior_gap(z_mean: np.ndarray, z_log_var: np.ndarray) -> float:
@@ -142,7 +232,7 @@ def kl_per_dimension(
     posterior is the prior's marginal for every image: when it carries no information.
     """
     if prior is None:
-        return np.asarray(kl_standard_normal_terms(z_mean, z_log_var)).mean(axis=0)
+        return kl_standard_normal_terms(z_mean, z_log_var).mean(axis=0)
     mu, log_var = np.asarray(z_mean, np.float64), np.asarray(z_log_var, np.float64)  # (n, d)
     x, w = np.polynomial.hermite_e.hermegauss(nodes)  # E_N(0,1)[f] = sum(w * f(x)) / sum(w)
     w = w / w.sum()
@@ -202,12 +292,20 @@ def percentile_of(value: float, sample: np.ndarray) -> float:
     return float(np.mean(sample < value)) if sample.size else float("nan")
 
 
+def encode_all(
+    networks: Networks, images: np.ndarray, batch_size: int = 1000, *, progress=None, task: str = "encoding"
+) -> tuple[np.ndarray, np.ndarray]:
+    """z_mean, z_log_var (n, latent_dim) float32 of images (n, H, W, C) float32 in [0, 1]."""
+    parts = [networks.encode(images[sl]) for sl in _batches(len(images), batch_size, progress, task)]
+    z_mean, z_log_var = (np.concatenate([p[i] for p in parts]).astype(np.float32) for i in (0, 1))
+    return z_mean, z_log_var
+
+
 def evaluate(
-    encoder,
-    decoder,
-    test_images: np.ndarray,  # (10000, 28, 28, 1) float32
+    networks: Networks,
+    test_images: np.ndarray,  # (n, H, W, C) float32 in [0, 1]
     test_labels: np.ndarray,
-    knn_images: np.ndarray,  # the first 50,000 training images, float32
+    knn_images: np.ndarray,  # training images for the 5-NN classifier, float32
     knn_labels: np.ndarray,
     *,
     prior: Prior | None = None,
@@ -216,17 +314,15 @@ def evaluate(
     progress: BatchProgress | None = None,  # told about each phase's batches (vae_core.progress)
 ) -> tuple[dict, tuple[np.ndarray, np.ndarray]]:
     """All test-set metrics, plus the test latents (z_mean, z_log_var) computed on the way."""
-    recon, kl = elbo_terms(encoder, decoder, test_images, prior, seed, progress=progress)
-    z_mean, z_log_var = encode(encoder, test_images, progress=progress, task="encoding the test images")
-    train_z, _ = encode(
-        encoder, knn_images, progress=progress, task=f"encoding {len(knn_images):,} training images for 5-NN"
+    recon, kl = elbo_terms(networks, test_images, prior, seed, progress=progress)
+    z_mean, z_log_var = encode_all(networks, test_images, progress=progress, task="encoding the test images")
+    train_z, _ = encode_all(
+        networks, knn_images, progress=progress, task=f"encoding {len(knn_images):,} training images for 5-NN"
     )
-    reconstruction = np.concatenate(
-        [
-            np.asarray(decoder(z_mean[sl], training=False))
-            for sl in _batches(len(z_mean), 1000, progress, "reconstructions")
-        ]
-    )
+    squared = [
+        float(np.sum((expit(networks.decode_logits(z_mean[sl])) - test_images[sl]) ** 2))
+        for sl in _batches(len(z_mean), 1000, progress, "reconstructions")
+    ]
     stats = latent_stats(z_mean)
     metrics = {
         "test_neg_elbo_nats": float(np.mean(recon + kl)),
@@ -234,11 +330,11 @@ def evaluate(
         "test_kl_nats": float(np.mean(kl)),
         "kl_estimator": "analytic" if prior is None else "monte_carlo_1_sample",
         "test_iw_nll_nats": float(
-            np.mean(iw_nll(encoder, decoder, test_images, iw_samples, prior, seed, progress=progress))
+            np.mean(iw_nll(networks, test_images, iw_samples, prior, seed, progress=progress))
         ),
         "iw_samples": iw_samples,
         "knn5_accuracy": knn_accuracy(train_z, knn_labels, z_mean, test_labels, k=5),
-        "test_recon_mse": float(np.mean((reconstruction - test_images) ** 2)),
+        "test_recon_mse": sum(squared) / test_images.size,
         "aggregate_posterior_kl_to_standard_normal": aggregate_posterior_gap(z_mean, z_log_var),
         "kl_per_dimension": kl_per_dimension(z_mean, z_log_var, prior).tolist(),
         "latent_stats": {k: np.asarray(v).tolist() for k, v in stats.items()},

@@ -365,6 +365,24 @@ def closest_pair(z: object, labels: object, a: int, b: int) -> tuple[int, int, f
     return int(rows_a[i]), int(rows_b[nearest[i]]), float(dist[i])
 
 
+def most_confused_classes(z: object, labels: object, n_classes: int, k: int = 5) -> tuple[int, int]:
+    """The two classes whose points most often have each other among their ``k`` nearest
+    neighbours (counted both ways, relative to the smaller class): where the map overlaps most."""
+    z = as_matrix(z)
+    labels = as_labels(np.asarray(labels), z.shape[0], n_classes)
+    if len(np.unique(labels)) < 2:
+        raise ValueError("the points need at least two classes to have a confused pair")
+    k = min(as_int(k, "k", 1), z.shape[0] - 1)
+    _, nn = cKDTree(z).query(z, k=k + 1)
+    pairs = np.zeros((n_classes, n_classes))
+    np.add.at(pairs, (np.repeat(labels, k), labels[np.asarray(nn)[:, 1:]].ravel()), 1.0)
+    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+    mutual = (pairs + pairs.T) / np.maximum(np.minimum.outer(counts, counts), 1.0)
+    np.fill_diagonal(mutual, -1.0)
+    a, b = np.unravel_index(int(np.argmax(mutual)), mutual.shape)
+    return (int(min(a, b)), int(max(a, b)))
+
+
 def neighbour_purity(z: object, labels: object, k: int = 5, n_classes: int = 10) -> np.ndarray:
     """For each class ``(n_classes,)``: the share of its points' ``k`` nearest neighbours (not
     counting the point itself) that belong to the same class (NaN for an empty class)."""

@@ -1,111 +1,65 @@
-// Draw your own: a 28 x 28 drawing pad whose image is encoded while you draw.
+// Draw your own: a drawing pad at the bundle's resolution whose image is encoded while you draw
+// (app/panels/draw_pad.py mounts it; grey bundles only).
 //
-// A streamlit.components.v2 component (app/draw.py) whose JavaScript is live_decoder.js
-// followed by this file, one ES module: createEncoder, createDecoder, paint, SIDE (28) and
-// PIXELS (784) come from there.
-/* global createEncoder, createDecoder, paint, Latest, SIDE, PIXELS */
-//
-// On every pointer move the stroke is stamped into the 28 x 28 pixels (interpolated between
+// On every pointer move the stroke is stamped into the H x W pixels (interpolated between
 // events, so a fast stroke has no gaps) and the bundle's ONNX encoder runs here, in the browser,
 // "latest wins": while one encode runs only the newest drawing waits, so a fast pen never builds
 // a queue. Its answer, q(z|x) = N(mu, diag(sigma^2)), moves an ellipse on the pad's own latent
 // map, fills in mu and sigma, and the decoder paints the decode of mu. When a stroke ends (and
-// on Clear) the server gets the 784 pixels in one message (trigger "stroke") and scores them.
+// on Clear) the server gets the pixels in one message (trigger "stroke") and scores them.
 //
 // Without WebAssembly or a browser model the pad still draws and still sends each stroke; one
 // quiet line says that live encoding is off.
+
+import { Latest, createDecoder, createEncoder, paint } from "./decoder.js";
+import { posteriorEllipse } from "./geometry.js";
+import { drawHooks } from "./hooks.js";
 
 const STEP = 0.25; // pixels between brush stamps along a segment
 const MAP_MARGIN = 8; // CSS px around the map's points
 const INK = "#111111"; // the ellipse and its centre (no class colour is this dark)
 
-// What the page's tests and benchmarks read (the pad drawn on or mounted last).
-function drawState(pad) {
-  if (!window.__vaeDraw || window.__vaeDraw.pad !== pad) {
-    window.__vaeDraw = {
-      pad, live: null, encodes: 0, requests: 0, encoded: 0, decodes: 0, sent: 0, encodeMs: [],
-      mu: null, sigma: null, logVar: null, ellipse: null, dpr: 1,
-    };
-  }
-  return window.__vaeDraw;
-}
-
-// --- latent geometry (the same formulas as vae_core.geometry) -------------------------------
-
-function dot(a, b) {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
-// Map coordinates [x, y] of latent point z: (z - mean) @ components.T
-function project(proj, z) {
-  const centred = Array.from(z, (v, i) => v - proj.mean[i]);
-  return [dot(centred, proj.components[0]), dot(centred, proj.components[1])];
-}
-
-// The n_std contour of N(mu, diag(exp(logVar))) projected onto the map plane
-// (vae_core.geometry.posterior_ellipse): centre, semi-axes and the major axis's angle, in map units.
-export function posteriorEllipse(proj, mu, logVar, nStd) {
-  const [c0, c1] = proj.components;
-  let a = 0, b = 0, c = 0; // the projected covariance [[a, b], [b, c]] = C diag(var) C^T
-  for (let i = 0; i < mu.length; i++) {
-    const v = Math.exp(logVar[i]);
-    a += c0[i] * c0[i] * v;
-    b += c0[i] * c1[i] * v;
-    c += c1[i] * c1[i] * v;
-  }
-  const mid = (a + c) / 2;
-  const half = Math.hypot((a - c) / 2, b);
-  const [cx, cy] = project(proj, mu);
-  return {
-    cx, cy,
-    rx: nStd * Math.sqrt(Math.max(0, mid + half)), // along the major axis
-    ry: nStd * Math.sqrt(Math.max(0, mid - half)),
-    angle: 0.5 * Math.atan2(2 * b, a - c), // of the major axis, from the map's x axis
-  };
-}
-
 // --- the brush --------------------------------------------------------------------------------
 
-// A soft disc at (x, y) (pixel units, 0..28): full ink within radius - SOFT / 2 of the pen,
+// A soft disc at (x, y) (pixel units, 0..W and 0..H): full ink within radius - SOFT / 2 of the pen,
 // fading to none at radius + SOFT / 2, like the anti-aliased strokes of MNIST; ink only ever
 // adds (max), so going over a line again does not make it brighter than white.
 const SOFT = 1.5;
 
-function stamp(pixels, x, y, radius) {
+function stamp(pixels, [h, w], x, y, radius) {
   const reach = radius + SOFT / 2;
-  const j0 = Math.max(0, Math.floor(y - reach)), j1 = Math.min(SIDE - 1, Math.floor(y + reach));
-  const i0 = Math.max(0, Math.floor(x - reach)), i1 = Math.min(SIDE - 1, Math.floor(x + reach));
+  const j0 = Math.max(0, Math.floor(y - reach)), j1 = Math.min(h - 1, Math.floor(y + reach));
+  const i0 = Math.max(0, Math.floor(x - reach)), i1 = Math.min(w - 1, Math.floor(x + reach));
   for (let j = j0; j <= j1; j++) {
     for (let i = i0; i <= i1; i++) {
       const v = Math.min(1, Math.max(0, (reach - Math.hypot(i + 0.5 - x, j + 0.5 - y)) / SOFT));
-      const k = j * SIDE + i;
+      const k = j * w + i;
       if (v > pixels[k]) pixels[k] = v;
     }
   }
 }
 
 // Stamps every STEP pixels from a to b (the first point excluded: it was stamped already).
-function strokeSegment(pixels, a, b, radius) {
+function strokeSegment(pixels, shape, a, b, radius) {
   const steps = Math.max(1, Math.ceil(Math.hypot(b[0] - a[0], b[1] - a[1]) / STEP));
   for (let s = 1; s <= steps; s++) {
-    stamp(pixels, a[0] + ((b[0] - a[0]) * s) / steps, a[1] + ((b[1] - a[1]) * s) / steps, radius);
+    stamp(pixels, shape, a[0] + ((b[0] - a[0]) * s) / steps, a[1] + ((b[1] - a[1]) * s) / steps, radius);
   }
 }
 
-const brushRadius = (size) => 0.5 + 0.75 * size; // sizes 1-4: a core of 1 to 5 pixels, soft edges
+// Sizes 1-4: at 28 pixels a side, a core of 1 to 5 pixels with soft edges; the same share of a larger pad.
+const brushRadius = (size, side) => (0.5 + 0.75 * size) * (side / 28);
 
 // --- the panel --------------------------------------------------------------------------------
 
-function build(root, size) {
+function build(root, size, [h, w]) {
   const box = document.createElement("div");
   box.className = "draw";
   root.appendChild(box);
   box.innerHTML = `
     <div class="draw-col draw-input">
-      <canvas class="draw-pad" width="28" height="28" role="img"
-        aria-label="Drawing pad, 28 by 28 pixels: draw with the mouse, a pen or a finger"></canvas>
+      <canvas class="draw-pad" width="${w}" height="${h}" role="img"
+        aria-label="Drawing pad, ${w} by ${h} pixels: draw with the mouse, a pen or a finger"></canvas>
       <div class="draw-tools">
         <label class="draw-brush">Brush <input type="range" min="1" max="4" step="1" value="2"
           aria-label="Brush size"><output>2</output></label>
@@ -120,7 +74,7 @@ function build(root, size) {
     </figure>
     <div class="draw-col draw-output">
       <figure class="draw-decoded-figure">
-        <canvas class="draw-decoded" width="28" height="28" role="img" aria-label="Decoded from mu"></canvas>
+        <canvas class="draw-decoded" width="${w}" height="${h}" role="img" aria-label="Decoded from mu"></canvas>
         <figcaption>The decoder's picture of mu</figcaption>
       </figure>
       <table class="draw-numbers"><thead><tr><th></th><th>mu</th><th>sigma</th></tr></thead><tbody></tbody></table>
@@ -143,8 +97,9 @@ function build(root, size) {
 
 class DrawPad {
   constructor(root, data) {
-    this.ui = build(root, data.size);
-    this.pixels = new Float32Array(PIXELS);
+    this.shape = data.shape; // [H, W, 1]: the pad draws in the bundle's own pixels
+    this.ui = build(root, data.size, this.shape);
+    this.pixels = new Float32Array(this.shape[0] * this.shape[1]);
     this.data = null;
     this.encoder = null; // a Latest around the browser encoder, once loaded
     this.decoder = null;
@@ -154,8 +109,8 @@ class DrawPad {
     this.q = null; // the latest encoding: {mu, logVar, ellipse}
     this.background = null; // the map's points, drawn once per map
     this.bind();
-    paint(this.ui.pad, this.pixels, SIDE);
-    paint(this.ui.decoded, new Float32Array(PIXELS), SIDE);
+    paint(this.ui.pad, this.pixels, this.shape);
+    paint(this.ui.decoded, new Float32Array(this.pixels.length), this.shape);
   }
 
   // New data from the server (first mount, or a rerun after any change).
@@ -165,9 +120,9 @@ class DrawPad {
       || JSON.stringify(data.projection) !== JSON.stringify(this.data.projection);
     this.data = data;
     this.setTrigger = setTriggerValue;
-    if (first && data.pixels && data.pixels.length === PIXELS) {
+    if (first && data.pixels && data.pixels.length === this.pixels.length) {
       this.pixels.set(data.pixels); // drawn anew (a rerun elsewhere): the server's last drawing
-      paint(this.ui.pad, this.pixels, SIDE);
+      paint(this.ui.pad, this.pixels, this.shape);
     }
     if (mapChanged) {
       this.background = null;
@@ -179,7 +134,7 @@ class DrawPad {
   }
 
   state() {
-    return drawState(this);
+    return drawHooks(this);
   }
 
   say(text, live) {
@@ -202,8 +157,8 @@ class DrawPad {
     }
     this.say("Loading the encoder into your browser...", "loading");
     const loaded = Promise.all([
-      createEncoder(encoder.url, { input: encoder.input, outputs: encoder.outputs }),
-      decoder ? createDecoder(decoder.url, { input: decoder.input, output: decoder.output }).catch(() => null) : null,
+      createEncoder(encoder, this.data.runtime, this.shape),
+      decoder ? createDecoder(decoder, this.data.runtime).catch(() => null) : null,
     ]);
     loaded.then(
       ([enc, dec]) => {
@@ -243,7 +198,7 @@ class DrawPad {
 
   at(e) {
     const r = this.ui.pad.getBoundingClientRect();
-    return [((e.clientX - r.left) / r.width) * SIDE, ((e.clientY - r.top) / r.height) * SIDE];
+    return [((e.clientX - r.left) / r.width) * this.shape[1], ((e.clientY - r.top) / r.height) * this.shape[0]];
   }
 
   down(e) {
@@ -256,22 +211,26 @@ class DrawPad {
     }
     const p = this.at(e);
     this.stroke = { id: e.pointerId, last: p };
-    stamp(this.pixels, p[0], p[1], brushRadius(Number(this.ui.brush.value)));
+    stamp(this.pixels, this.shape, p[0], p[1], this.radius());
     this.changed();
   }
 
   move(e) {
     if (!this.stroke || e.pointerId !== this.stroke.id) return;
     e.preventDefault();
-    const radius = brushRadius(Number(this.ui.brush.value));
+    const radius = this.radius();
     // The browser merges fast moves into one event: its coalesced points keep the curve's shape.
     const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
     for (const point of events.length ? events : [e]) {
       const p = this.at(point);
-      strokeSegment(this.pixels, this.stroke.last, p, radius);
+      strokeSegment(this.pixels, this.shape, this.stroke.last, p, radius);
       this.stroke.last = p;
     }
     this.changed();
+  }
+
+  radius() {
+    return brushRadius(Number(this.ui.brush.value), Math.min(this.shape[0], this.shape[1]));
   }
 
   up(e) {
@@ -288,7 +247,7 @@ class DrawPad {
   }
 
   changed() {
-    paint(this.ui.pad, this.pixels, SIDE);
+    paint(this.ui.pad, this.pixels, this.shape);
     this.encode();
   }
 
@@ -330,7 +289,7 @@ class DrawPad {
     if (this.decoder) {
       this.decoder.decodeLatest(mu).then((pixels) => {
         if (!pixels) return;
-        paint(this.ui.decoded, pixels, SIDE);
+        paint(this.ui.decoded, pixels, this.shape);
         S.decodes += 1;
         this.ui.decoded.dataset.decodes = String(S.decodes);
       }, () => {});
@@ -451,10 +410,10 @@ class DrawPad {
   }
 }
 
-export default function (component) {
+export function mount(component) {
   const { data, parentElement, setTriggerValue } = component;
   if (!parentElement.__draw) parentElement.__draw = new DrawPad(parentElement, data);
   const pad = parentElement.__draw;
   pad.update(data, setTriggerValue);
-  drawState(pad);
+  drawHooks(pad);
 }

@@ -1,49 +1,25 @@
-// The current point, live: its decoded image, its latent sliders, and the gestures on the map.
-//
-// A streamlit.components.v2 component (app/live.py) whose JavaScript is live_decoder.js
-// followed by this file, one ES module: createDecoder and paint come from live_decoder.js.
-/* global createDecoder, paint */
+// The current point, live: its decoded image, its latent sliders, its marker on the map, and the
+// gestures on the map (app/panels/current_point.py mounts it).
 //
 // Whatever follows the pointer is decoded here, in the browser, on every pointer event
-// ("latest wins": a slow frame never queues the next ones): dragging a slider, hovering the
-// map (a preview beside the pointer), dragging the current point's marker. The decoded image,
-// the slider values and the marker move together. When a gesture ends, the server learns the
-// final point in one message (trigger "commit"); neighbours, the link and the other panels
-// then follow from the server as for a click.
+// ("latest wins": a slow frame never queues the next ones): dragging a slider, hovering the map
+// (a preview beside the pointer), dragging the current point's marker. The decoded image, the
+// slider values and the marker move together. When a gesture ends, the server learns the final
+// point in one message (trigger "commit", saying whether this page painted it), and a click on
+// the map in another ("click"); neighbours, the link and the other panels then follow from the
+// server. The server sends pixels only for points this page has not painted itself.
 //
 // If WebAssembly or the model cannot be loaded, the panel says so in one quiet line and works
 // as before: the image comes from the server, which decodes when a slider is released.
 
-// What the page's tests and benchmarks read: paints (input -> painted times) and the panel.
-function liveState() {
-  if (!window.__vaeLive) window.__vaeLive = { painted: 0, paints: [], inputs: [], panel: null };
-  return window.__vaeLive;
-}
+import { createDecoder, paint } from "./decoder.js";
+import { alongPrincipal, clip, lift, principalCoeff, project } from "./geometry.js";
+import { hooks } from "./hooks.js";
+import { onMapClick, setDragging, setLayer } from "./overlay.js";
+import { axes, inPlotArea, mapElement, toData, toScreen } from "./plotly_map.js";
 
-// --- latent geometry (the same formulas as vae_core.geometry) -------------------------------
-
-function dot(a, b) {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
-// Map coordinates [x, y] of latent point z: (z - mean) @ components.T
-function project(proj, z) {
-  const centred = z.map((v, i) => v - proj.mean[i]);
-  return [dot(centred, proj.components[0]), dot(centred, proj.components[1])];
-}
-
-// The latent point at map coordinates xy that keeps base's part orthogonal to the map plane.
-function lift(proj, xy, base) {
-  const [cx, cy] = project(proj, base);
-  const [dx, dy] = [xy[0] - cx, xy[1] - cy];
-  return base.map((v, i) => v + dx * proj.components[0][i] + dy * proj.components[1][i]);
-}
-
-const clip = (v, low, high) => Math.min(high, Math.max(low, v));
-
-// --- the panel --------------------------------------------------------------------------------
+const HOVER_PX = 84; // the preview beside the pointer
+const GRAB_PX = 12; // how near the marker a press grabs it
 
 // The panel's elements, in a box of their own (the root also holds Streamlit's <style> for live.css).
 function build(root) {
@@ -94,11 +70,12 @@ class LivePoint {
     this.ui = build(root);
     this.data = null;
     this.z = null; // the point shown now (may run ahead of the server during a gesture)
+    this.shown = null; // the point the canvas shows (null: nothing painted yet)
     this.decoder = null; // set once the model is loaded; null = server decoding
-    this.modelUrl = null;
+    this.modelUrl = undefined;
     this.gesture = null; // "slider" | "marker" while one is under way
     this.commits = 0; // the n of the last commit sent
-    this.hover = null; // the preview canvas over the map
+    this.boundMap = null; // the map element whose pointer events we listen to
   }
 
   // New data from the server (first mount, or a rerun after any change).
@@ -108,13 +85,20 @@ class LivePoint {
     this.data = data;
     this.setTrigger = setTriggerValue;
     if (slidersChanged) this.buildSliders();
+    onMapClick((click) => this.setTrigger("click", click));
     // A rerun that has not seen our latest commit yet would pull the point back: skip its point.
     if (!this.gesture && data.seen >= this.commits) {
       this.z = data.z.slice();
-      this.show(Float32Array.from(data.pixels), this.z); // the server's decode: correct now, live or not
+      if (data.pixels) this.show(Float32Array.from(data.pixels), this.z); // the server's decode
+      else if (!this.sameAsShown(this.z)) this.decodeAndShow(this.z); // ours: painted here
+      else this.moveMarker(this.z);
     }
     this.loadModel();
     this.bindMap();
+  }
+
+  sameAsShown(z) {
+    return this.shown !== null && this.shown.length === z.length && this.shown.every((v, i) => Math.abs(v - z[i]) < 1e-9);
   }
 
   loadModel() {
@@ -128,12 +112,13 @@ class LivePoint {
       return;
     }
     this.say("Loading the decoder into your browser...");
-    createDecoder(model.url, { input: model.input, output: model.output }).then(
+    createDecoder(model, this.data.runtime).then(
       (decoder) => {
         if (this.modelUrl !== url) return;
         this.decoder = decoder;
         this.say("Decoding live in your browser (WebAssembly): drag a slider, hover the map or drag the marker.");
         this.ui.status.dataset.live = "1";
+        if (this.z && !this.sameAsShown(this.z)) this.decodeAndShow(this.z);
       },
       (error) => {
         if (this.modelUrl !== url) return;
@@ -165,10 +150,8 @@ class LivePoint {
 
   // The sliders' positions for point z.
   sliderValues(z) {
-    const pc = this.data.principal;
     return this.data.sliders.map((s) => {
-      const v = s.kind === "dim" ? z[s.index]
-        : dot(z.map((x, i) => x - pc.mean[i]), pc.directions[s.index]);
+      const v = s.kind === "dim" ? z[s.index] : principalCoeff(this.data.principal, z, s.index);
       return clip(v, s.min, s.max);
     });
   }
@@ -183,15 +166,9 @@ class LivePoint {
   }
 
   onSlider(spec, value, event) {
-    const z = this.z.slice();
-    if (spec.kind === "dim") {
-      z[spec.index] = value;
-    } else { // along principal direction j only
-      const pc = this.data.principal;
-      const dir = pc.directions[spec.index];
-      const coeff = dot(z.map((x, i) => x - pc.mean[i]), dir);
-      for (let i = 0; i < z.length; i++) z[i] += (value - coeff) * dir[i];
-    }
+    let z = this.z.slice();
+    if (spec.kind === "dim") z[spec.index] = value;
+    else z = alongPrincipal(this.data.principal, z, spec.index, value);
     this.z = z;
     this.follow(z, event);
   }
@@ -199,13 +176,17 @@ class LivePoint {
   // The point moved under a gesture: decode it here and show it (or, without a decoder, move
   // only the slider labels and the marker; the server decodes when the gesture ends).
   follow(z, event) {
-    const S = liveState();
-    S.inputs.push(event ? event.timeStamp : performance.now());
+    hooks.live.inputs.push(event ? event.timeStamp : performance.now());
     if (!this.decoder) {
       this.syncSliders(z);
       this.moveMarker(z);
       return;
     }
+    this.decodeAndShow(z, event);
+  }
+
+  decodeAndShow(z, event) {
+    if (!this.decoder) return;
     const requested = z.slice();
     this.decoder.decodeLatest(requested).then((pixels) => {
       if (pixels) this.show(pixels, requested, event);
@@ -213,8 +194,9 @@ class LivePoint {
   }
 
   show(pixels, z, event) {
-    const S = liveState();
-    paint(this.ui.canvas, pixels, this.data.size);
+    const S = hooks.live;
+    paint(this.ui.canvas, pixels, this.data.shape, this.data.size);
+    this.shown = z.slice();
     this.ui.caption.textContent = this.caption(z);
     this.syncSliders(z);
     this.moveMarker(z);
@@ -229,63 +211,54 @@ class LivePoint {
     return `${this.data.prefix}${shown}${z.length > this.data.limit ? ", ..." : ""})`;
   }
 
-  // Tell the server the final point of a gesture. n grows with every commit, also across
-  // remounts of the panel (a time stamp), so the server applies each commit once, in order.
+  // Tell the server the final point of a gesture, and whether it shows here already. n grows with
+  // every commit, also across remounts of the panel (a time stamp), so the server applies each once.
   commit() {
     this.commits = Math.max(Date.now(), this.commits + 1);
-    this.setTrigger("commit", { z: this.z.slice(), n: this.commits });
+    this.setTrigger("commit", { z: this.z.slice(), n: this.commits, painted: this.sameAsShown(this.z) });
   }
 
   // --- the map: the marker follows, hover previews, the marker can be dragged -----------------
 
-  mapApi() {
-    return window.__vaeMap && window.__vaeMap.api;
-  }
-
   plot() {
-    return document.querySelector(`${this.data.target} .js-plotly-plot`);
+    return mapElement(this.data.target);
   }
 
+  // The current point's layer on the map: its cross, and the selected image's ellipse.
   moveMarker(z) {
-    const S = window.__vaeMap;
-    const layer = S && S.layers.current;
-    if (!layer || !layer.points || !layer.points.length) return;
     const [x, y] = project(this.data.projection, z);
-    layer.points[0].x = x;
-    layer.points[0].y = y;
-    const gd = this.plot();
-    if (gd && S.api.redraw) S.api.redraw(gd);
+    const { color, ellipse } = this.data.marker;
+    setLayer("current", { points: [{ x, y, color, size: 6, symbol: "cross" }], lines: ellipse ? [ellipse] : [] }, this.data.target);
   }
 
   // Map coordinates of a pointer event over the plot, or null outside the plot area.
   eventToMap(gd, e) {
-    const api = this.mapApi();
-    const ax = api && api.axes(gd);
+    const ax = axes(gd);
     if (!ax) return null;
     const r = gd.getBoundingClientRect();
     const px = e.clientX - r.left, py = e.clientY - r.top;
-    if (px < ax.xa._offset || py < ax.ya._offset || px > ax.xa._offset + ax.xa._length
-        || py > ax.ya._offset + ax.ya._length) return null;
-    const { x, y } = api.toData(ax, px, py);
+    if (!inPlotArea(ax, px, py)) return null;
+    const { x, y } = toData(ax, px, py);
     return { x, y, px, py, ax };
   }
 
   nearMarker(gd, e) {
-    const S = window.__vaeMap;
-    const m = S && S.layers.current && S.layers.current.points && S.layers.current.points[0];
     const at = this.eventToMap(gd, e);
-    if (!m || !at) return false;
-    const { px, py } = this.mapApi().toScreen(at.ax, m.x, m.y);
-    return Math.hypot(px - at.px, py - at.py) <= 12;
+    if (!this.z || !at) return false;
+    const [mx, my] = project(this.data.projection, this.z);
+    const { px, py } = toScreen(at.ax, mx, my);
+    return Math.hypot(px - at.px, py - at.py) <= GRAB_PX;
   }
 
   bindMap() {
     const gd = this.plot();
-    if (!gd || gd.__vaeLiveBound) {
-      if (!gd) setTimeout(() => this.bindMap(), 250);
+    if (!gd) {
+      setTimeout(() => this.bindMap(), 250);
       return;
     }
-    gd.__vaeLiveBound = true;
+    if (this.boundMap === gd) return;
+    this.boundMap = gd;
+    this.moveMarker(this.z);
     // Capture phase: the marker drag starts before Plotly's own zoom drag can.
     gd.addEventListener("pointerdown", (e) => this.startDrag(gd, e), true);
     gd.addEventListener("pointermove", (e) => this.onHover(gd, e));
@@ -298,7 +271,7 @@ class LivePoint {
     e.stopPropagation(); // not a zoom, not a click
     this.hideHover();
     this.gesture = "marker";
-    window.__vaeMap.dragging = true; // the overlay must not read the release as a click
+    setDragging(true); // the overlay must not read the release as a click
     gd.style.cursor = "grabbing";
     const base = this.z.slice();
     const move = (ev) => {
@@ -316,7 +289,7 @@ class LivePoint {
       window.removeEventListener("touchmove", holdPage, true);
       gd.style.cursor = "";
       this.gesture = null;
-      setTimeout(() => { window.__vaeMap.dragging = false; }, 0); // after the overlay saw the release
+      setTimeout(() => setDragging(false), 0); // after the overlay saw the release
       this.commit();
     };
     window.addEventListener("pointermove", move, true);
@@ -337,16 +310,16 @@ class LivePoint {
     }
     gd.style.cursor = this.nearMarker(gd, e) ? "grab" : "";
     const z = lift(this.data.projection, [at.x, at.y], this.z);
-    liveState().inputs.push(e.timeStamp);
+    hooks.live.inputs.push(e.timeStamp);
     this.decoder.decodeLatest(z).then((pixels) => {
       if (!pixels || this.gesture) return;
       const preview = this.previewCanvas(gd);
-      paint(preview, pixels, 84);
+      paint(preview, pixels, this.data.shape, HOVER_PX);
       const width = gd.getBoundingClientRect().width;
-      preview.style.left = `${at.px + 96 > width ? at.px - 96 : at.px + 12}px`;
-      preview.style.top = `${Math.max(0, at.py - 96)}px`;
+      preview.style.left = `${at.px + HOVER_PX + 12 > width ? at.px - HOVER_PX - 12 : at.px + 12}px`;
+      preview.style.top = `${Math.max(0, at.py - HOVER_PX - 12)}px`;
       preview.style.display = "block";
-      const S = liveState();
+      const S = hooks.live;
       S.painted += 1;
       requestAnimationFrame(() => S.paints.push({ input: e.timeStamp, painted: performance.now(), hover: true }));
       preview.dataset.painted = String(S.painted);
@@ -361,7 +334,7 @@ class LivePoint {
       canvas.className = "vae-hover-preview";
       canvas.title = "Decoded under the pointer";
       canvas.style.cssText = "position:absolute;pointer-events:none;z-index:5;border:2px solid #fff;"
-        + "box-shadow:0 1px 6px rgba(0,0,0,.45);display:none;width:84px;height:84px;";
+        + `box-shadow:0 1px 6px rgba(0,0,0,.45);display:none;width:${HOVER_PX}px;height:auto;`;
       host.appendChild(canvas);
     }
     return canvas;
@@ -374,10 +347,18 @@ class LivePoint {
   }
 }
 
-export default function (component) {
+let mounts = 0;
+
+export function mount(component) {
   const { data, parentElement, setTriggerValue } = component;
   if (!parentElement.__live) parentElement.__live = new LivePoint(parentElement);
   const panel = parentElement.__live;
-  liveState().panel = panel;
+  const generation = ++mounts;
+  hooks.live.panel = panel;
   panel.update(data, setTriggerValue);
+  return () => { // the panel left the page (another part of it is shown): its marker and clicks go too
+    if (generation !== mounts) return; // a newer mount owns them
+    onMapClick(null);
+    setLayer("current", null);
+  };
 }

@@ -1,52 +1,32 @@
-// The map overlay: a streamlit.components.v2 component that draws on the big Plotly map.
+// The map overlay: named layers drawn as one SVG over the big Plotly map, and the map's clicks.
 //
 // The 10,000-point map is sent once and never changes while a person explores (a changed
 // figure makes the browser rebuild the WebGL chart). Everything that moves is drawn here
-// instead, as one SVG layer over the map's plot area: the current point, the interpolation
-// path, the decoded grid's region, an encoded upload with its posterior ellipse. One mount
-// of the component owns one named layer; the mount that listens reports clicks in map
-// (data) coordinates, so a click on empty space decodes that exact spot.
+// instead: the current point and its ellipse (live.js sets that layer as the point moves), the
+// interpolation path, the decoded grid's region, an encoded upload with its ellipse (each one a
+// mount of the overlay component, app/overlay.py). Clicks in the plot area are reported in map
+// (data) coordinates to whoever listens (live.js), so a click on empty space decodes that spot.
+// A marker outside the plot area (a point dragged beyond the map's range) is pinned to its edge.
+
+import { hooks } from "./hooks.js";
+import * as plotly from "./plotly_map.js";
+import {
+  axes, figureSize, hiddenTraces, inPlotArea, mapElement, onRedraw, plotArea, toData, toScreen, unitsPerPixel,
+} from "./plotly_map.js";
 
 const NS = "http://www.w3.org/2000/svg";
 // Bottom to top: every layer the app draws, by name.
 const LAYER_ORDER = ["region", "upload", "path", "current"];
 
-// State shared by every mount, and the coordinate helpers for the page's other scripts (tests too).
-function shared() {
-  if (!window.__vaeMap) {
-    window.__vaeMap = {
-      layers: {}, setters: {}, bound: new WeakSet(), n: 0, dragging: false, targets: new Set(), watcher: null,
-      api: { axes, toData, toScreen, unitsPerPixel, redraw: draw },
-    };
-  }
-  return window.__vaeMap;
-}
-
-function findMap(target) {
-  return document.querySelector(`${target} .js-plotly-plot`);
-}
-
-// The map's axes once Plotly has laid them out, else null.
-export function axes(gd) {
-  const fl = gd && gd._fullLayout;
-  if (!fl || !fl.xaxis || !fl.yaxis || !fl.xaxis.l2p || !fl.xaxis._length) return null;
-  return { fl, xa: fl.xaxis, ya: fl.yaxis };
-}
-
-// Map (data) coordinates of a position in the plot's own pixels (0, 0 = its top-left corner).
-export function toData(ax, px, py) {
-  return { x: ax.xa.p2l(px - ax.xa._offset), y: ax.ya.p2l(py - ax.ya._offset) };
-}
-
-// The plot's own pixel position of map coordinates (x, y).
-export function toScreen(ax, x, y) {
-  return { px: ax.xa._offset + ax.xa.l2p(x), py: ax.ya._offset + ax.ya.l2p(y) };
-}
-
-// Map units per screen pixel along x and y.
-export function unitsPerPixel(ax) {
-  return { ux: Math.abs(ax.xa.p2l(1) - ax.xa.p2l(0)), uy: Math.abs(ax.ya.p2l(1) - ax.ya.p2l(0)) };
-}
+const layers = {}; // name -> {points, lines}
+const bound = new WeakSet(); // map elements we listen to
+const targets = new Set(); // selectors of the containers holding a map
+let clickListener = null; // (click) => void: the live panel's
+let dragging = false; // a marker drag is under way: its release is no click
+let watcher = null;
+let drawn = 0;
+hooks.map.layers = layers;
+hooks.map.api = { ...plotly, redraw: () => redrawAll() };
 
 function el(name, attrs) {
   const node = document.createElementNS(NS, name);
@@ -65,11 +45,25 @@ function drawLine(g, ax, line) {
   }));
 }
 
-// Draws the marker into g; its label (if any) goes into `labels`, drawn above every marker.
+// A marker at its place, or pinned to the plot area's edge (an arrow pointing the way) when off it.
 function drawMarker(g, ax, m, labels) {
-  const { px: x, py: y } = toScreen(ax, m.x, m.y);
+  let { px: x, py: y } = toScreen(ax, m.x, m.y);
+  const area = plotArea(ax);
   const r = m.size || 6;
-  if (m.symbol === "cross") {
+  if (!inPlotArea(ax, x, y)) {
+    const cx = Math.min(area.left + area.width - r - 2, Math.max(area.left + r + 2, x));
+    const cy = Math.min(area.top + area.height - r - 2, Math.max(area.top + r + 2, y));
+    const angle = Math.atan2(y - cy, x - cx);
+    const tip = [cx + Math.cos(angle) * (r + 2), cy + Math.sin(angle) * (r + 2)];
+    const back = (da) => [cx + Math.cos(angle + da) * r, cy + Math.sin(angle + da) * r];
+    const [b1, b2] = [back(2.4), back(-2.4)];
+    g.appendChild(el("path", {
+      d: `M${tip[0]},${tip[1]}L${b1[0]},${b1[1]}L${b2[0]},${b2[1]}Z`, fill: m.color, stroke: "#fff",
+      "stroke-width": 1.5, "data-pinned": "1",
+    }));
+    x = cx;
+    y = cy;
+  } else if (m.symbol === "cross") {
     g.appendChild(el("circle", { cx: x, cy: y, r: r + 3, fill: "none", stroke: "#fff", "stroke-width": 5 }));
     g.appendChild(el("circle", { cx: x, cy: y, r: r + 3, fill: "none", stroke: m.color, "stroke-width": 2.5 }));
     g.appendChild(el("path", {
@@ -84,7 +78,7 @@ function drawMarker(g, ax, m, labels) {
       x: x + r + 4, y: y - r - 2, fill: m.color, "font-size": 12, "font-weight": 700,
       stroke: "#fff", "stroke-width": 3, "paint-order": "stroke", "data-x": x, "data-y": y,
     });
-    t.textContent = m.text;  // text, never markup
+    t.textContent = m.text; // text, never markup
     labels.push(t);
   }
 }
@@ -99,26 +93,36 @@ function draw(gd) {
     svg.style.cssText = "position:absolute;left:0;top:0;pointer-events:none;overflow:hidden;";
     host.appendChild(svg);
   }
-  svg.setAttribute("width", ax.fl.width);
-  svg.setAttribute("height", ax.fl.height);
+  const size = figureSize(ax);
+  svg.setAttribute("width", size.width);
+  svg.setAttribute("height", size.height);
   svg.replaceChildren();
+  const area = plotArea(ax);
   const clip = el("clipPath", { id: "vae-plot-clip" });
-  clip.appendChild(el("rect", { x: ax.xa._offset, y: ax.ya._offset, width: ax.xa._length, height: ax.ya._length }));
+  clip.appendChild(el("rect", { x: area.left, y: area.top, width: area.width, height: area.height }));
   const defs = el("defs", {});
   defs.appendChild(clip);
   svg.appendChild(defs);
-  const S = shared();
   const rank = (name) => (LAYER_ORDER.includes(name) ? LAYER_ORDER.indexOf(name) : -1);
-  for (const name of Object.keys(S.layers).sort((a, b) => rank(a) - rank(b))) {
-    const layer = S.layers[name];
-    const g = el("g", { "data-layer": name, "clip-path": "url(#vae-plot-clip)" });
-    for (const line of layer.lines || []) drawLine(g, ax, line);
+  for (const name of Object.keys(layers).sort((a, b) => rank(a) - rank(b))) {
+    const layer = layers[name];
+    const lines = el("g", { "data-layer": name, "clip-path": "url(#vae-plot-clip)" });
+    for (const line of layer.lines || []) drawLine(lines, ax, line);
+    const g = el("g", { "data-layer": name }); // markers are not clipped: off the map they are pinned
     const labels = [];
     for (const m of layer.points || []) drawMarker(g, ax, m, labels);
-    for (const t of labels) g.appendChild(t);  // no later marker covers a label
-    svg.appendChild(g);
+    for (const t of labels) g.appendChild(t); // no later marker covers a label
+    svg.append(lines, g);
   }
-  svg.setAttribute("data-drawn", String(++S.n));
+  svg.setAttribute("data-drawn", String(++drawn));
+  hooks.map.drawn = drawn;
+}
+
+function redrawAll() {
+  for (const target of targets) {
+    const gd = mapElement(target);
+    if (gd) draw(gd);
+  }
 }
 
 // The second click of a double-click (which Plotly spends on resetting the zoom and clearing a
@@ -129,16 +133,14 @@ const DOUBLE_CLICK_PX = 8;
 const EXACT_UNITS = 1e-6;
 
 function currentMarker() {
-  const layer = shared().layers.current;
-  const m = layer && layer.points && layer.points[0];
+  const m = layers.current && layers.current.points && layers.current.points[0];
   return m ? { x: m.x, y: m.y } : null;
 }
 
 // Report a plain left click (no drag, under a second) inside the plot area.
 function bind(gd) {
-  const S = shared();
   let down = null;
-  let last = null;  // the last click reported: when, where on the screen, the point before it
+  let last = null; // the last click reported: when, where on the screen, the point before it
   gd.addEventListener("pointerdown", (e) => {
     down = null;
     if (e.button !== 0 || e.target.closest(".modebar, .legend, .legendtoggle")) return;
@@ -147,25 +149,23 @@ function bind(gd) {
   window.addEventListener("pointerup", (e) => {
     const d = down;
     down = null;
-    if (!d || !S.setters.click || !gd.isConnected || S.dragging) return; // a marker drag is no click
+    if (!d || !clickListener || !gd.isConnected || dragging) return;
     if (Math.hypot(e.clientX - d.x, e.clientY - d.y) > 4 || performance.now() - d.t > 1000) return;
     const ax = axes(gd);
     if (!ax) return;
     const r = gd.getBoundingClientRect();
     const px = d.x - r.left, py = d.y - r.top;
-    const inside = px >= ax.xa._offset && py >= ax.ya._offset
-      && px <= ax.xa._offset + ax.xa._length && py <= ax.ya._offset + ax.ya._length;
-    if (!inside) return;
-    const hidden = (gd._fullData || []).filter((t) => t.visible === "legendonly").map((t) => t.name);
+    if (!inPlotArea(ax, px, py)) return;
+    const hidden = hiddenTraces(gd);
     const second = last && d.t - last.t < DOUBLE_CLICK_MS && Math.hypot(d.x - last.x, d.y - last.y) < DOUBLE_CLICK_PX;
     if (second) {
       const undo = last.before;
       last = null;
-      if (undo) S.setters.click("click", { ...undo, ux: EXACT_UNITS, uy: EXACT_UNITS, hidden, n: ++S.n });
+      if (undo) clickListener({ ...undo, ux: EXACT_UNITS, uy: EXACT_UNITS, hidden });
       return;
     }
     last = { t: d.t, x: d.x, y: d.y, before: currentMarker() };
-    S.setters.click("click", { ...toData(ax, px, py), ...unitsPerPixel(ax), hidden, n: ++S.n });
+    clickListener({ ...toData(ax, px, py), ...unitsPerPixel(ax), hidden });
   }, true);
   // A finger on the map scrolls the page as anywhere else (Plotly would turn a swipe into a zoom): its
   // touches never reach Plotly's drag handlers. Taps still arrive above as pointer events; the toolbar zooms.
@@ -174,20 +174,17 @@ function bind(gd) {
       if (!e.target.closest(".modebar")) e.stopPropagation();
     }, { capture: true, passive: true });
   }
-  if (gd.on) {
-    for (const name of ["plotly_afterplot", "plotly_relayout", "plotly_restyle"]) gd.on(name, () => draw(gd));
-  }
+  onRedraw(gd, () => draw(gd));
 }
 
 // Bind and draw on the map element that is on the page now. Streamlit replaces that element
 // whenever the figure changes (a Map display option), and no mount runs again then.
 function ensure(target) {
-  const S = shared();
-  const gd = findMap(target);
+  const gd = mapElement(target);
   if (!gd || !axes(gd)) return false;
-  if (!S.bound.has(gd)) {
+  if (!bound.has(gd)) {
     bind(gd);
-    S.bound.add(gd);
+    bound.add(gd);
     draw(gd);
   } else if (!gd.querySelector("svg.vae-overlay")) {
     draw(gd);
@@ -196,35 +193,52 @@ function ensure(target) {
 }
 
 // One observer for the page: a new map element gets bound and drawn as soon as it is laid out.
-function watch(target) {
-  const S = shared();
-  S.targets.add(target);
-  if (S.watcher) return;
+export function watch(target) {
+  targets.add(target);
+  if (watcher) return;
   let queued = false;
-  S.watcher = new MutationObserver(() => {
+  watcher = new MutationObserver(() => {
     if (queued) return;
     queued = true;
     setTimeout(() => {
       queued = false;
-      for (const t of S.targets) ensure(t);
+      for (const t of targets) ensure(t);
     }, 50);
   });
-  S.watcher.observe(document.body, { childList: true, subtree: true });
+  watcher.observe(document.body, { childList: true, subtree: true });
 }
 
-export default function (component) {
-  const { data, setTriggerValue } = component;
-  const S = shared();
-  S.layers[data.layer] = data;
-  if (data.listen_click) S.setters.click = setTriggerValue;
+// Draw (or, with null, remove) one layer over the map in the container matched by `target`.
+export function setLayer(name, layer, target) {
+  if (layer) layers[name] = layer;
+  else delete layers[name];
+  if (target) {
+    watch(target);
+    ensure(target);
+  }
+  redrawAll();
+}
+
+// The map's clicks go to `listener` ({x, y, ux, uy, hidden}); null stops them.
+export function onMapClick(listener) {
+  clickListener = listener;
+}
+
+// A marker drag started (true) or ended (false): its release is not a click.
+export function setDragging(on) {
+  dragging = on;
+}
+
+// The component's mount (app/overlay.py): one layer, drawn until the mount goes away.
+export function mount(component) {
+  const { data } = component;
+  layers[data.layer] = data;
+  watch(data.target);
   let tries = 0;
   let timer = null;
-  watch(data.target);
   const attach = () => {
-    const gd = findMap(data.target);
-    if (gd && axes(gd)) {
-      ensure(data.target);
-      draw(gd);
+    if (ensure(data.target)) {
+      redrawAll();
     } else if (tries++ < 1300) {
       // The map can take far longer than 10 s to appear on a loaded machine (20 sessions on
       // 2 cores: ~100 s): keep looking (every 0.1 s, after 10 s every 0.5 s, up to ~10 min).
@@ -234,10 +248,7 @@ export default function (component) {
   attach();
   return () => {
     if (timer) clearTimeout(timer);
-    if (S.layers[data.layer] === data) delete S.layers[data.layer];
-    setTimeout(() => {
-      const gd = findMap(data.target);
-      if (gd) draw(gd);
-    }, 0);
+    if (layers[data.layer] === data) delete layers[data.layer];
+    setTimeout(redrawAll, 0);
   };
 }

@@ -1,34 +1,35 @@
 """Compare models: two bundles' maps side by side, the same test image and the same z in both,
 and one metrics table for every bundle in the artifacts folder.
 
-Entry point :func:`compare_ui`; :func:`link_fields` is what a link needs to reopen the view. The
-bundles are reached only through their :class:`Explorer` (``app.resources.load_explorer``).
+Entry point :func:`compare_fragment` (the fragment "compare"): the left model is the view's bundle,
+the right one ``view.vs``; their choices, the ringed image and the decoded point live in the view
+(``app.view``). The bundles are reached only through their :class:`Explorer`
+(``app.resources.load_explorer``).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import comparison
+from app import comparison, session
 from app.explorer import Explorer, PointView
-from app.panels import map as map_panel
+from app.figures import MapStyle
+from app.figures import map_figure as base_map
 from app.resources import DEFAULT_BUNDLE, bundle_version, default_bundle_name, load_explorer
-from app.style import CLASS_COLORS, CURRENT_COLOR, PATH_COLOR, class_chip
+from app.style import CURRENT_COLOR, PATH_COLOR, class_chip
 from app.text import literal, public_message
-from vae_core.bundle import BundleError
+from app.view import Set
 from vae_core.images import upscale
+from vae_core.manifest import BundleError
 
 LEFT_KEY, RIGHT_KEY = "cmp_left", "cmp_right"  # the two bundle selectors
 INDEX_KEY = "cmp_index"  # the highlighted test image
 X_KEY, Y_KEY = "cmp_x", "cmp_y"  # the decoded point, on the left map's plane
-POINT_FOR_KEY = "cmp_point_for"  # the (left, right) pair the point was chosen for
 MAP_KEYS = {"left": "cmp_map_left", "right": "cmp_map_right"}  # the charts (a clicked point)
 MAP_HEIGHT = 390  # px: two maps and the decoded images fit a 1280 x 720 screen
 THUMB = 96  # px side of each image (28 px scaled, crisp)
@@ -52,27 +53,10 @@ EXPLANATION = (
 )
 
 
-@dataclass(frozen=True)
-class CompareLink:
-    """What a link needs to reopen the compare view."""
-
-    left: str | None
-    right: str | None
-    index: int | None
-    point: tuple[float, float] | None  # the decoded point on the left map's plane
-
-
-def link_fields() -> CompareLink:
-    """The view's state for the link (None where not chosen yet)."""
-    s = st.session_state
-    point = (float(s[X_KEY]), float(s[Y_KEY])) if X_KEY in s and Y_KEY in s else None
-    index = s.get(INDEX_KEY)
-    return CompareLink(s.get(LEFT_KEY), s.get(RIGHT_KEY), None if index is None else int(index), point)
-
-
-def default_pair(names: list[str], manifests: dict[str, dict]) -> tuple[str, str]:
-    """Left: the default bundle, else the first readable 2-D VAE; right: an autoencoder of the same
-    latent dim when there is one, else the next readable bundle. ``manifests``: the readable bundles."""
+def default_pair(names: list[str], manifests: dict[str, dict], left: str | None = None) -> tuple[str, str]:
+    """Left (unless given): the default bundle, else the first readable 2-D VAE; right: an autoencoder
+    of the same latent dim when there is one, else the next readable bundle. ``manifests``: the
+    readable bundles."""
     readable = [n for n in names if n in manifests] or names
 
     def config(name: str) -> dict:
@@ -84,7 +68,7 @@ def default_pair(names: list[str], manifests: dict[str, dict]) -> tuple[str, str
     def is_vae(c: dict) -> bool:
         return not c.get("deterministic") and c.get("beta") == 1
 
-    left = DEFAULT_BUNDLE if DEFAULT_BUNDLE in readable else None
+    left = left if left in names else DEFAULT_BUNDLE if DEFAULT_BUNDLE in readable else None
     left = left or first(readable, is_vae, lambda c: c.get("latent_dim") == 2) or first(readable, is_vae)
     left = left or default_bundle_name(readable)
     others = [n for n in readable if n != left] or [left]
@@ -93,34 +77,10 @@ def default_pair(names: list[str], manifests: dict[str, dict]) -> tuple[str, str
     return left, autoencoder or first(others, lambda c: c.get("latent_dim") == d) or others[0]
 
 
-def _init(names: list[str], manifests: dict, left, right, index, point) -> None:
-    """Start values: the link's when valid, else the defaults; a bundle that disappeared is replaced."""
-    s = st.session_state
-    default_left, default_right = default_pair(names, manifests)
-    for key, wanted, default in ((LEFT_KEY, left, default_left), (RIGHT_KEY, right, default_right)):
-        if s.get(key) not in names:
-            s[key] = wanted if wanted in names else default
-    if INDEX_KEY not in s:
-        s[INDEX_KEY] = int(index) if index is not None and index >= 0 else 0
-    if point is not None and X_KEY not in s:
-        s[X_KEY], s[Y_KEY] = float(point[0]), float(point[1])
-        s[POINT_FOR_KEY] = (s[LEFT_KEY], s[RIGHT_KEY])
-
-
-def _load(root: Path, name: str) -> Explorer | None:
-    """The bundle's Explorer, or None after saying (without server paths) why it cannot be used."""
-    path = root / name
-    try:
-        return load_explorer(str(path), bundle_version(path))
-    except BundleError as e:
-        st.error(f"The bundle {literal(name)} cannot be used:\n\n{literal(public_message(e, root), 600)}")
-        return None
-
-
 def _key(explorer: Explorer) -> str:
     """A key for a loaded bundle: its folder (unique, unlike a manifest's name) and version. It reaches the
     browser (the map's uirevision), so the folder is hashed: no server path in the page."""
-    path = explorer.path
+    path = explorer.bundle.path
     return f"{hashlib.sha256(str(path).encode()).hexdigest()[:12]}:{bundle_version(path)}"
 
 
@@ -136,13 +96,8 @@ def _spacing(_explorer: Explorer, key: str) -> float:
     return comparison.spacing_of(_explorer)
 
 
-def _set_point(xy: tuple[float, float], pair: tuple[str, str]) -> None:
-    st.session_state[X_KEY], st.session_state[Y_KEY] = xy
-    st.session_state[POINT_FOR_KEY] = pair
-
-
 def _random_image(n: int) -> None:
-    st.session_state[INDEX_KEY] = int(np.random.default_rng().integers(n))
+    session.record(Set("compare_index", int(np.random.default_rng().integers(n))))
 
 
 def picked_index(selection: object) -> int | None:
@@ -159,7 +114,7 @@ def picked_index(selection: object) -> int | None:
 def _pick(which: str) -> None:
     index = picked_index(st.session_state.get(MAP_KEYS[which]))
     if index is not None:
-        st.session_state[INDEX_KEY] = index
+        session.record(Set("compare_index", index))
 
 
 def _pixel_shape(kind: str, x: float, y: float, box: tuple, color: str, width: float) -> dict:
@@ -197,7 +152,7 @@ def overlay_shapes(explorer: Explorer, view: PointView, z_xy: np.ndarray | None)
     """The highlighted image (a ring and, where sigma is visible, its ellipse) and z (a cross) as shapes:
     the scatter traces stay the same, so the browser only redraws these."""
     shapes = []
-    (x0, x1), (y0, y1) = explorer.limits
+    (x0, x1), (y0, y1) = explorer.map.limits
     ellipse = view.ellipse
     extent = np.ptp(ellipse, axis=0) if ellipse is not None else np.zeros(2)
     if ellipse is not None and max(extent[0] / (x1 - x0), extent[1] / (y1 - y0)) >= MIN_ELLIPSE:
@@ -227,8 +182,7 @@ def overlay_shapes(explorer: Explorer, view: PointView, z_xy: np.ndarray | None)
 
 def map_figure(explorer: Explorer, view: PointView, z_xy: np.ndarray | None) -> go.Figure:
     """The main map's figure (app.panels.map, all classes) copied, smaller, with the overlay shapes."""
-    base = map_panel.map_figure(explorer, _key(explorer), tuple(range(len(CLASS_COLORS))), False, "none")
-    fig = go.Figure(base)  # a copy: the cached figure is shared with the main map
+    fig = go.Figure(base_map(explorer, _key(explorer), MapStyle(legend=False)))  # a copy of the cached one
     fig.update_layout(
         showlegend=False,
         height=MAP_HEIGHT,
@@ -244,11 +198,11 @@ def _coords(values, fmt: str = "+.2f") -> str:
 
 def map_caption(explorer: Explorer, view: PointView) -> str:
     """Under a map: the objective and what the encoder answered for the highlighted image."""
-    sigma = explorer.test_sigma(view.index)
-    what = f"{comparison.objective(explorer.config)}, {explorer.d}-D · image #{view.index}:"
-    if explorer.d <= 2:
-        return f"{what} mu = {_coords(view.xy[: explorer.d])}, sigma = {_coords(sigma, '.2g')}"
-    return f"{what} mu on this map = {_coords(view.xy)}, sigma {sigma.mean():.2f} (mean of {explorer.d})"
+    sigma, d = explorer.test_sigma(view.index), explorer.bundle.latent_dim
+    what = f"{comparison.objective(explorer.bundle.config)}, {d}-D · image #{view.index}:"
+    if d <= 2:
+        return f"{what} mu = {_coords(view.xy[:d])}, sigma = {_coords(sigma, '.2g')}"
+    return f"{what} mu on this map = {_coords(view.xy)}, sigma {sigma.mean():.2f} (mean of {d})"
 
 
 def _thumb(pixels: np.ndarray) -> np.ndarray:
@@ -263,31 +217,34 @@ def _images_ui(
     if some is None:
         return
     i = next(iter(views.values())).index
-    st.markdown(f"**Test image #{i}** {class_chip(some.labels[i])}", unsafe_allow_html=True)
+    chip = class_chip(int(some.bundle.labels[i]), some.class_names) if some.bundle.data.labelled else ""
+    st.markdown(f"**Test image #{i}** {chip}", unsafe_allow_html=True)
     st.image(
         [_thumb(some.images[i]), *(_thumb(views[w].reconstruction) for w in models)],
-        caption=["the image", *(f"{w}: {comparison.objective(e.config)}" for w, e in models.items())],
+        caption=["the image", *(f"{w}: {comparison.objective(e.bundle.config)}" for w, e in models.items())],
         width=THUMB,
         output_format="PNG",
     )
     left = models.get("left")
     if left is None or z is None:
         return
-    where = f"z = {_coords(z)}" if left.d <= 2 else f"z at {_coords(xy)} on the left map"
+    d = left.bundle.latent_dim
+    where = f"z = {_coords(z)}" if d <= 2 else f"z at {_coords(xy)} on the left map"
     st.markdown(f"**The same {where}**, decoded by each model")
-    same = {w: e for w, e in models.items() if e.d == left.d}
+    same = {w: e for w, e in models.items() if e.bundle.latent_dim == d}
     points = {w: e.point_view(z, None, 1) for w, e in same.items()}
     ratios = {w: points[w].distances[0] / _spacing(e, _key(e)) for w, e in same.items()}
     st.image(
-        [_thumb(points[w].image) for w in same],
+        [_thumb(e.decode(z)[0]) for e in same.values()],
         caption=[f"{w}: {ratios[w]:.0f}× off" for w in same],
         width=THUMB,
         output_format="PNG",
     )
     for w, e in models.items():
-        if e.d != left.d:
+        if e.bundle.latent_dim != d:
             st.info(
-                f"The {w} model has {e.d} dimensions, the left one {left.d}: the same z means nothing there.",
+                f"The {w} model has {e.bundle.latent_dim} dimensions, the left one {d}: the same z means "
+                "nothing there.",
                 icon=":material/block:",
             )
     st.caption(
@@ -296,11 +253,11 @@ def _images_ui(
     )
 
 
-def _table_ui(entries: list[tuple[str, dict | str]]) -> None:
+def _table_ui(entries: list[tuple[str, dict | str]], floor_of) -> None:
     """One metrics table for every bundle in the artifacts folder."""
     import pandas as pd
 
-    rows = comparison.metrics_table(entries)
+    rows = comparison.metrics_table(entries, floor_of)
     formats = {name: "%.1f" for name in ("-ELBO", "above floor", "reconstruction", "KL", "IWAE bound")}
     formats.update({"latent dim": "%d", "5-NN": "percent"})
     config = {
@@ -312,7 +269,7 @@ def _table_ui(entries: list[tuple[str, dict | str]]) -> None:
     st.markdown("**Every bundle in the artifacts folder** (test-set values from each bundle's manifest)")
     st.dataframe(pd.DataFrame(rows, columns=list(comparison.COLUMNS)), hide_index=True, column_config=config)
     notes = [
-        f"Nats above the floor: -ELBO minus {comparison.FLOOR_NATS}, the test pixels' own entropy, "
+        "Nats above the floor: -ELBO minus the test pixels' own entropy (each data set's, from its bundle), "
         "which no model can beat."
     ]
     if any(row["note"] == comparison.AUTOENCODER_NOTE for row in rows):
@@ -320,77 +277,103 @@ def _table_ui(entries: list[tuple[str, dict | str]]) -> None:
     st.caption(" ".join(notes))
 
 
-def compare_ui(
-    root: Path,
-    names: list[str],
-    left: str | None = None,
-    right: str | None = None,
-    index: int | None = None,
-    on_change: Callable[[], None] | None = None,
-    point: tuple[float, float] | None = None,
-) -> None:
-    """The compare view over the bundles ``names`` in ``root``. ``left``, ``right``, ``index`` and
-    ``point`` are a link's values (used when the session has none yet); ``on_change`` runs at the end
-    (to update the link from :func:`link_fields`)."""
-    if not names:
-        st.info("No bundles to compare: the artifacts folder holds none.")
-        return
+def _explorer(root: Path, name: str) -> Explorer | None:
+    """The bundle's Explorer, or None after saying (without server paths) why it cannot be used."""
+    path = root / name
+    try:
+        return load_explorer(str(path), bundle_version(path))
+    except BundleError as e:
+        st.error(f"The bundle {literal(name)} cannot be used:\n\n{literal(public_message(e, root), 600)}")
+        return None
+
+
+@st.fragment(key="compare")
+def compare_fragment(root: Path, names: list[str], left_explorer: Explorer) -> None:
+    """Compare the view's bundle (left) with another, over the bundles ``names`` in ``root``."""
+    view = session.apply_events()
     entries = comparison.read_manifests(root, names, lambda e: public_message(e, root))
-    _init(names, {n: m for n, m in entries if isinstance(m, dict)}, left, right, index, point)
-    s = st.session_state
+    manifests = {n: m for n, m in entries if isinstance(m, dict)}
+    if view.vs not in names:  # the page's own choice, kept in the view (and the link)
+        view = session.apply(Set("vs", default_pair(names, manifests, view.bundle)[1]))
+    right_name = view.vs
     controls = st.columns([2.2, 2.2, 1, 1.1, 0.9, 0.9, 1.8, 1.8], vertical_alignment="bottom")
-    controls[0].selectbox("Left model", names, key=LEFT_KEY, help="A bundle in the artifacts folder.")
-    controls[1].selectbox("Right model", names, key=RIGHT_KEY, help="A bundle to set beside it.")
+    controls[0].selectbox(
+        "Left model", names, help="A bundle in the artifacts folder.", **session.bind("bundle", LEFT_KEY)
+    )
+    controls[1].selectbox(
+        "Right model",
+        names,
+        help="A bundle to set beside it.",
+        **session.bind("vs", RIGHT_KEY, to_widget=lambda _: right_name),
+    )
     maps_col, side_col = st.columns([8, 3], gap="small")
     with maps_col:  # the explanation goes under the two maps, beside the images
         cols = st.columns(2, gap="small")
-    models = {}
-    for which, key, col in (("left", LEFT_KEY, cols[0]), ("right", RIGHT_KEY, cols[1])):
-        with col:
-            explorer = _load(root, s[key])
-        if explorer is not None:
-            models[which] = explorer
-    n = min((e.n_images for e in models.values()), default=1)
-    if not 0 <= int(s[INDEX_KEY]) < n:
-        s[INDEX_KEY] = 0
-    controls[2].number_input("Test image", 0, n - 1, key=INDEX_KEY, help="Highlighted on both maps.")
+    models = {"left": left_explorer}
+    with cols[1]:
+        right_model = left_explorer if right_name == view.bundle else _explorer(root, right_name)
+    if right_model is not None:
+        models["right"] = right_model
+    n = min(len(e.bundle.labels) for e in models.values())
+    i = view.compare_index if 0 <= view.compare_index < n else 0
+    controls[2].number_input(
+        "Test image",
+        0,
+        n - 1,
+        help="Highlighted on both maps.",
+        **session.bind("compare_index", INDEX_KEY, to_widget=lambda _: i),
+    )
     controls[3].button(
         "Random", key="cmp_random", on_click=_random_image, args=(n,), help="Another test image."
     )
-    i = int(s[INDEX_KEY])
-    left_model = models.get("left")
-    z = None
-    if left_model is not None:
-        right_model = models.get("right")
-        other = right_model if right_model is not None and right_model.d == left_model.d else None
-        keys = (_key(left_model), "" if other is None else _key(other))
-        holes = {"left": _gap(left_model, other, False, keys)}
-        if other is not None:
-            holes["right"] = _gap(left_model, other, True, keys)
-        pair = (s[LEFT_KEY], s[RIGHT_KEY])
-        if s.get(POINT_FOR_KEY) != pair:  # a new pair: start in the right map's hole (the defaults'
-            _set_point(holes.get("right", holes["left"]), pair)  # autoencoder), where z is far off its data
-        axes = ("z₁", "z₂") if left_model.d == 2 else ("map x", "map y")
-        help_text = "A point on the left map's plane, decoded by each model."
-        controls[4].number_input(axes[0], -1e4, 1e4, key=X_KEY, step=0.1, format="%.2f", help=help_text)
-        controls[5].number_input(axes[1], -1e4, 1e4, key=Y_KEY, step=0.1, format="%.2f", help=help_text)
-        for col, which in ((controls[6], "left"), (controls[7], "right")):
-            col.button(
-                f"Hole, {which} map",
-                key=f"cmp_hole_{which}",
-                on_click=_set_point,
-                args=(holes.get(which, holes["left"]), pair),
-                disabled=which not in holes,
-                help=f"z at the spot farthest from the {which} model's encoded test images (within the "
-                "range of both maps): a point off its data.",
-            )
-        z = comparison.plane_point(left_model.projection, (s[X_KEY], s[Y_KEY]))
+    d = left_explorer.bundle.latent_dim
+    other = right_model if right_model is not None and right_model.bundle.latent_dim == d else None
+    keys = (_key(left_explorer), "" if other is None else _key(other))
+    holes = {"left": _gap(left_explorer, other, False, keys)}
+    if other is not None:
+        holes["right"] = _gap(left_explorer, other, True, keys)
+    pair = (view.bundle, right_name)
+    if view.cz_for != pair or view.cz is None:  # a new pair: start in the right map's hole (the defaults'
+        view = session.apply(
+            Set("cz", holes.get("right", holes["left"])), Set("cz_for", pair)
+        )  # autoencoder)
+    cx, cy = view.cz
+    axes = ("z₁", "z₂") if d == 2 else ("map x", "map y")
+    help_text = "A point on the left map's plane, decoded by each model."
+    controls[4].number_input(
+        axes[0],
+        -1e4,
+        1e4,
+        step=0.1,
+        format="%.2f",
+        help=help_text,
+        **session.bind("cz", X_KEY, to_widget=lambda v: float(v[0]), from_widget=lambda x: (float(x), cy)),
+    )
+    controls[5].number_input(
+        axes[1],
+        -1e4,
+        1e4,
+        step=0.1,
+        format="%.2f",
+        help=help_text,
+        **session.bind("cz", Y_KEY, to_widget=lambda v: float(v[1]), from_widget=lambda y: (cx, float(y))),
+    )
+    for col, which in ((controls[6], "left"), (controls[7], "right")):
+        col.button(
+            f"Hole, {which} map",
+            key=f"cmp_hole_{which}",
+            disabled=which not in holes,
+            help=f"z at the spot farthest from the {which} model's encoded test images (within the "
+            "range of both maps): a point off its data.",
+            **session.on_click(Set("cz", holes.get(which, holes["left"])), Set("cz_for", pair)),
+        )
+    z = comparison.plane_point(left_explorer.map.projection, (cx, cy))
     views = {w: e.point_view(e.test_point(i), i, 1) for w, e in models.items()}
     for which, col in (("left", cols[0]), ("right", cols[1])):
         if which not in models:
             continue
         explorer = models[which]
-        z_xy = explorer.to_map(z)[0] if z is not None and explorer.d == left_model.d else None
+        z_xy = explorer.map.to_map(z)[0] if explorer.bundle.latent_dim == d else None
         with col:
             st.plotly_chart(
                 map_figure(explorer, views[which], z_xy),
@@ -400,15 +383,25 @@ def compare_ui(
                 theme=None,
                 config={"displaylogo": False, "scrollZoom": False, "modeBarButtonsToRemove": ["lasso2d"]},
             )
-            st.caption(f"{literal(explorer.name)}: {map_caption(explorer, views[which])}")
+            st.caption(f"{literal(explorer.bundle.name)}: {map_caption(explorer, views[which])}")
     with side_col:
-        st.markdown(" ".join(class_chip(c) for c in range(len(CLASS_COLORS))), unsafe_allow_html=True)
-        _images_ui(models, views, z, (s.get(X_KEY, 0.0), s.get(Y_KEY, 0.0)))
+        if left_explorer.bundle.data.labelled:
+            names_ = left_explorer.class_names
+            st.markdown(" ".join(class_chip(c, names_) for c in range(len(names_))), unsafe_allow_html=True)
+        _images_ui(models, views, z, (cx, cy))
     maps_col.markdown(EXPLANATION)
-    _table_ui(entries)
-    if on_change is not None:
-        on_change()
+    _table_ui(entries, lambda name: _floor(root, name, left_explorer))
+    if session.in_fragment_run():
+        session.write_link(view)
 
 
-# A change in the view reruns the view only, not the page.
-compare_fragment = st.fragment(compare_ui)
+def _floor(root: Path, name: str, loaded: Explorer) -> float | None:
+    """A bundle's floor from its manifest; a bundle of the same data set as ``loaded`` without one
+    (made before manifests carried it) shares ``loaded``'s."""
+    manifest = dict(comparison.read_manifests(root, [name])).get(name)
+    if not isinstance(manifest, dict):
+        return None
+    floor = (manifest.get("data") or {}).get("floor_nats")
+    if isinstance(floor, (int, float)):
+        return float(floor)
+    return loaded.floor_nats if "image_shape" not in (manifest.get("data") or {}) else None

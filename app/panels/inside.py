@@ -3,51 +3,70 @@
 encoder -> (mu, sigma) -> z = mu + sigma * epsilon -> decoder -> the loss, split into its parts.
 Each ``*_ui`` function draws one step; the lesson (``app.panels.lesson``) shows them one at a
 time, and the explorer's "Inside the VAE" view shows them together. The model's own source for
-the sampling layer and the loss is read from ``vae_core.model`` when the page runs.
+the sampling layer and the loss is read from ``vae_core/model.py`` (the file, not the module:
+showing it does not load TensorFlow).
 """
 
 from __future__ import annotations
 
+import ast
 import functools
-import inspect
 import textwrap
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app.explorer import Explorer, Inside
-from app.style import CLASS_COLORS, CURRENT_COLOR, UPLOAD_COLOR
+from app import session
+from app.explorer import Explorer
+from app.figures import MapStyle, map_figure
+from app.style import CURRENT_COLOR, UPLOAD_COLOR
+from app.view import Set
+from vae_core.evaluate import ImageTrip
 from vae_core.images import image_strip, upscale
 
 SAMPLES = 16  # draws of epsilon shown at once
 SHOWN_DIMS = 8  # mu, sigma and KL listed for at most this many dimensions
 MAP_POINTS = 3000  # test images drawn behind the ellipse (a sample keeps the small map light)
 SAMPLE_COLOR = "#D62728"
+MODEL_SOURCE = Path(__file__).resolve().parents[2] / "vae_core" / "model.py"
+SMALL_MAP = MapStyle(sample=MAP_POINTS, marker_size=3, opacity=0.45, hover=False, legend=False, small=True)
 
 
-def resample_key(scope: str) -> str:
-    """The session key of a scope's epsilon seed (the lesson and the explorer view draw apart)."""
-    return f"{scope}_eps_seed"
+@dataclass(frozen=True)
+class Shown:
+    """An image's trip, with where it lies on the map and how it ranks among the test images."""
+
+    trip: ImageTrip
+    xy: np.ndarray  # (2,) mu on the map
+    ellipse: np.ndarray  # (m, 2) the 2-sigma ellipse of q(z|x) on the map
+    z_xy: np.ndarray  # (s, 2) the samples on the map
+    share_below: float  # share of reference test images with a lower -ELBO
 
 
-def seed_of(scope: str) -> int:
-    return int(st.session_state.get(resample_key(scope), 0))
-
-
-def _resample(scope: str) -> None:
-    st.session_state[resample_key(scope)] = seed_of(scope) + 1
+def show(explorer: Explorer, pixels: np.ndarray, seed: int, samples: int = SAMPLES) -> Shown:
+    """Encode, sample, decode and score ``pixels``, and place it all on the map."""
+    trip = explorer.trip(pixels, samples, seed)
+    return Shown(
+        trip,
+        explorer.map.to_map(trip.mu)[0],
+        explorer.map.ellipse(trip.mu, trip.log_var),
+        explorer.map.to_map(trip.z),
+        explorer.share_below(trip.neg_elbo),
+    )
 
 
 @functools.cache
 def source_of(name: str) -> str:
-    """The source code of a vae_core.model function or method, as it runs in this process."""
-    from vae_core import model
-
-    obj = model
+    """The source of a function or method of vae_core/model.py ("Sampling.call", "bernoulli_nll")."""
+    text = MODEL_SOURCE.read_text(encoding="utf-8")
+    nodes = ast.parse(text).body
     for part in name.split("."):
-        obj = getattr(obj, part)
-    return textwrap.dedent(inspect.getsource(obj))
+        node = next(n for n in nodes if getattr(n, "name", None) == part)
+        nodes = getattr(node, "body", [])
+    return textwrap.dedent(ast.get_source_segment(text, node, padded=True))
 
 
 def numbers(values: np.ndarray, digits: int = 2, limit: int = SHOWN_DIMS) -> str:
@@ -59,39 +78,26 @@ def numbers(values: np.ndarray, digits: int = 2, limit: int = SHOWN_DIMS) -> str
 # --- the small map -----------------------------------------------------------------------------------
 
 
-def _background(explorer: Explorer) -> list[go.Scattergl]:
-    rng = np.random.default_rng(0)
-    rows = rng.choice(explorer.n_images, min(MAP_POINTS, explorer.n_images), replace=False)
-    traces = []
-    for c, name in enumerate(explorer.class_names):
-        idx = rows[explorer.labels[rows] == c]
-        traces.append(
-            go.Scattergl(
-                x=explorer.xy[idx, 0],
-                y=explorer.xy[idx, 1],
-                mode="markers",
-                name=name,
-                marker={"color": CLASS_COLORS[c], "size": 3, "opacity": 0.45},
-                hoverinfo="skip",
-                showlegend=False,
-            )
-        )
-    return traces
-
-
-def close_up(explorer: Explorer, inside: Inside) -> tuple[tuple[float, float], tuple[float, float]]:
+def close_up(explorer: Explorer, shown: Shown) -> tuple[tuple[float, float], tuple[float, float]]:
     """Axis ranges around mu wide enough to show the ellipse well (at least a tenth of the map)."""
-    (x0, x1), (y0, y1) = explorer.limits
-    reach = float(np.max(np.abs(inside.ellipse - inside.xy)))  # the ellipse's half-width (2 sigma)
-    if len(inside.z_xy):
-        reach = max(reach, float(np.max(np.abs(inside.z_xy - inside.xy))))
+    (x0, x1), (y0, y1) = explorer.map.limits
+    reach = float(np.max(np.abs(shown.ellipse - shown.xy)))  # the ellipse's half-width (2 sigma)
+    if len(shown.z_xy):
+        reach = max(reach, float(np.max(np.abs(shown.z_xy - shown.xy))))
     half = max(1.25 * reach, 0.03 * max(x1 - x0, y1 - y0))
-    return (inside.xy[0] - half, inside.xy[0] + half), (inside.xy[1] - half, inside.xy[1] + half)
+    return (shown.xy[0] - half, shown.xy[0] + half), (shown.xy[1] - half, shown.xy[1] + half)
+
+
+def small_map(explorer: Explorer, height: int) -> go.Figure:
+    """A copy of the small map (a sample of the test images), to add traces to."""
+    fig = go.Figure(map_figure(explorer, explorer.bundle.name, SMALL_MAP))
+    fig.update_layout(height=height)
+    return fig
 
 
 def inside_map(
     explorer: Explorer,
-    inside: Inside | None,
+    shown: Shown | None,
     samples: bool = False,
     height: int = 300,
     zoom: bool = False,
@@ -99,12 +105,12 @@ def inside_map(
 ) -> go.Figure:
     """The test set's map with this image's q(z|x) ellipse, its mu and (optionally) the samples;
     with ``zoom``, a close-up around mu."""
-    fig = go.Figure(_background(explorer))
-    if inside is not None:
+    fig = small_map(explorer, height)
+    if shown is not None:
         fig.add_trace(
             go.Scatter(
-                x=inside.ellipse[:, 0],
-                y=inside.ellipse[:, 1],
+                x=shown.ellipse[:, 0],
+                y=shown.ellipse[:, 1],
                 mode="lines",
                 line={"color": CURRENT_COLOR, "width": 2},
                 fill="toself",
@@ -116,10 +122,10 @@ def inside_map(
         if samples:
             fig.add_trace(
                 go.Scatter(
-                    x=inside.z_xy[:, 0],
-                    y=inside.z_xy[:, 1],
+                    x=shown.z_xy[:, 0],
+                    y=shown.z_xy[:, 1],
                     mode="markers",
-                    text=[str(i + 1) for i in range(len(inside.z_xy))],
+                    text=[str(i + 1) for i in range(len(shown.z_xy))],
                     marker={"color": SAMPLE_COLOR, "size": 6, "opacity": 0.85},
                     name="z = mu + sigma * epsilon",
                     hovertemplate="sample %{text}<extra></extra>",
@@ -127,8 +133,8 @@ def inside_map(
             )
         fig.add_trace(
             go.Scatter(
-                x=[inside.xy[0]],
-                y=[inside.xy[1]],
+                x=[shown.xy[0]],
+                y=[shown.xy[1]],
                 mode="markers+text",
                 text=["mu"],
                 textposition="middle right",
@@ -137,28 +143,28 @@ def inside_map(
                 hoverinfo="name",
             )
         )
-    (x0, x1), (y0, y1) = close_up(explorer, inside) if zoom and inside is not None else explorer.limits
+    if zoom and shown is not None:
+        (x0, x1), (y0, y1) = close_up(explorer, shown)
+        fig.update_layout(
+            margin={"t": 22},
+            title={"text": "close-up around mu", "font": {"size": 12}, "x": 0.02, "y": 0.99},
+            xaxis={"range": [x0, x1]},
+            yaxis={"range": [y0, y1]},
+        )
     fig.update_layout(
-        height=height,
-        margin={"l": 4, "r": 4, "t": 22 if zoom else 4, "b": 4},
-        title={"text": "close-up around mu", "font": {"size": 12}, "x": 0.02, "y": 0.99} if zoom else None,
-        xaxis={"range": [x0, x1], "zeroline": False, "constrain": "domain"},
-        yaxis={"range": [y0, y1], "scaleanchor": "x", "zeroline": False, "constrain": "domain"},
         showlegend=legend,
         legend={"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0.0, "font": {"size": 11}},
-        plot_bgcolor="white",
-        dragmode=False,
     )
     return fig
 
 
-def map_pair(explorer: Explorer, inside: Inside, key: str, samples: bool = False, height: int = 260) -> None:
+def map_pair(explorer: Explorer, shown: Shown, key: str, samples: bool = False, height: int = 260) -> None:
     """The whole map and a close-up around mu, side by side (a confident ellipse is tiny on the whole)."""
     c1, c2 = st.columns(2)
     with c1:
-        show_map(inside_map(explorer, inside, samples, height, legend=False), f"{key}_whole")
+        show_map(inside_map(explorer, shown, samples, height, legend=False), f"{key}_whole")
     with c2:
-        show_map(inside_map(explorer, inside, samples, height, zoom=True, legend=False), f"{key}_zoom")
+        show_map(inside_map(explorer, shown, samples, height, zoom=True, legend=False), f"{key}_zoom")
     st.caption(
         "Black ellipse: q(z|x), the encoder's belief (2 sigma); blue x: mu"
         + ("; red dots: the samples z = mu + sigma × epsilon." if samples else ".")
@@ -172,74 +178,77 @@ def show_map(fig: go.Figure, key: str) -> None:
 # --- the steps -------------------------------------------------------------------------------------
 
 
-def encoder_ui(explorer: Explorer, inside: Inside, title: str) -> None:
+def encoder_ui(explorer: Explorer, shown: Shown, title: str) -> None:
     """The input and what the encoder answers: mu and sigma per dimension."""
     c1, c2 = st.columns([1, 2], vertical_alignment="center")
-    c1.image(upscale(inside.pixels, 112), caption=title, output_format="PNG")
-    dims = min(explorer.d, SHOWN_DIMS)
+    c1.image(upscale(shown.trip.pixels, 112), caption=title, output_format="PNG")
+    dims = min(explorer.bundle.latent_dim, SHOWN_DIMS)
     c2.dataframe(
         {
             "dimension": [f"z{j + 1}" for j in range(dims)],
-            "mu (centre)": np.round(inside.mu[:dims], 3),
-            "sigma (spread)": np.round(inside.sigma[:dims], 3),
+            "mu (centre)": np.round(shown.trip.mu[:dims], 3),
+            "sigma (spread)": np.round(shown.trip.sigma[:dims], 3),
         },
         hide_index=True,
         height=38 + 35 * dims if dims <= 4 else 180,
     )
-    if explorer.d > SHOWN_DIMS:
-        c2.caption(f"The first {SHOWN_DIMS} of {explorer.d} dimensions.")
-    if explorer.config.deterministic:
+    if explorer.bundle.latent_dim > SHOWN_DIMS:
+        c2.caption(f"The first {SHOWN_DIMS} of {explorer.bundle.latent_dim} dimensions.")
+    if explorer.bundle.config.deterministic:
         st.caption(
             "This bundle is a plain autoencoder: its sigma is fixed at 0.001,"
             " so its belief is a single point."
         )
 
 
-def sampling_ui(explorer: Explorer, inside: Inside, scope: str) -> None:
+def sampling_ui(explorer: Explorer, shown: Shown, seed: int) -> None:
     """Sixteen draws z = mu + sigma * epsilon, their decodes, and a button for fresh epsilons."""
     st.image(
-        image_strip(inside.sample_decodes, scale=2, gap=2),
-        caption=f"What the decoder makes of samples 1 to {len(inside.z)} (left to right)",
+        image_strip(shown.trip.sample_decodes, scale=2, gap=2),
+        caption=f"What the decoder makes of samples 1 to {len(shown.trip.z)} (left to right)",
         output_format="PNG",
     )
     st.markdown(
-        f"Sample 1: mu {numbers(inside.mu)} + sigma {numbers(inside.sigma)} × "
-        f"**epsilon {numbers(inside.eps[0])}** = **z {numbers(inside.z[0])}**"
+        f"Sample 1: mu {numbers(shown.trip.mu)} + sigma {numbers(shown.trip.sigma)} × "
+        f"**epsilon {numbers(shown.trip.eps[0])}** = **z {numbers(shown.trip.z[0])}**"
     )
     st.button(
         "Resample epsilon",
-        key=f"{scope}_resample",
+        key="resample_eps",
         icon=":material/casino:",
-        on_click=_resample,
-        args=(scope,),
         help="Draw 16 new epsilons: mu and sigma stay, the samples move.",
+        **session.on_click(Set("eps_seed", seed + 1)),
     )
 
 
-def loss_ui(explorer: Explorer, inside: Inside) -> None:
+def loss_ui(explorer: Explorer, shown: Shown) -> None:
     """Input beside reconstruction, and this image's -ELBO written out with its numbers."""
     c1, c2 = st.columns(2)
-    c1.image(upscale(inside.pixels, 112), caption="Input x", output_format="PNG", width=112)
+    c1.image(upscale(shown.trip.pixels, 112), caption="Input x", output_format="PNG", width=112)
     c2.image(
-        upscale(inside.reconstruction, 112), caption="Decoder's image of mu", output_format="PNG", width=112
+        upscale(shown.trip.reconstruction, 112),
+        caption="Decoder's image of mu",
+        output_format="PNG",
+        width=112,
     )
     st.markdown(
-        f"##### −ELBO = reconstruction + KL = {inside.recon_nats:.1f} + {inside.kl_nats:.1f} "
-        f"= {inside.neg_elbo:.1f} nats"
+        f"##### −ELBO = reconstruction + KL = {shown.trip.recon_nats:.1f} + {shown.trip.kl_nats:.1f} "
+        f"= {shown.trip.neg_elbo:.1f} nats"
     )
     parts = [
-        f"Reconstruction: −log p(x | z) at sample 1, summed over the 784 pixels. No decoder can go "
-        f"below this image's own floor of {inside.floor_nats:.1f} nats: its grey pixels are uncertain "
+        "Reconstruction: −log p(x | z) at sample 1, summed over the "
+        f"{shown.trip.pixels.size:,} pixel values. No decoder can go "
+        f"below this image's own floor of {shown.trip.floor_nats:.1f} nats: its grey pixels are uncertain "
         "by themselves (binary entropy)."
     ]
-    if inside.kl_per_dim is not None:
-        terms = " + ".join(f"{v:.2f}" for v in inside.kl_per_dim[:SHOWN_DIMS])
-        more = " + ..." if explorer.d > SHOWN_DIMS else ""
+    if shown.trip.kl_per_dim is not None:
+        terms = " + ".join(f"{v:.2f}" for v in shown.trip.kl_per_dim[:SHOWN_DIMS])
+        more = " + ..." if explorer.bundle.latent_dim > SHOWN_DIMS else ""
         parts.append(f"KL to the prior N(0, I), one term per dimension: {terms}{more}.")
     else:
         parts.append("KL to the prior, estimated at sample 1 (a mixture prior has no per-dimension terms).")
     parts.append(
-        f"{inside.share_below:.0%} of test images have a lower −ELBO (the model explains them better)."
+        f"{shown.share_below:.0%} of test images have a lower −ELBO (the model explains them better)."
     )
     st.caption(" ".join(parts))
 
@@ -250,20 +259,25 @@ def code_ui(names: tuple[str, ...], note: str, height: int = 260) -> None:
     st.code("\n\n".join(source_of(n) for n in names), language="python", height=height, wrap_lines=True)
 
 
-def sampling_values_ui(inside: Inside) -> None:
+def sampling_values_ui(shown: Shown) -> None:
     """What ``Sampling.call`` computed for this image's first sample."""
     st.caption(
-        f"For this image: z_mean = {numbers(inside.mu)}, exp(0.5 × z_log_var) = sigma = "
-        f"{numbers(inside.sigma)}, eps = {numbers(inside.eps[0])} → returns {numbers(inside.z[0])}."
+        f"For this image: z_mean = {numbers(shown.trip.mu)}, exp(0.5 × z_log_var) = sigma = "
+        f"{numbers(shown.trip.sigma)}, eps = {numbers(shown.trip.eps[0])} → "
+        f"returns {numbers(shown.trip.z[0])}."
     )
 
 
-def loss_values_ui(inside: Inside) -> None:
+def loss_values_ui(shown: Shown) -> None:
     """What the two loss functions returned for this image."""
-    kl = "" if inside.kl_per_dim is None else f"kl_standard_normal_terms → {numbers(inside.kl_per_dim)}; "
+    kl = (
+        ""
+        if shown.trip.kl_per_dim is None
+        else f"kl_standard_normal_terms → {numbers(shown.trip.kl_per_dim)}; "
+    )
     st.caption(
-        f"For this image: bernoulli_nll(x, decoder logits at sample 1) → {inside.recon_nats:.2f} nats; "
-        f"{kl}their sum, the KL → {inside.kl_nats:.2f} nats."
+        f"For this image: bernoulli_nll(x, decoder logits at sample 1) → {shown.trip.recon_nats:.2f} nats; "
+        f"{kl}their sum, the KL → {shown.trip.kl_nats:.2f} nats."
     )
 
 
@@ -271,21 +285,21 @@ SAMPLING_CODE = ("Sampling.call",)
 LOSS_CODE = ("bernoulli_nll", "kl_standard_normal_terms")
 
 
-def inside_view(explorer: Explorer, pixels: np.ndarray, title: str, scope: str) -> None:
+def inside_view(explorer: Explorer, pixels: np.ndarray, title: str, seed: int) -> None:
     """The whole trip on one screen (the explorer's view): map, encoder, samples, loss and code."""
-    inside = explorer.inside(pixels, SAMPLES, seed_of(scope))
+    shown = show(explorer, pixels, seed)
     left, right = st.columns([1, 1])
     with left:
-        map_pair(explorer, inside, f"{scope}_map", samples=True, height=230)
-        encoder_ui(explorer, inside, title)
+        map_pair(explorer, shown, "inside_map", samples=True, height=230)
+        encoder_ui(explorer, shown, title)
     with right:
-        sampling_ui(explorer, inside, scope)
-        loss_ui(explorer, inside)
+        sampling_ui(explorer, shown, seed)
+        loss_ui(explorer, shown)
     with st.expander("The model's code for these numbers", icon=":material/code:"):
         c1, c2 = st.columns(2)
         with c1:
             code_ui(SAMPLING_CODE, "Sampling: the layer that turned mu and sigma into the dots.")
-            sampling_values_ui(inside)
+            sampling_values_ui(shown)
         with c2:
             code_ui(LOSS_CODE, "The loss: the two parts added up above.")
-            loss_values_ui(inside)
+            loss_values_ui(shown)

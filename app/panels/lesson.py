@@ -1,8 +1,9 @@
 """How a VAE works, in six steps a teacher can present: each a short paragraph beside the live
 panel it talks about, sized for a 1280x720 screen. The step lives in the link (``?mode=learn&step=3``).
 
-Every number on these steps comes from the loaded bundle at run time (``Explorer.inside``,
-``Explorer.map_facts``); nothing is precomputed or copied into the text.
+Every number on these steps comes from the loaded bundle at run time (``Explorer.trip``,
+``Explorer.map_facts``); nothing is precomputed or copied into the text. The step, the image the
+lesson follows and the drawing's use live in the view (``app.view``): buttons record events.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import streamlit as st
 
 from app import session
 from app.comparison import epochs_run, objective
-from app.explorer import Explorer, Inside
+from app.explorer import Explorer
+from app.link import LESSON_STEPS
 from app.panels import inside as parts
-from app.state import LESSON_STEPS
+from app.panels.draw_pad import draw_pad
 from app.style import class_chip
-from app.text import literal
+from app.text import escape_markdown, literal
+from app.view import Chosen, Set, View
 from vae_core.images import image_strip, upscale
 
 TITLE_STYLE = "margin: 0 0 0.3rem 0; font-size: 1.45rem;"
@@ -37,7 +40,7 @@ class Step:
 STEPS = (
     Step(
         "1 · The encoder: an image becomes mu and sigma",
-        "The **encoder** is a neural network. It reads the 28 × 28 image (784 grey values) and answers "
+        "The **encoder** is a neural network. It reads the {h} × {w} image ({values} values) and answers "
         "with two short lists, one number per latent dimension (this model has {d}):\n\n"
         "- **mu**, the centre: where on the map it thinks the image belongs;\n"
         "- **sigma**, the spread: how unsure it is about that place.\n\n"
@@ -67,18 +70,18 @@ STEPS = (
     ),
     Step(
         "4 · Draw your own",
-        "Draw a garment, light on dark, as in the training images. While you draw, the encoder runs in "
-        "your browser: the ellipse (its belief about your drawing) moves on the map, and the image "
+        "Draw something like the {data} images, light on dark as they are. While you draw, the encoder "
+        "runs in your browser: the ellipse (its belief about your drawing) moves on the map, and the image "
         "beside it is the decoder's picture of mu. When you lift the pen, the server scores the "
-        "drawing below. A scribble unlike any garment lands somewhere odd, often with a wider cloud "
+        "drawing below. A scribble unlike any of them lands somewhere odd, often with a wider cloud "
         "and a much higher −ELBO than the test images.",
     ),
     Step(
         "5 · Why the map looks like this",
         "Training never saw a label: the colours were added afterwards. Each dot is one test image's "
         "**mu**. Images that look alike get nearby codes, because nearby codes decode to similar "
-        "pictures. **Overlaps**: T-shirts, shirts, pullovers and coats share an outline and differ in "
-        "details two numbers cannot keep, so they land on top of each other ({purity}). "
+        "pictures. **Overlaps**: classes that look alike, like {a} and {b} here, differ in details "
+        "{d} numbers cannot keep, so they land on top of each other ({purity}). "
         "**Gaps**: places where few images were encoded. The KL term keeps them small, but the "
         "decoder was rarely asked about them, so what it draws there is a blend.",
     ),
@@ -87,9 +90,10 @@ STEPS = (
         "The same network trained three ways. A plain **autoencoder** has no KL term and no sigma: "
         "codes may spread anywhere, in any shape, with holes between them. The "
         "**VAE**'s KL term packs the codes into one round cloud (the prior), so almost any point decodes "
-        "to a garment and you can *sample* new images from N(0, I). A **β-VAE with β = 4** charges the "
-        "KL four times: rounder, more crowded map, blurrier images. The dashed circle holds 86% of "
-        "N(0, I): the VAEs fill it, the autoencoder's codes ignore it (so you cannot sample from it). "
+        "to something like the data and you can *sample* new images from N(0, I). A **β-VAE with "
+        "β = 4** charges the KL four times: rounder, more crowded map, blurrier images. The dashed "
+        "circle holds 86% of N(0, I): the VAEs fill it, the autoencoder's codes ignore it (so you "
+        "cannot sample from it). "
         "Under each map, its decodes at the eight numbered places (the same places relative to each "
         "map): in the autoencoder's holes nothing was ever encoded, so its pictures there are guesses.",
     ),
@@ -97,97 +101,75 @@ STEPS = (
 assert len(STEPS) == LESSON_STEPS
 
 
-def step() -> int:
-    return int(st.session_state.get(session.STEP, 1))
-
-
-def go_to(n: int) -> None:
-    st.session_state[session.STEP] = max(1, min(LESSON_STEPS, n))
-
-
-def restore(step_from_link: int | None) -> None:
-    if step_from_link is not None:
-        st.session_state[session.STEP] = step_from_link
-
-
-def link_fields() -> dict:
-    fields = {"step": step()}
-    if st.session_state.get(session.LESSON_SOURCE) != "drawing":
-        fields["index"] = st.session_state.get(session.LESSON_IMAGE)
-    return fields
-
-
-def nav_ui() -> None:
+def nav_ui(view: View) -> None:
     """Back, the step numbers and Next, in one row."""
-    n = step()
+    n = view.step
     c1, c2, c3 = st.columns([2, 4, 2], vertical_alignment="center")
     c1.button(
         "Back",
         icon=":material/arrow_back:",
         disabled=n == 1,
-        on_click=go_to,
-        args=(n - 1,),
         key="lesson_back",
+        **session.on_click(Set("step", n - 1)),
     )
     with c2:
-        picked = st.segmented_control(
+        st.segmented_control(
             "Step",
             list(range(1, LESSON_STEPS + 1)),
-            default=n,
-            key=f"lesson_pick_{n}",  # a new widget per step, so Back/Next show the new step
             label_visibility="collapsed",
+            **session.bind("step", "lesson_step"),
         )
-        if picked is not None and picked != n:
-            go_to(picked)
-            st.rerun()
     c3.button(
         "Next",
         icon=":material/arrow_forward:",
         disabled=n == LESSON_STEPS,
-        on_click=go_to,
-        args=(n + 1,),
         key="lesson_next",
+        **session.on_click(Set("step", n + 1)),
     )
 
 
 # --- the image the lesson follows ------------------------------------------------------------------
 
 
-def _another_image(n_images: int) -> None:
-    current = int(st.session_state.get(session.LESSON_IMAGE, 0))
-    st.session_state[session.LESSON_IMAGE] = (
-        int(np.random.default_rng().integers(n_images - 1) + current + 1) % n_images
-    )
-    st.session_state[session.LESSON_SOURCE] = "test"
+def _another_image(current: int, n_images: int) -> None:
+    other = int(np.random.default_rng().integers(n_images - 1) + current + 1) % n_images
+    session.record(Set("lesson_image", other), Set("lesson_source", "test"))
 
 
-def _use(source: str) -> None:
-    st.session_state[session.LESSON_SOURCE] = source
-
-
-def lesson_input(explorer: Explorer) -> tuple[np.ndarray, str]:
+def lesson_input(explorer: Explorer, view: View) -> tuple[np.ndarray, str]:
     """The image steps 1 to 3 follow: a test image, or the last drawing; and a one-line picker."""
-    st.session_state.setdefault(session.LESSON_IMAGE, explorer.uncertain_image())
+    n_images = len(explorer.bundle.labels)
+    i = view.lesson_image if view.lesson_image is not None and view.lesson_image < n_images else None
+    if i is None:  # the lesson's own choice, kept in the view (and the link)
+        i = explorer.uncertain_image()
+        session.apply(Set("lesson_image", i))
     drawing = st.session_state.get(session.DRAWING)
-    source = st.session_state.get(session.LESSON_SOURCE, "test")
-    if source == "drawing" and drawing is None:
-        source = "test"
-    i = int(st.session_state[session.LESSON_IMAGE])
+    source = "drawing" if view.lesson_source == "drawing" and drawing is not None else "test"
     c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="center")
     if source == "drawing":
         c1.markdown("Following **your drawing**")
-        c3.button("Back to test images", key="lesson_use_test", on_click=_use, args=("test",))
+        c3.button(
+            "Back to test images", key="lesson_use_test", **session.on_click(Set("lesson_source", "test"))
+        )
     else:
-        label = int(explorer.labels[i])
-        c1.markdown(f"Following **test image #{i}** {class_chip(label)}", unsafe_allow_html=True)
+        chip = (
+            class_chip(int(explorer.bundle.labels[i]), explorer.class_names)
+            if explorer.bundle.data.labelled
+            else ""
+        )
+        c1.markdown(f"Following **test image #{i}** {chip}", unsafe_allow_html=True)
         if drawing is not None:
-            c3.button("Use my drawing", key="lesson_use_drawing", on_click=_use, args=("drawing",))
+            c3.button(
+                "Use my drawing",
+                key="lesson_use_drawing",
+                **session.on_click(Set("lesson_source", "drawing")),
+            )
     c2.button(
         "Another image",
         key="lesson_another",
         icon=":material/shuffle:",
         on_click=_another_image,
-        args=(explorer.n_images,),
+        args=(i, n_images),
     )
     if source == "drawing":
         return drawing, "Your drawing"
@@ -198,81 +180,98 @@ def lesson_input(explorer: Explorer) -> tuple[np.ndarray, str]:
 
 
 def _text(explorer: Explorer, n: int) -> str:
-    facts = explorer.map_facts if n == 5 else None
-    purity = ""
-    if facts is not None:
-        name = explorer.class_names
-        shirt, trouser = name.index("Shirt"), name.index("Trouser")
-        purity = (
-            f"of a shirt's 5 nearest neighbours on this map, {facts.purity[shirt]:.0%} are shirts; "
-            f"of a trouser's, {facts.purity[trouser]:.0%} are trousers"
+    """The step's paragraph, with this bundle's own numbers and words."""
+    data = explorer.bundle.data
+    names = [
+        escape_markdown(name, 60) for name in explorer.class_names
+    ]  # from the manifest: shown as written
+    h, w, c = data.image_shape
+    fields = {"d": explorer.bundle.latent_dim, "h": h, "w": w, "values": f"{h * w * c:,}"}
+    fields["data"] = escape_markdown(data.name, 60)
+    fields.update(a="two classes", b="another", purity="")
+    if n == 5 and data.labelled and len(names) > 1:
+        facts = explorer.map_facts
+        a, b = facts.classes
+        worst, best = int(np.nanargmin(facts.purity)), int(np.nanargmax(facts.purity))
+        fields.update(
+            a=f"“{names[a]}”",
+            b=f"“{names[b]}”",
+            purity=f"of the 5 nearest neighbours of a “{names[worst]}” image on this map, "
+            f"{facts.purity[worst]:.0%} are of its class; of a “{names[best]}” image's, "
+            f"{facts.purity[best]:.0%}",
         )
-    return STEPS[n - 1].text.format(d=explorer.d, purity=purity)
+    text = STEPS[n - 1].text.format(**fields)
+    return text.replace(" ({purity})", "") if not fields["purity"] else text
 
 
-def _step_input(explorer: Explorer, inside_steps: Callable[[Inside, str], None]) -> None:
-    pixels, title = lesson_input(explorer)
-    inside_steps(explorer.inside(pixels, parts.SAMPLES, parts.seed_of("lesson")), title)
+def _step_input(explorer: Explorer, view: View, show_steps: Callable[[parts.Shown, str], None]) -> None:
+    pixels, title = lesson_input(explorer, view)
+    show_steps(parts.show(explorer, pixels, view.eps_seed), title)
 
 
-def step_encoder(explorer: Explorer) -> None:
-    def show(inside: Inside, title: str) -> None:
-        parts.encoder_ui(explorer, inside, title)
-        parts.map_pair(explorer, inside, "lesson_map_1", height=250)
+def step_encoder(explorer: Explorer, view: View) -> None:
+    def show(shown: parts.Shown, title: str) -> None:
+        parts.encoder_ui(explorer, shown, title)
+        parts.map_pair(explorer, shown, "lesson_map_1", height=250)
 
-    _step_input(explorer, show)
+    _step_input(explorer, view, show)
 
 
-def step_sampling(explorer: Explorer) -> None:
-    def show(inside: Inside, title: str) -> None:
+def step_sampling(explorer: Explorer, view: View) -> None:
+    def show(shown: parts.Shown, title: str) -> None:
         c1, c2 = st.columns([2, 3])
         with c1:
-            fig = parts.inside_map(explorer, inside, samples=True, height=270, zoom=True, legend=False)
+            fig = parts.inside_map(explorer, shown, samples=True, height=270, zoom=True, legend=False)
             parts.show_map(fig, "lesson_map_2")
         with c2:
             parts.code_ui(parts.SAMPLING_CODE, "The model's own sampling layer (vae_core/model.py):", 230)
-            parts.sampling_values_ui(inside)
-        parts.sampling_ui(explorer, inside, "lesson")
+            parts.sampling_values_ui(shown)
+        parts.sampling_ui(explorer, shown, view.eps_seed)
 
-    _step_input(explorer, show)
+    _step_input(explorer, view, show)
 
 
-def step_loss(explorer: Explorer) -> None:
-    def show(inside: Inside, title: str) -> None:
+def step_loss(explorer: Explorer, view: View) -> None:
+    def show(shown: parts.Shown, title: str) -> None:
         c1, c2 = st.columns([2, 3])
         with c1:
-            parts.loss_ui(explorer, inside)
+            parts.loss_ui(explorer, shown)
         with c2:
             parts.code_ui(parts.LOSS_CODE, "The model's own loss terms (vae_core/model.py):", 330)
-            parts.loss_values_ui(inside)
+            parts.loss_values_ui(shown)
 
-    _step_input(explorer, show)
+    _step_input(explorer, view, show)
 
 
-def step_draw(explorer: Explorer) -> None:
-    from app.draw import draw_pad
-
+def step_draw(explorer: Explorer, view: View) -> None:
+    if explorer.bundle.data.image_shape[2] != 1:
+        st.info(
+            "The drawing pad draws in grey; this bundle's images are in colour, so there is nothing to draw "
+            "here. Encode a picture under Explore → Encode an image instead.",
+            icon=":material/palette:",
+        )
+        return
     drawing = draw_pad(explorer, key="lesson_draw")  # None while the pad is blank
     st.session_state[session.DRAWING] = drawing
     if drawing is None:
         st.caption("Draw on the pad; when you lift the pen, the server scores the drawing here.")
         return
-    inside = explorer.inside(drawing, parts.SAMPLES, parts.seed_of("lesson"))
+    shown = parts.show(explorer, drawing, view.eps_seed)
     st.markdown(
-        f"Your drawing: mu {parts.numbers(inside.mu)}, sigma {parts.numbers(inside.sigma)}; "
-        f"−ELBO = {inside.recon_nats:.1f} + {inside.kl_nats:.1f} = **{inside.neg_elbo:.1f} nats**, "
-        f"higher than {inside.share_below:.0%} of test images."
+        f"Your drawing: mu {parts.numbers(shown.trip.mu)}, sigma {parts.numbers(shown.trip.sigma)}; "
+        f"−ELBO = {shown.trip.recon_nats:.1f} + {shown.trip.kl_nats:.1f} = "
+        f"**{shown.trip.neg_elbo:.1f} nats**, "
+        f"higher than {shown.share_below:.0%} of test images."
     )
-    st.button("Follow my drawing in steps 1 to 3", key="lesson_follow_drawing", on_click=_follow_drawing)
-
-
-def _follow_drawing() -> None:
-    st.session_state[session.LESSON_SOURCE] = "drawing"
-    go_to(1)
+    st.button(
+        "Follow my drawing in steps 1 to 3",
+        key="lesson_follow_drawing",
+        **session.on_click(Set("lesson_source", "drawing"), Set("step", 1)),
+    )
 
 
 def _marked_map(explorer: Explorer, height: int) -> go.Figure:
-    """The map with the widest gap and the closest T-shirt/Shirt pair marked."""
+    """The map with the widest gap and the closest pair of the two most confused classes marked."""
     facts = explorer.map_facts
     fig = parts.inside_map(explorer, None, height=height)
     i, j = facts.pair
@@ -288,15 +287,16 @@ def _marked_map(explorer: Explorer, height: int) -> go.Figure:
             hoverinfo="name",
         )
     )
+    xy = explorer.map.xy
     fig.add_trace(
         go.Scatter(
-            x=explorer.xy[[i, j], 0],
-            y=explorer.xy[[i, j], 1],
+            x=xy[[i, j], 0],
+            y=xy[[i, j], 1],
             mode="markers+text",
             text=[f"#{i}", f"#{j}"],
             textposition=["middle left", "middle right"],
             marker={"symbol": "diamond-open", "size": 12, "color": "#111111", "line": {"width": 2}},
-            name="a T-shirt and a shirt, encoded close",
+            name="two images of different classes, encoded close",
             hoverinfo="name",
         )
     )
@@ -304,7 +304,7 @@ def _marked_map(explorer: Explorer, height: int) -> go.Figure:
     return fig
 
 
-def step_map(explorer: Explorer, on_explore: Callable[[np.ndarray, int | None], None]) -> None:
+def step_map(explorer: Explorer) -> None:
     facts = explorer.map_facts
     c1, c2 = st.columns([3, 2])
     with c1:
@@ -315,10 +315,11 @@ def step_map(explorer: Explorer, on_explore: Callable[[np.ndarray, int | None], 
         st.button(
             "Decode the gap in the explorer",
             key="lesson_gap",
-            on_click=on_explore,
-            args=(facts.gap_z, None),
             icon=":material/open_in_new:",
+            **session.on_click(Chosen(tuple(map(float, facts.gap_z)), None, explore=True)),
         )
+        if not explorer.bundle.data.labelled:
+            return
         i, j = facts.pair
         st.markdown(
             f"**An overlap** (the diamonds): two test images of different classes, "
@@ -327,12 +328,13 @@ def step_map(explorer: Explorer, on_explore: Callable[[np.ndarray, int | None], 
         a, b = st.columns(2)
         for col, k in ((a, i), (b, j)):
             col.image(upscale(explorer.images[k], 84), output_format="PNG")
-            col.markdown(class_chip(int(explorer.labels[k])), unsafe_allow_html=True)
+            col.markdown(
+                class_chip(int(explorer.bundle.labels[k]), explorer.class_names), unsafe_allow_html=True
+            )
             col.button(
                 f"Open #{k}",
                 key=f"lesson_pair_{k}",
-                on_click=on_explore,
-                args=(explorer.test_point(k), k),
+                **session.on_click(Chosen(tuple(map(float, explorer.test_point(k))), k, explore=True)),
             )
 
 
@@ -342,17 +344,14 @@ def _family(names: list[str], current: str) -> list[str]:
     return [n for n in wanted if n in names]
 
 
-def _open_compare() -> None:
-    st.session_state[session.MODE] = "compare"
-
-
 def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Path], Explorer]) -> None:
-    family = _family(names, explorer.name)
+    name = explorer.bundle.name
+    family = _family(names, name)
     if len(family) < 2:
         st.info(
             "This step compares the model with an autoencoder and a β = 4 model of the same shape "
-            f"(bundles named {literal(explorer.name + '-autoencoder')} and "
-            f"{literal(explorer.name + '-beta4')}); they are not installed.",
+            f"(bundles named {literal(name + '-autoencoder')} and "
+            f"{literal(name + '-beta4')}); they are not installed.",
             icon=":material/info:",
         )
         return
@@ -360,11 +359,11 @@ def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Pa
     # asked about its own space, holes included.
     fractions = np.random.default_rng(0).uniform(0.1, 0.9, (SPOTS, 2))
     cols = st.columns(len(family))
-    for col, name in zip(cols, family, strict=True):
-        other = explorer if name == explorer.name else load(root / name)
-        xy = other.spots(fractions)
+    for col, member in zip(cols, family, strict=True):
+        other = explorer if member == name else load(root / member)
+        xy = other.map.spots(fractions)
         with col:
-            st.markdown(f"**{objective(other.config)}**")
+            st.markdown(f"**{objective(other.bundle.config)}**")
             fig = parts.inside_map(other, None, height=230, legend=False)
             fig.add_trace(prior_circle(other))
             fig.add_trace(
@@ -379,10 +378,10 @@ def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Pa
                     hoverinfo="skip",
                 )
             )
-            parts.show_map(fig, f"lesson_kl_{name}")
-            st.image(image_strip(other.decode(other.from_map(xy)), scale=2, gap=2), output_format="PNG")
-            m = other.metrics
-            epochs = epochs_run(other.manifest)
+            parts.show_map(fig, f"lesson_kl_{member}")
+            st.image(image_strip(other.decode(other.map.from_map(xy)), scale=2, gap=2), output_format="PNG")
+            m = other.bundle.metrics
+            epochs = epochs_run(other.bundle.manifest)
             st.caption(
                 f"−ELBO {m['test_neg_elbo_nats']:.1f} nats (recon {m['test_recon_bce_nats']:.1f} + KL "
                 f"{m['test_kl_nats']:.1f}) · 5-NN {m['knn5_accuracy']:.2f}"
@@ -392,13 +391,13 @@ def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Pa
         "Compare any two models, with every metric",
         key="lesson_compare",
         icon=":material/compare:",
-        on_click=_open_compare,
+        **session.on_click(Set("mode", "compare")),
     )
 
 
 def prior_circle(explorer: Explorer) -> go.Scatter:
     """The circle of radius 2 around the prior's centre on the map: 86% of N(0, I) in the map's plane."""
-    centre = explorer.to_map(np.zeros(explorer.d))[0]
+    centre = explorer.map.to_map(np.zeros(explorer.bundle.latent_dim))[0]
     angle = np.linspace(0, 2 * np.pi, 73)
     return go.Scatter(
         x=centre[0] + 2 * np.cos(angle),
@@ -410,14 +409,10 @@ def prior_circle(explorer: Explorer) -> go.Scatter:
 
 
 def lesson_page(
-    explorer: Explorer,
-    root: Path,
-    names: list[str],
-    load: Callable[[Path], Explorer],
-    on_explore: Callable[[np.ndarray, int | None], None],
+    explorer: Explorer, view: View, root: Path, names: list[str], load: Callable[[Path], Explorer]
 ) -> None:
-    """The lesson: navigation, then the step's paragraph beside its live panel."""
-    n = step()
+    """The lesson: the step's paragraph beside its live panel."""
+    n = view.step
     # The drawing pad, its map and its decode need one row of about 700 px.
     text_col, panel_col = st.columns([3, 7] if n == 4 else [2, 3], gap="medium")
     with text_col:
@@ -425,14 +420,14 @@ def lesson_page(
         st.markdown(_text(explorer, n))
     with panel_col:
         if n == 1:
-            step_encoder(explorer)
+            step_encoder(explorer, view)
         elif n == 2:
-            step_sampling(explorer)
+            step_sampling(explorer, view)
         elif n == 3:
-            step_loss(explorer)
+            step_loss(explorer, view)
         elif n == 4:
-            step_draw(explorer)
+            step_draw(explorer, view)
         elif n == 5:
-            step_map(explorer, on_explore)
+            step_map(explorer)
         else:
             step_kl(explorer, root, names, load)

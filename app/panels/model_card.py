@@ -34,13 +34,14 @@ METRICS = {
         "Test -ELBO",
         "nats per image",
         "{:.1f}",
-        "Reconstruction error plus KL on the 10,000 test images; lower is better.",
+        "Reconstruction error plus KL on the test images; lower is better.",
     ),
     "test_recon_bce_nats": (
         "Reconstruction error",
         "nats per image",
         "{:.1f}",
-        "Summed binary cross-entropy of the decoded pixels; never below 189.9, the pixels' own entropy.",
+        "Summed binary cross-entropy of the decoded pixels; never below the data set's floor, its "
+        "pixels' own entropy.",
     ),
     "test_kl_nats": (
         "KL to the prior",
@@ -101,9 +102,9 @@ def metric_rows(metrics: dict) -> list[dict]:
 
 def metrics_row(explorer: Explorer) -> None:
     """The headline metrics as st.metric tiles."""
-    m = explorer.metrics
+    m = explorer.bundle.metrics
     cols = st.columns(len(HEADLINE) + 1)
-    cols[0].metric("Latent dimensions", explorer.d)
+    cols[0].metric("Latent dimensions", explorer.bundle.latent_dim)
     for col, (key, label, fmt, help_text) in zip(cols[1:], HEADLINE, strict=True):
         value = m.get(key)
         col.metric(label, fmt.format(value) if isinstance(value, (int, float)) else "n/a", help=help_text)
@@ -142,12 +143,17 @@ def kl_figure(kl: list[float]) -> go.Figure:
 
 
 def model_card_ui(explorer: Explorer) -> None:
-    m, manifest = explorer.metrics, explorer.manifest
+    bundle = explorer.bundle
+    m, manifest = bundle.metrics, bundle.manifest
     with st.expander("Model card: training history and test metrics", expanded=False):
-        cfg = explorer.config
+        cfg = bundle.config
         training = manifest.get("training", {})
+        named = manifest.get("name")
+        also = f" (its manifest calls it {literal(named)})" if named != bundle.name else ""
         st.markdown(
-            f"{literal(explorer.name)} — preset `{cfg.preset}`, latent_dim {cfg.latent_dim}, "
+            f"{literal(bundle.name)}{also} — data {literal(bundle.data.name)} "
+            f"({' × '.join(map(str, bundle.data.image_shape))}, floor {explorer.floor_nats:.1f} nats), "
+            f"preset `{cfg.preset}`, latent_dim {cfg.latent_dim}, "
             f"{cfg.likelihood} likelihood, "
             f"β = {cfg.beta:g}, prior {manifest.get('prior', {}).get('type', 'standard_normal')}; "
             f"{training.get('epochs_run', '?')} epochs in {training.get('seconds', '?')} s; "
@@ -163,8 +169,8 @@ def model_card_ui(explorer: Explorer) -> None:
             )
         if manifest.get("command"):
             st.code(manifest["command"], language="bash")
-        if explorer.history:
-            st.plotly_chart(history_figure(explorer.history), key="mc_history")
+        if bundle.history:
+            st.plotly_chart(history_figure(bundle.history), key="mc_history")
         import pandas as pd
 
         rows = metric_rows(m)  # every meaning readable at once; names from the manifest escaped

@@ -7,18 +7,13 @@ import base64
 import numpy as np
 import streamlit as st
 
+from app import session
 from app.explorer import Explorer, PointView
 from app.style import class_chip
 from vae_core.images import png_bytes, upscale
 
-THUMB = 56  # px: 28 x 2
+THUMB = 56  # px
 COUNT_KEY = "k_nn"  # the "How many" widget
-DEFAULT_COUNT = 8
-
-
-def count() -> int:
-    """How many neighbours to show (the widget's value; it is drawn later, below the sliders)."""
-    return int(st.session_state.get(COUNT_KEY, DEFAULT_COUNT))
 
 
 def _thumb(img: np.ndarray) -> str:
@@ -29,29 +24,36 @@ def _thumb(img: np.ndarray) -> str:
 
 def neighbours_html(explorer: Explorer, view: PointView) -> str:
     cells = []
+    names = explorer.class_names
     for i, d in zip(view.neighbours, view.distances, strict=True):
-        label = int(explorer.labels[i])
+        chip = (
+            class_chip(int(explorer.bundle.labels[i]), names) + "<br>"
+            if explorer.bundle.data.labelled
+            else ""
+        )
         cells.append(
             f'<figure style="margin:0;text-align:center" title="#{i}, distance {d:.2f}">'
             f"{_thumb(explorer.images[i])}"
-            f'<figcaption style="font-size:.75rem">{class_chip(label)}<br>#{i} · {d:.2f}</figcaption>'
+            f'<figcaption style="font-size:.75rem">{chip}#{i} · {d:.2f}</figcaption>'
             "</figure>"
         )
     return '<div style="display:flex;flex-wrap:wrap;gap:6px">' + "".join(cells) + "</div>"
 
 
-def shares_html(shares: np.ndarray) -> str:
+def shares_html(shares: np.ndarray, names: tuple[str, ...]) -> str:
     order = np.argsort(-shares, kind="stable")
-    parts = [f"{class_chip(c)} {shares[c]:.0%}" for c in order if shares[c] > 0]
+    parts = [f"{class_chip(c, names)} {shares[c]:.0%}" for c in order if shares[c] > 0]
     return " &nbsp; ".join(parts)
 
 
 def neighbours_ui(explorer: Explorer, view: PointView) -> None:
     head, control = st.columns([3, 2], vertical_alignment="bottom")
     head.markdown("**Nearest real items** (test images closest in latent space)")
-    control.number_input("How many", 1, 24, DEFAULT_COUNT, key=COUNT_KEY)
-    st.markdown(
-        f"Class shares among the {len(view.neighbours)} nearest: " + shares_html(view.shares),
-        unsafe_allow_html=True,
-    )
+    control.number_input("How many", 1, 24, **session.bind("neighbours", COUNT_KEY))
+    if explorer.bundle.data.labelled:
+        st.markdown(
+            f"Class shares among the {len(view.neighbours)} nearest: "
+            + shares_html(view.shares, explorer.class_names),
+            unsafe_allow_html=True,
+        )
     st.markdown(neighbours_html(explorer, view), unsafe_allow_html=True)

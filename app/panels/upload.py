@@ -6,20 +6,21 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import bridge, session
-from app.explorer import REFERENCE_IMAGES, Explorer, ImageError
-from app.panels.decoder import coordinates_text, set_point
+from app import overlay, session
+from app.explorer import REFERENCE_IMAGES, Explorer
+from app.panels.current_point import coordinates_text
 from app.style import UPLOAD_COLOR, class_chip
 from app.text import literal
-from vae_core.images import upscale
+from app.view import Chosen, Set, View
+from vae_core.images import ImageError, prepare_upload, upscale
 
 SOURCES = {"upload": "Upload an image", "test": "A test image by number"}
 
 
-def ood_hint(share_below: float) -> str:
+def ood_hint(share_below: float, data_name: str) -> str:
     if share_below >= 0.99:
         return (
-            "very unusual for this model: it is probably not like the Fashion-MNIST garments "
+            f"very unusual for this model: it is probably not like the {data_name} images "
             "(out of distribution)"
         )
     if share_below >= 0.9:
@@ -27,87 +28,103 @@ def ood_hint(share_below: float) -> str:
     return "typical: the model explains it about as well as the test images"
 
 
-def source_ui(explorer: Explorer) -> tuple[np.ndarray | None, str, int | None]:
-    """The image to encode: (pixels (28, 28) float in [0, 1] or None, title, test label or None)."""
-    source = st.radio("Image", list(SOURCES), format_func=SOURCES.get, key="enc_source", horizontal=True)
-    if source == "test":
-        i = int(st.number_input("Test image number", 0, explorer.n_images - 1, 0, key="enc_index"))
-        return explorer.images[i] / 255.0, f"test image #{i}", int(explorer.labels[i])
+@st.cache_data(max_entries=8, show_spinner=False)
+def _prepared(data: bytes):
+    return prepare_upload(data)
+
+
+def source_ui(explorer: Explorer, view: View) -> tuple[np.ndarray | None, str, int | None]:
+    """The image to encode: (pixels (H, W, C) float in [0, 1] or None, title, test label or None)."""
+    st.radio(
+        "Image",
+        list(SOURCES),
+        format_func=SOURCES.get,
+        horizontal=True,
+        **session.bind("encode_source", "enc_source"),
+    )
+    if view.encode_source == "test":
+        n = len(explorer.bundle.labels)
+        st.number_input("Test image number", 0, n - 1, **session.bind("encode_index", "enc_index"))
+        i = min(view.encode_index, n - 1)
+        return explorer.images[i] / 255.0, f"test image #{i}", int(explorer.bundle.labels[i])
     file = st.file_uploader(
-        "A photo or drawing of one garment (PNG or JPEG)",
+        f"A photo or drawing like the {explorer.bundle.data.name} images (PNG or JPEG)",
         type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
         key="enc_file",
     )
     if file is None:
         st.caption(
             "It is converted like the training data: grayscale, a light background inverted, "
-            "centred and shrunk to 28 x 28 pixels."
+            "centred and shrunk to the model's size."
         )
         return None, "", None
     try:
-        prepared = explorer.prepare_upload(file.getvalue())
+        prepared = _prepared(file.getvalue())
     except ImageError as e:
         st.error(f"Cannot use {literal(file.name)}: {e}.")
         return None, "", None
     for note in prepared.notes:
         st.caption(f"Note: {note}.")
-    return prepared.pixels, file.name, None
+    return prepared.pixels[..., None], file.name, None
 
 
-def follow_inside(pixels: np.ndarray, title: str) -> None:
-    """Open the Inside the VAE view on this image (a callback: before the view selector is drawn)."""
+def _follow_inside(pixels: np.ndarray, title: str) -> None:
+    """Open the Inside the VAE view on this image."""
     st.session_state[session.UPLOADED] = (pixels, title)
-    st.session_state[session.INSIDE_SOURCE] = "upload"
-    st.session_state[session.VIEW] = "inside"
+    session.record(Set("inside_source", "upload"), Set("view", "inside"))
 
 
-@st.fragment
-def upload_fragment(explorer: Explorer) -> None:
+def upload_ui(explorer: Explorer, view: View) -> None:
     st.markdown("Encode an image to see where it lands on the map, with the encoder's uncertainty.")
     c1, c2 = st.columns([1, 2])
     with c1:
-        pixels, title, label = source_ui(explorer)
+        pixels, title, label = source_ui(explorer, view)
     if pixels is None:
-        bridge.map_layer("upload")
+        overlay.map_layer("upload")
         return
-    encoded = explorer.encode(pixels)
+    trip = explorer.trip(pixels, samples=1)
+    share = explorer.share_below(trip.neg_elbo)
     with c2:
         i1, i2, i3 = st.columns(3)
-        i1.image(upscale(pixels, 168), caption="As the model sees it (28 x 28)", output_format="PNG")
-        i2.image(upscale(encoded.reconstruction, 168), caption="Reconstruction", output_format="PNG")
+        h, w = explorer.bundle.data.image_shape[:2]
+        i1.image(upscale(pixels, 168), caption=f"As the model sees it ({h} x {w})", output_format="PNG")
+        i2.image(upscale(trip.reconstruction, 168), caption="Reconstruction", output_format="PNG")
         with i3:
-            if label is not None:
-                st.markdown(f"True class: {class_chip(label)}", unsafe_allow_html=True)
+            if label is not None and explorer.bundle.data.labelled:
+                st.markdown(f"True class: {class_chip(label, explorer.class_names)}", unsafe_allow_html=True)
             st.metric(
                 "-ELBO (nats)",
-                f"{encoded.neg_elbo:.1f}",
+                f"{trip.neg_elbo:.1f}",
                 help="Reconstruction error + KL; lower = more typical.",
             )
             st.caption(
-                f"Higher than {encoded.share_below:.0%} of {REFERENCE_IMAGES} test images: "
-                f"{ood_hint(encoded.share_below)}."
+                f"Higher than {share:.0%} of {REFERENCE_IMAGES} test images: "
+                f"{ood_hint(share, explorer.bundle.data.name)}."
             )
         st.markdown(
-            f"{coordinates_text(encoded.z_mean)} · "
-            f"posterior std {coordinates_text(encoded.z_std).split('= ')[1]} · "
-            f"reconstruction error {encoded.recon_nats:.1f} nats (BCE), MSE {encoded.mse:.4f}"
+            f"{coordinates_text(trip.mu)} · "
+            f"posterior std {coordinates_text(trip.sigma).split('= ')[1]} · "
+            f"reconstruction error {trip.recon_nats:.1f} nats (BCE), MSE {trip.mse:.4f}"
         )
         b1, b2 = st.columns(2)
-        if b1.button("Make it the current point", key="enc_use"):
-            set_point(explorer, encoded.z_mean, None)
-            st.rerun()  # the whole page: the decoder panel and the marker follow
+        b1.button(
+            "Make it the current point",
+            key="enc_use",
+            **session.on_click(Chosen(tuple(map(float, trip.mu)), None)),
+        )
         shown = "Your upload" if label is None else title.capitalize()
-        if b2.button(
+        b2.button(
             "Follow it inside the VAE",
             key="enc_inside",
             icon=":material/model_training:",
-            on_click=follow_inside,
+            on_click=_follow_inside,
             args=(pixels, shown),
-        ):
-            st.rerun()  # the whole page: the view selector is outside this fragment
-    name = title if label is None else explorer.class_names[label]
-    bridge.map_layer(
+        )
+    name = title if label is None or not explorer.bundle.data.labelled else explorer.class_names[label]
+    xy = explorer.map.to_map(trip.mu)[0]
+    ellipse = explorer.map.ellipse(trip.mu, trip.log_var)
+    overlay.map_layer(
         "upload",
-        points=[bridge.point(encoded.xy[0], encoded.xy[1], UPLOAD_COLOR, 6, text=name[:24])],
-        lines=[bridge.polyline(encoded.ellipse, UPLOAD_COLOR, closed=True, width=2, fill=UPLOAD_COLOR)],
+        points=[overlay.point(xy[0], xy[1], UPLOAD_COLOR, 6, text=name[:24])],
+        lines=[overlay.polyline(ellipse, UPLOAD_COLOR, closed=True, width=2, fill=UPLOAD_COLOR)],
     )

@@ -83,16 +83,39 @@ def app_at(roots, monkeypatch):
 
 
 def live_data(at) -> dict:
-    """The data the live point panel (app/live.py) was drawn with: z, pixels, sliders, model..."""
+    """The data the live point panel (app/panels/current_point.py) was drawn with: z, pixels, sliders..."""
     import json
 
     panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "vae_live_point")
     return json.loads(panel.proto.json)
 
 
-def commit(at, z):
-    """Do what the browser does when a gesture ends (a slider released, the marker dropped): send
-    the final point as the live panel's "commit", then run the script."""
-    n = int(at.session_state["live_seen"]) + 1 if "live_seen" in at.session_state else 1
-    at.session_state["live_point"] = {"commit": {"z": [float(v) for v in z], "n": n}}
+def view(at):
+    """The session's view (app.view.View)."""
+    from app.session import VIEW
+
+    return at.session_state[VIEW]
+
+
+def record(at, *events):
+    """What a component's callback does (AppTest does not run those): record events for the next run,
+    then run the whole page."""
+    from app.session import EVENTS
+
+    queued = list(at.session_state[EVENTS]) if EVENTS in at.session_state else []
+    at.session_state[EVENTS] = queued + list(events)
+    return at.run()
+
+
+def commit(at, z, painted: bool = False):
+    """What the browser does when a gesture ends (a slider released, the marker dropped): its final
+    point, as the live panel's callback records it (after parse_commit has read it)."""
+    from app.view import Committed
+
+    return record(at, Committed(tuple(float(v) for v in z), view(at).commit_n + 1, painted))
+
+
+def run(at):
+    """After a widget in a fragment changed, AppTest holds only that fragment's elements: run the page."""
+    at.run()
     return at.run()

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from app.text import literal
-from tests.app.conftest import commit, live_data
+from tests.app.conftest import commit, live_data, view
 from vae_core.data import CLASS_NAMES
 
 
@@ -47,7 +47,7 @@ def test_first_screen_shows_the_map_the_decoded_point_and_metrics(app_at):
     assert "bundle" not in [s.key for s in at.selectbox]  # one bundle: no selector
     assert [s["label"] for s in live_data(at)["sliders"]] == ["z1", "z2"]
     assert live_data(at)["model"] is None  # a bundle without browser models: decoded on the server
-    assert at.session_state["selected"] == 0  # the first test image is selected at start
+    assert view(at).index == 0  # the first test image is selected at start
     assert any("Clicked test image #0" in m.value for m in at.markdown)
 
 
@@ -66,15 +66,15 @@ def test_a_slider_released_in_the_browser_moves_the_point_and_changes_the_decode
     at = app_at("one").run()
     before = decoded_pixels(at)
     new = live_data(at)["sliders"][0]["max"]  # the edge of the range: surely another decode
-    commit(at, [new, at.session_state["point"][1]])
+    commit(at, [new, view(at).z[1]])
     no_errors(at)
-    assert at.session_state["point"][0] == pytest.approx(new)
+    assert view(at).z[0] == pytest.approx(new)
     assert live_data(at)["z"][0] == pytest.approx(new)
     assert not np.allclose(decoded_pixels(at), before)
-    from app.state import format_z
+    from app.link import format_z
 
     shared = at.query_params["z"]
-    assert (shared[0] if isinstance(shared, list) else shared) == format_z(at.session_state["point"])
+    assert (shared[0] if isinstance(shared, list) else shared) == format_z(view(at).z)
 
 
 def test_interpolation_strip_has_the_chosen_number_of_frames(app_at):
@@ -242,7 +242,7 @@ def test_two_bundles_give_a_selector_and_a_projection_notice_for_5d(app_at):
     no_errors(at)
     assert "2-D projection" in at.info[0].value and "principal components" in at.info[0].value
     assert [(s["kind"], s["index"]) for s in live_data(at)["sliders"]] == [("dim", i) for i in range(5)]
-    assert len(at.session_state["point"]) == 5
+    assert len(view(at).z) == 5
 
 
 def test_a_20d_model_gets_principal_direction_sliders(app_at):
@@ -290,9 +290,9 @@ def test_a_shared_link_restores_bundle_point_view_and_selection(app_at):
     at = app_at("two", {"bundle": "tiny-5d", "z": "0.5,-1,0.25,0,1.5", "view": "prior", "i": "7"}).run()
     no_errors(at)
     assert not at.warning
-    assert at.session_state["bundle"] == "tiny-5d"
-    assert at.session_state["point"] == pytest.approx([0.5, -1, 0.25, 0, 1.5])
-    assert at.session_state["view"] == "prior" and at.session_state["selected"] == 7
+    assert view(at).bundle == "tiny-5d"
+    assert view(at).z == pytest.approx([0.5, -1, 0.25, 0, 1.5])
+    assert view(at).view == "prior" and view(at).index == 7
     assert any("prior samples" in (img.captions[0] or "") for img in at.image)
 
 
@@ -301,14 +301,14 @@ def test_malformed_link_values_are_ignored_with_a_notice(app_at):
     no_errors(at)
     warnings = " ".join(w.value for w in at.warning)
     assert "`z`" in warnings and "`view`" in warnings and "`i`" in warnings
-    assert at.session_state["selected"] == 0 and at.session_state["view"] == "interpolate"  # defaults
+    assert view(at).index == 0 and view(at).view == "interpolate"  # defaults
 
 
 def test_a_link_point_of_the_wrong_dimension_is_ignored(app_at):
     at = app_at("one", {"z": "1,2,3"}).run()
     no_errors(at)
     assert "3 coordinates" in at.warning[0].value
-    assert len(at.session_state["point"]) == 2
+    assert len(view(at).z) == 2
 
 
 def test_uncertainty_view_adds_a_density_background_and_sizes_points_by_std(app_at):
@@ -335,7 +335,7 @@ def test_the_clicked_image_panel_says_what_each_image_is_and_when_the_point_has_
     captions = [c for img in at.image for c in img.captions]
     assert "Real image" in captions and "Reconstruction of #0" in captions
     assert not any("has moved" in c.value for c in at.caption)  # the point is test image #0's z_mean
-    z = at.session_state["point"]
+    z = view(at).z
     commit(at, [z[0] + 1.0, z[1]])  # a slider released one unit away
     no_errors(at)
     assert any("has moved 1.00 away" in c.value for c in at.caption)

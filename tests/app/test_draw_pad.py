@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.draw import KEY, MAP_POINTS, PIXELS
+from app.panels.draw_pad import KEY, MAP_POINTS
+
+PIXELS = 28 * 28
 
 
 def pad_script(with_encoder: bool) -> None:
@@ -22,20 +24,29 @@ def pad_script(with_encoder: bool) -> None:
     import numpy as np
     import streamlit as st
 
-    from app.draw import draw_pad, strokes_received
+    from app.explorer import BrowserModels
+    from app.panels.draw_pad import draw_pad, strokes_received
     from vae_core.geometry import Projection
 
     rng = np.random.default_rng(0)
-    model = SimpleNamespace(
-        url="app/static/models/e.onnx", input="images", outputs=("Identity:0", "Identity_1:0")
-    )
+    encoder = {
+        "url": "app/static/models/e.onnx",
+        "input": "images",
+        "outputs": ["Identity:0", "Identity_1:0"],
+    }
+    decoder = {"url": "app/static/models/d.onnx", "input": "z", "output": "Identity:0"}
     explorer = SimpleNamespace(
-        xy=rng.normal(size=(3000, 2)),
-        labels=np.arange(3000) % 10,
-        limits=((-4.0, 4.0), (-3.0, 3.0)),
-        projection=Projection(np.zeros(2), np.eye(2), np.array([0.5, 0.5])),
-        browser_encoder=model if with_encoder else None,
-        browser_decoder=SimpleNamespace(url="app/static/models/d.onnx", input="z", output="Identity:0"),
+        map=SimpleNamespace(
+            xy=rng.normal(size=(3000, 2)),
+            limits=((-4.0, 4.0), (-3.0, 3.0)),
+            projection=Projection(np.zeros(2), np.eye(2), np.array([0.5, 0.5])),
+        ),
+        bundle=SimpleNamespace(
+            labels=np.arange(3000) % 10,
+            data=SimpleNamespace(image_shape=(28, 28, 1), labelled=True),
+        ),
+        class_names=tuple(f"class {c}" for c in range(10)),
+        browser=BrowserModels(decoder, encoder if with_encoder else None),
     )
 
     pixels = draw_pad(explorer)
@@ -96,7 +107,7 @@ def test_without_a_browser_encoder_the_pad_is_told_so():
 def test_a_stroke_reaches_the_server_once_and_is_returned_as_the_drawing():
     at = send(run(), drawing(), n=5)
     assert not at.exception
-    assert texts(at) == ["strokes 1", f"ink {0.8 * 16 * 8:.3f} shape (28, 28) float32"]
+    assert texts(at) == ["strokes 1", f"ink {0.8 * 16 * 8:.3f} shape (28, 28, 1) float32"]
     data = pad_data(at)
     assert data["seen"] == 5
     assert data["pixels"] == pytest.approx(drawing(), abs=1e-6)  # a remounted pad shows it again
@@ -124,4 +135,4 @@ def test_a_malformed_stroke_keeps_the_last_good_drawing(pixels):
     at = send(run(), drawing(), n=1)
     at = send(at, pixels, n=2)
     assert not at.exception
-    assert texts(at) == ["strokes 1", f"ink {0.8 * 16 * 8:.3f} shape (28, 28) float32"]
+    assert texts(at) == ["strokes 1", f"ink {0.8 * 16 * 8:.3f} shape (28, 28, 1) float32"]

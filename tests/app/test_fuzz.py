@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.state import parse_query
+from app.link import parse_query
 from app.text import literal
 from tests.literal_check import assert_literal, rendered_html
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.state import LESSON_STEPS
+from app.link import LESSON_STEPS
 from tests.app.test_app import no_errors
 
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.browser import CHROMIUM_ARGS, IDLE, MAP, OVERLAY, REPO, ServerError, new_context, serve_app
 from tests import needs
-from tests.e2e.page import CHROMIUM_ARGS, IDLE, MAP, OVERLAY, REPO, ServerError, new_context, serve_app
 
 OUTPUT = REPO / "test-output" / "e2e"
 STARTUP_S = 180  # server start on 2 busy cores (TensorFlow import alone takes ~10 s)

@@ -1,6 +1,6 @@
 """A tiny Streamlit site for the drawing pad's browser tests: the pad alone, and what the server got.
 
-Renders only ``app.draw.draw_pad`` over a shipped bundle (``$VAE_ARTIFACTS`` or artifacts/;
+Renders only ``app.panels.draw_pad.draw_pad`` over a shipped bundle (``$VAE_ARTIFACTS`` or artifacts/;
 ``fashion-mnist-2d``, or ``?bundle=NAME``), then says as text what the server received: the
 number of strokes, the ink, the ``on_stroke`` callbacks, and the server's own (Keras) encoding
 of the drawing, so a test can compare it with the browser's. ``?encoder=off`` serves the pad as
@@ -13,10 +13,11 @@ runtime and the bundles' published models (Streamlit serves the script folder's 
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import streamlit as st
 
-from app import draw
+from app.panels import draw_pad as draw
 from app.resources import DEFAULT_BUNDLE, artifacts_root, bundle_names, bundle_version, load_explorer
 
 RECEIVED_PREFIX = "received stroke"  # the tests find the server's answer by it
@@ -29,7 +30,7 @@ path = artifacts_root() / (name if name in names else DEFAULT_BUNDLE)
 explorer = load_explorer(str(path), bundle_version(path))
 if st.query_params.get("encoder") == "off":
     explorer = copy.copy(explorer)  # a shallow copy: the shared, cached Explorer stays as it is
-    explorer.browser_encoder = None
+    explorer.browser = dataclasses.replace(explorer.browser, encoder=None)
 
 
 def on_stroke() -> None:
@@ -53,5 +54,5 @@ st.text(
     f"the last saw ink sum {st.session_state.get('callback_ink', 0.0):.2f}"
 )
 if pixels is not None:
-    z_mean, z_log_var = explorer.bundle.encode(pixels)
+    z_mean, z_log_var = explorer.networks.encode(pixels[None])
     st.text(f"{SERVER_MU_PREFIX} " + ", ".join(f"{v:.4f}" for v in z_mean[0]))

@@ -16,8 +16,8 @@ import os
 import numpy as np
 import pytest
 
+from harness.browser import SLIDER, SLIDER_VALUE
 from tests.e2e.conftest import REPO, parse_z
-from tests.e2e.page import SLIDER, SLIDER_VALUE
 
 pytestmark = [
     pytest.mark.browser,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from harness.browser import IDLE, ServerError, new_context, serve_app
 from tests.e2e.conftest import OUTPUT, STARTUP_S, TIMEOUT_MS
-from tests.e2e.page import IDLE, ServerError, new_context, serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium_path")]
 
@@ -30,13 +30,8 @@ def on_screen(box: dict | None) -> bool:
 @pytest.fixture(scope="module")
 def compare_url(chromium_path, artifacts_root):
     try:
-        with serve_app(
-            artifacts_root,
-            OUTPUT / "compare-server.log",
-            startup_s=STARTUP_S,
-            script="tests/app/compare_app.py",
-        ) as server:
-            yield server.url
+        with serve_app(artifacts_root, OUTPUT / "compare-server.log", startup_s=STARTUP_S) as server:
+            yield f"{server.url}/?mode=compare"
     except ServerError as e:
         pytest.fail(str(e))
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, free_port, new_context  # as the other browser tests
 from tests import needs
-from tests.e2e.page import CHROMIUM, CHROMIUM_ARGS, free_port, new_context  # as the other browser tests
 
 pytestmark = [
     pytest.mark.container,

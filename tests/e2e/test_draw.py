@@ -21,10 +21,10 @@ import math
 import numpy as np
 import pytest
 
-from app.draw import KEY
+from app.panels.draw_pad import KEY
+from harness.browser import ServerError, new_context
 from tests.e2e.conftest import OUTPUT, TIMEOUT_MS
 from tests.e2e.draw_site import build_site, serve_site
-from tests.e2e.page import ServerError, new_context
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,8 +42,8 @@ CLEAR = f"{ROOT} button.draw-clear"
 BRUSH = f"{ROOT} .draw-brush input"
 INK = (17, 17, 17)  # the ellipse's centre dot on the map (draw.js INK)
 
-# What the hook shows (window.__vaeDraw; its "pad" is the component itself and stays in the page).
-HOOK = """() => { const s = window.__vaeDraw; if (!s) return null;
+# What the hook shows (window.vaeTestHooks.draw; its "pad" is the component itself and stays in the page).
+HOOK = """() => { const s = window.vaeTestHooks.draw; if (!s) return null;
   const { pad, ...rest } = s; return { ...rest, encodeMs: s.encodeMs.slice() }; }"""
 
 
@@ -89,17 +89,17 @@ def hook(page) -> dict:
 
 
 def wait_live(page) -> None:
-    page.wait_for_function("() => window.__vaeDraw && window.__vaeDraw.live === 'on'")
+    page.wait_for_function("() => window.vaeTestHooks?.draw?.live === 'on'")
     wait_encoded(page)
 
 
 def wait_encoded(page) -> dict:
     """Until the newest drawing's encoding is shown (and its decode painted); the hook then."""
     page.wait_for_function(
-        "() => { const s = window.__vaeDraw;"
+        "() => { const s = window.vaeTestHooks.draw;"
         " return s.encoded === s.requests && s.encodes > 0 && s.decodes > 0; }"
     )
-    page.wait_for_function("(n) => window.__vaeDraw.decodes >= n", arg=hook(page)["decodes"])
+    page.wait_for_function("(n) => window.vaeTestHooks.draw.decodes >= n", arg=hook(page)["decodes"])
     return hook(page)
 
 
@@ -231,7 +231,7 @@ def assert_ellipse_is_the_projected_contour(page, q: dict) -> None:
     """The hook's ellipse (centre, semi-axes, angle) is vae_core.geometry.posterior_ellipse's polygon."""
     from vae_core import geometry
 
-    proj = page.locator(ROOT).evaluate("() => window.__vaeDraw.pad.data.projection")
+    proj = page.locator(ROOT).evaluate("() => window.vaeTestHooks.draw.pad.data.projection")
     projection = geometry.Projection(np.asarray(proj["mean"]), np.asarray(proj["components"]), np.zeros(2))
     polygon = geometry.posterior_ellipse(projection, q["mu"], q["logVar"])  # (49, 2) map units
     e = q["ellipse"]
@@ -339,7 +339,9 @@ def test_a_pad_drawn_anew_shows_the_drawing_the_server_kept(pad):
     page.locator(PAD).wait_for(state="detached")
     show.click()
     page.locator(PAD).wait_for()
-    page.wait_for_function("(n) => window.__vaeDraw.encodes > 0 && window.__vaeDraw.requests > 0")
+    page.wait_for_function(
+        "(n) => window.vaeTestHooks.draw.encodes > 0 && window.vaeTestHooks.draw.requests > 0"
+    )
     again = canvas_pixels(page, PAD)
     assert np.abs(again[..., 0].astype(int) - drawn[..., 0]).max() <= 1  # (kept to 3 decimals)
     assert wait_encoded(page)["mu"] == pytest.approx(mu, abs=1e-3)  # and its encoding is shown again
@@ -393,7 +395,7 @@ def test_a_finger_draws_on_the_pad_instead_of_scrolling(browser, site):
 
 def test_without_a_browser_encoder_the_pad_still_draws_and_sends(browser, site):
     context, page, errors = open_pad(browser, site, query="?encoder=off")
-    page.wait_for_function("() => window.__vaeDraw && window.__vaeDraw.live === 'off'")
+    page.wait_for_function("() => window.vaeTestHooks?.draw?.live === 'off'")
     assert "Live encoding is off" in page.locator(STATUS).inner_text()
     page.mouse.move(*at_pad(page, 0.3, 0.3))
     page.mouse.down()
@@ -417,7 +419,7 @@ def test_when_the_runtime_cannot_load_the_pad_says_so_and_still_sends(browser, s
     page = context.new_page()
     page.goto(site)
     page.wait_for_selector(PAD)
-    page.wait_for_function("() => window.__vaeDraw && window.__vaeDraw.live === 'off'")
+    page.wait_for_function("() => window.vaeTestHooks?.draw?.live === 'off'")
     assert "Live encoding is unavailable here" in page.locator(STATUS).inner_text()
     page.mouse.move(*at_pad(page, 0.4, 0.4))
     page.mouse.down()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.page import IDLE, MAP, REPO, SLIDER, new_context
+from harness.browser import IDLE, MAP, REPO, SLIDER, new_context
 
 OUTPUT = REPO / "test-output" / "e2e"
 TIMEOUT_MS = 90_000

@@ -11,8 +11,8 @@ from urllib.parse import urlencode, urlparse
 
 import pytest
 
+from harness.browser import IDLE, new_context
 from tests.e2e.conftest import OUTPUT, TIMEOUT_MS
-from tests.e2e.page import IDLE, new_context
 
 pytestmark = [
     pytest.mark.browser,

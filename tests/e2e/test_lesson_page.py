@@ -11,9 +11,9 @@ import re
 
 import pytest
 
-from app.state import LESSON_STEPS
+from app.link import LESSON_STEPS
+from harness.browser import IDLE, new_context
 from tests.e2e.conftest import OUTPUT, TIMEOUT_MS
-from tests.e2e.page import IDLE, new_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium_path")]
 

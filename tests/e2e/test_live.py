@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from harness.browser import SLIDER, new_context
 from tests.e2e.conftest import OUTPUT, TIMEOUT_MS, Explorer, parse_z
-from tests.e2e.page import SLIDER, new_context
 
 pytestmark = [
     pytest.mark.browser,
@@ -52,21 +52,29 @@ def slider_thumb(page, i: int) -> tuple[float, float, float]:
 
 
 def test_dragging_a_slider_decodes_before_the_release(explorer):
+    """The image follows a held drag: before the button is released it shows the point the slider is
+    at, decoded in the browser. (How many frames a second it paints is bench/browser.py's business.)"""
     page = explorer.page
     wait_live(explorer)
     explorer.wait_idle()
     x, y, width = slider_thumb(page, 0)
     link_before = link_point(page)
     server_before = link_z(page)
-    seen = {explorer.decoded()["src"]}
+    first = explorer.decoded()["src"]
     page.mouse.move(x, y)
     page.mouse.down()
     for k in range(1, 11):  # ten moves, the button held down
         page.mouse.move(x - k * width / 25, y)
         page.wait_for_timeout(60)
-        seen.add(explorer.decoded()["src"])
+    held_at = float(page.locator(SLIDER.format(0)).input_value())
+    page.wait_for_function(
+        r"""(v) => { const d = vaePage.decoded(); if (!d) return false;
+                     const z = d.caption.match(/\(([^,]+)/);
+                     return z && Math.abs(Number(z[1]) - v) < 0.006; }""",
+        arg=held_at,
+    )
     during = explorer.decoded()
-    assert len(seen) - 1 >= 5, f"only {len(seen) - 1} new images painted during the drag"
+    assert during["src"] != first, "the image did not change while the slider was held"
     assert link_z(page) == server_before  # the server has not been told yet
     explorer.screenshot("live-slider-drag")
     page.mouse.up()
@@ -78,6 +86,12 @@ def test_dragging_a_slider_decodes_before_the_release(explorer):
     assert link_z(page)[1] == pytest.approx(server_before[1], abs=1e-4)
     assert page.get_by_text("Class shares among the").is_visible()
     assert not explorer.errors
+
+
+def test_the_plotly_internals_the_map_relies_on_are_there(explorer):
+    """app/frontend/plotly_map.js is the one place reading Plotly's undocumented internals: a Plotly
+    upgrade that moves one fails here, by name, instead of leaving clicks and markers subtly wrong."""
+    assert explorer.page.evaluate("() => vaePage.missingPlotlyInternals()") == []
 
 
 def test_sweeping_the_pointer_over_the_map_previews_what_is_there(explorer):
@@ -92,7 +106,9 @@ def test_sweeping_the_pointer_over_the_map_previews_what_is_there(explorer):
         preview = page.evaluate("() => vaePage.hoverPreview()")
         if preview["shown"]:
             previews.add(preview["src"])
-    assert len(previews) >= 6, f"the preview changed only {len(previews)} times over 12 moves"
+    page.wait_for_function("() => vaePage.hoverPreview().shown")  # the pointer rests: its spot is shown
+    previews.add(page.evaluate("() => vaePage.hoverPreview()")["src"])
+    assert len(previews) >= 2, "the preview did not follow the pointer"  # (its rate: bench/browser.py)
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUTPUT / "live-hover.png"))  # (explorer.screenshot moves the pointer away)
     assert explorer.decoded()["src"] == main_before  # hovering changes nothing else
@@ -116,7 +132,7 @@ def test_dragging_the_marker_moves_the_point_all_the_way(explorer):
             start[0] + (target[0] - start[0]) * k / 15, start[1] + (target[1] - start[1]) * k / 15
         )
         page.wait_for_timeout(40)
-    assert page.evaluate("() => vaePage.paints().painted") - painted_before >= 5  # decoded on the way
+    page.wait_for_function("(n) => vaePage.paints().painted > n", arg=painted_before)  # decoded, still held
     assert explorer.marker("current") == pytest.approx(list(target), abs=2.0)  # the marker came along
     page.mouse.up()
     at = explorer.to_data(*target)
@@ -165,7 +181,7 @@ def test_in_16d_dragging_the_marker_keeps_the_point_off_the_map_plane(browser, a
     keeps its other 14 components, as a click does."""
     import numpy as np
 
-    from tests.e2e.page import REPO
+    from harness.browser import REPO
     from vae_core.geometry import fit_projection
 
     with np.load(REPO / "artifacts" / "fashion-mnist-16d" / "latents.npz") as latents:

@@ -1,4 +1,4 @@
-"""The in-browser decoder (app/frontend/live_decoder.js) in headless Chromium, on the vendored runtime.
+"""The in-browser decoder (app/frontend/decoder.js) in headless Chromium, on the vendored runtime.
 
 A tiny untrained decoder and encoder (weights scaled so the images vary with z) are exported
 with Keras's own ``model.export(path, format="onnx")`` and served, with the runtime, by a real
@@ -84,11 +84,12 @@ def page(browser, site):
 def test_browser_decodes_and_encodes_like_keras(page, site, models):
     got = page.evaluate(
         """async ([decoderUrl, encoderUrl, points, images]) => {
-          const decoder = await live.createDecoder(decoderUrl, { base: siteRoot });
+          const decoder = await live.createDecoder({ url: decoderUrl }, runtime, { base: siteRoot });
           const single = [];
           for (const z of points) single.push(Array.from(await decoder.decode(z)));
           const batch = Array.from(await decoder.decodeBatch(points));
-          const encoder = await live.createEncoder(encoderUrl, { base: siteRoot });
+          const shape = [28, 28, 1];
+          const encoder = await live.createEncoder({ url: encoderUrl }, runtime, shape, { base: siteRoot });
           const encoded = [];
           for (const image of images) {
             const { zMean, zLogVar } = await encoder.encode(image);
@@ -112,13 +113,13 @@ def test_a_burst_of_requests_runs_few_decodes_and_paints_the_last(page, site, mo
     """50 pointer moves at once: the newest wins, the canvas shows the last point's garment, crisp."""
     got = page.evaluate(
         """async ([url, burst]) => {
-          const decoder = await live.createDecoder(url, { base: siteRoot });
+          const decoder = await live.createDecoder({ url }, runtime, { base: siteRoot });
           await decoder.decode([0, 0]);  // warm: the burst measures queuing, not loading
           const canvas = document.getElementById("decoded");
           const before = decoder.runs;
           const painted = [];
           await Promise.all(burst.map((z, i) => decoder.decodeLatest(z).then((pixels) => {
-            if (pixels) { live.paint(canvas, pixels, 280); painted.push(i); }
+            if (pixels) { live.paint(canvas, pixels, [28, 28, 1], 280); painted.push(i); }
           })));
           const rgba = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
           const grey = [];
@@ -146,7 +147,7 @@ def test_the_runtime_is_served_by_the_app_and_a_reload_fetches_it_from_cache(bro
     page.on("request", lambda r: hosts.add(r.url.split("/")[2]) if r.url.startswith("http") else None)
     page.on("response", lambda r: types.__setitem__(r.url.rsplit("/", 1)[-1], r.headers.get("content-type")))
     load = """async (url) => {
-      const decoder = await live.createDecoder(url, { base: siteRoot });
+      const decoder = await live.createDecoder({ url }, runtime, { base: siteRoot });
       await decoder.decode([0, 0]);
       await live.stored();
       return performance.getEntriesByType("resource").filter((e) => e.transferSize > 0).map((e) => e.name);
@@ -188,7 +189,7 @@ def test_the_plain_files_have_the_types_browsers_need(browser, site):
 
 
 def test_a_component_can_run_the_module(browser, site, models):
-    """st.components.v2 JavaScript = live_decoder_js() + its own code: it decodes, paints, reports."""
+    """A component's JavaScript imports the module from the static route: it decodes, paints, reports."""
     context = browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()

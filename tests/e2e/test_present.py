@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
+from harness.browser import MAP, OVERLAY, SLIDER, new_context
 from tests.e2e.conftest import TIMEOUT_MS, Explorer, parse_z
-from tests.e2e.page import MAP, OVERLAY, SLIDER, new_context
 from tests.e2e.test_browser import assert_no_errors, click_empty_spot_and_check, pick_empty_spot, pick_point
 
 pytestmark = [
@@ -33,7 +33,7 @@ def open_page(
     if phone:
         context = browser.new_context(viewport=viewport, is_mobile=True, has_touch=True)
         context.set_default_timeout(TIMEOUT_MS)
-        from tests.e2e.page import PAGE_JS
+        from harness.browser import PAGE_JS
 
         context.add_init_script(PAGE_JS)
     else:
@@ -296,7 +296,8 @@ def test_a_swipe_over_the_map_on_a_phone_scrolls_the_page_and_does_not_zoom(brow
 def test_the_b_label_is_drawn_above_every_path_dot(explorer):
     page = explorer.page
     page.wait_for_selector(f'{OVERLAY} g[data-layer="path"] text', state="attached")
-    order = page.evaluate("""() => [...document.querySelector('svg.vae-overlay g[data-layer=path]').children]
+    order = page.evaluate("""() => [...document.querySelectorAll('svg.vae-overlay g[data-layer=path]')]
+                               .flatMap((g) => [...g.children])
                                .map((e) => e.tagName === 'text' ? e.textContent : e.tagName)""")
     last_dot = max(i for i, tag in enumerate(order) if tag == "circle")
     assert order.index("A") > last_dot and order.index("B") > last_dot, order

@@ -8,6 +8,7 @@ import pytest
 
 from vae_core.config import VAEConfig
 from vae_core.evaluate import evaluate
+from vae_core.keras_models import KerasNetworks
 from vae_core.model import build_vae
 from vae_core.train import prior_of
 
@@ -31,7 +32,13 @@ def test_a_curve_row_is_the_bundles_metrics_at_that_epoch(images, prior):
     curve.set_model(vae)
     curve.on_epoch_end(0, {"val_loss": 1.0})
     metrics, _ = evaluate(
-        vae.encoder, vae.decoder, x_test, y_test, images, labels, prior=prior_of(vae), iw_samples=1
+        KerasNetworks(vae.encoder, vae.decoder),
+        x_test,
+        y_test,
+        images,
+        labels,
+        prior=prior_of(vae),
+        iw_samples=1,
     )
     assert rows[0]["test_neg_elbo_nats"] == pytest.approx(metrics["test_neg_elbo_nats"], rel=1e-6)
     assert rows[0]["test_kl_nats"] == pytest.approx(metrics["test_kl_nats"], rel=1e-5)

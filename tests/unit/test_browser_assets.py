@@ -6,12 +6,15 @@ import gzip
 import hashlib
 import json
 import re
+import shutil
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from app import browser_assets as ba
+from tests.conftest import make_bundle
+from vae_core.manifest import BrowserModel, BundleError, browser_models_of, read_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,13 +36,13 @@ def test_every_vendored_runtime_file_matches_sha256sums():
 
 def test_the_runtime_is_the_pinned_version_everywhere():
     assert ba.RUNTIME_DIR.name == f"onnxruntime-web-{ba.RUNTIME_VERSION}"
+    assert ba.RUNTIME_URL.endswith(f"/onnxruntime-web-{ba.RUNTIME_VERSION}/")  # what the page is told to load
     module = (ba.RUNTIME_DIR / "ort.wasm.bundle.min.mjs").read_text(encoding="utf-8")
     assert f'"{ba.RUNTIME_VERSION}"' in module, "the vendored module is not the pinned release"
-    js = ba.LIVE_DECODER_JS.read_text(encoding="utf-8")
-    pin = rf'RUNTIME_VERSION = "{re.escape(ba.RUNTIME_VERSION)}"'
-    assert re.search(pin, js), "live_decoder.js loads another version"
+    js = (ba.FRONTEND_DIR / "decoder.js").read_text(encoding="utf-8")
+    assert not re.search(r"\d+\.\d+\.\d+", js), "decoder.js names a version: it must load the one it is given"
     for name in ("ort.wasm.bundle.min.mjs", "ort-wasm-simd-threaded.wasm"):
-        assert f'"{name}"' in js, f"live_decoder.js does not load {name}"
+        assert f'"{name}"' in js, f"decoder.js does not load {name}"
     licence = (ba.RUNTIME_DIR / "LICENSE").read_text(encoding="utf-8")
     assert "MIT License" in licence and "Microsoft" in licence
 
@@ -56,109 +59,106 @@ def test_the_app_serves_its_static_folder():
     assert "STREAMLIT_SERVER_ENABLE_STATIC_SERVING=true" in (REPO / "Dockerfile").read_text(encoding="utf-8")
 
 
-def _onnx(tmp_path: Path, content: bytes = b"\x08\x07fake onnx bytes") -> tuple[Path, str]:
-    path = tmp_path / "decoder.onnx"
-    path.write_bytes(content)
-    return path, hashlib.sha256(content).hexdigest()
+@pytest.fixture(scope="module")
+def bundle_dir(tmp_path_factory):
+    return make_bundle(tmp_path_factory.mktemp("artifacts") / "tiny-2d", browser_models=True)
 
 
-def test_publish_model_copies_by_content_and_is_idempotent(tmp_path):
-    source, digest = _onnx(tmp_path)
+@pytest.fixture
+def bundle(bundle_dir, tmp_path):
+    """A fresh copy of a tiny bundle with browser models, to damage in one way."""
+    return shutil.copytree(bundle_dir, tmp_path / "artifacts" / "tiny-2d")
+
+
+def _decoder(bundle: Path) -> BrowserModel:
+    return browser_models_of(bundle, read_manifest(bundle))["decoder"]
+
+
+def test_publish_model_copies_by_content_and_is_idempotent(bundle, tmp_path):
+    model = _decoder(bundle)
     models = tmp_path / "static" / "models"
-    url = ba.publish_model(source, digest, models)
-    assert url == f"app/static/models/{digest}.onnx"
-    published, packed = models / f"{digest}.onnx", models / f"{digest}.onnx.gz"
-    assert published.read_bytes() == source.read_bytes()
-    assert gzip.decompress(packed.read_bytes()) == source.read_bytes()
+    url = ba.publish_model(model, models)
+    assert url == f"app/static/models/{model.sha256}.onnx"
+    published, packed = models / f"{model.sha256}.onnx", models / f"{model.sha256}.onnx.gz"
+    assert published.read_bytes() == model.file.read_bytes()
+    assert gzip.decompress(packed.read_bytes()) == model.file.read_bytes()
     assert published.stat().st_mode & 0o777 == 0o644 and packed.stat().st_mode & 0o777 == 0o644
     before = published.stat().st_mtime_ns
-    assert ba.publish_model(source, digest.upper(), models) == url
+    assert ba.publish_model(model, models) == url
     assert published.stat().st_mtime_ns == before, "an intact published copy is kept"
     assert sorted(p.name for p in models.iterdir()) == [published.name, packed.name], "no temporary files"
 
 
-def test_publish_model_replaces_a_damaged_copy(tmp_path):
-    source, digest = _onnx(tmp_path)
+def test_publish_model_replaces_a_damaged_copy(bundle, tmp_path):
+    model = _decoder(bundle)
     models = tmp_path / "models"
     models.mkdir()
-    (models / f"{digest}.onnx").write_bytes(b"half a file")
-    (models / f"{digest}.onnx.gz").write_bytes(gzip.compress(b"half a file"))
-    assert ba.publish_model(source, digest, models)
-    assert (models / f"{digest}.onnx").read_bytes() == source.read_bytes()
-    assert gzip.decompress((models / f"{digest}.onnx.gz").read_bytes()) == source.read_bytes()
+    (models / f"{model.sha256}.onnx").write_bytes(b"half a file")
+    (models / f"{model.sha256}.onnx.gz").write_bytes(gzip.compress(b"half a file"))
+    assert ba.publish_model(model, models)
+    assert (models / f"{model.sha256}.onnx").read_bytes() == model.file.read_bytes()
+    assert gzip.decompress((models / f"{model.sha256}.onnx.gz").read_bytes()) == model.file.read_bytes()
 
 
-def test_a_tampered_model_is_refused_and_nothing_is_served(tmp_path):
-    source, digest = _onnx(tmp_path)
-    source.write_bytes(b"changed after export")
+def test_a_model_changed_after_loading_is_refused_and_nothing_is_served(bundle, tmp_path):
+    model = _decoder(bundle)
+    model.file.write_bytes(b"changed after the bundle was loaded")
     models = tmp_path / "models"
-    with pytest.raises(ba.BrowserModelError, match="does not match the SHA-256"):
-        ba.publish_model(source, digest, models)
+    with pytest.raises(BundleError, match="no longer matches the SHA-256"):
+        ba.publish_model(model, models)
     assert not models.exists() or list(models.iterdir()) == []
 
 
-@pytest.mark.parametrize(("digest", "message"), [("abc", "not a SHA-256"), ("g" * 64, "not a SHA-256")])
-def test_a_malformed_digest_is_refused(tmp_path, digest, message):
-    source, _ = _onnx(tmp_path)
-    with pytest.raises(ba.BrowserModelError, match=message):
-        ba.publish_model(source, digest, tmp_path / "models")
-
-
-def test_a_missing_model_is_refused(tmp_path):
-    with pytest.raises(ba.BrowserModelError, match="missing from the bundle"):
-        ba.publish_model(tmp_path / "decoder.onnx", "0" * 64, tmp_path / "models")
-
-
-def test_an_unwritable_folder_means_no_url(tmp_path):
+def test_an_unwritable_folder_means_no_url(bundle, tmp_path):
     """The app then decodes on the server (e.g. a read-only container)."""
-    source, digest = _onnx(tmp_path)
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the models folder should be")
-    assert ba.publish_model(source, digest, blocker / "models") is None
+    assert ba.publish_model(_decoder(bundle), blocker / "models") is None
 
 
-def _bundle(tmp_path: Path, onnx: dict) -> Path:
-    bundle = tmp_path / "artifacts" / "tiny-2d"
-    bundle.mkdir(parents=True)
-    (bundle / "manifest.json").write_text(json.dumps({"schema_version": 2, "onnx": onnx}), encoding="utf-8")
-    return bundle
-
-
-def test_publish_bundle_publishes_each_browser_model(tmp_path):
-    bundle = _bundle(tmp_path, {})
-    decoder, d_sha = _onnx(bundle, b"decoder bytes")
-    encoder = bundle / "encoder.onnx"
-    encoder.write_bytes(b"encoder bytes")
-    e_sha = hashlib.sha256(b"encoder bytes").hexdigest()
-    onnx = {
-        "decoder": {"file": decoder.name, "sha256": d_sha, "inputs": ["z"], "outputs": ["Identity:0"]},
-        "encoder": {"file": encoder.name, "sha256": e_sha},
-    }
-    (bundle / "manifest.json").write_text(json.dumps({"schema_version": 2, "onnx": onnx}), encoding="utf-8")
+def test_publish_bundle_publishes_each_browser_model(bundle, tmp_path):
+    manifest = read_manifest(bundle)
     urls = ba.publish_bundle(bundle, tmp_path / "models")
-    assert urls == {"decoder": ba.model_url(d_sha), "encoder": ba.model_url(e_sha)}
-    assert ba.publish_bundle(_bundle(tmp_path / "v1", {}), tmp_path / "models") == {}  # a version-1 bundle
+    assert urls == {part: ba.model_url(manifest["onnx"][part]["sha256"]) for part in ("encoder", "decoder")}
 
 
-def test_publish_bundle_refuses_a_file_outside_the_bundle(tmp_path):
-    bundle = _bundle(tmp_path, {"decoder": {"file": "../secret.onnx", "sha256": "0" * 64}})
-    with pytest.raises(ba.BrowserModelError, match="plain name inside the bundle"):
+def test_publish_bundle_of_a_version_1_bundle_publishes_nothing(tmp_path):
+    bundle = make_bundle(tmp_path / "artifacts" / "old")  # no browser models
+    assert ba.publish_bundle(bundle, tmp_path / "models") == {}
+
+
+def test_publish_bundle_refuses_a_file_outside_the_bundle(bundle, tmp_path):
+    manifest = read_manifest(bundle)
+    manifest["onnx"]["decoder"]["file"] = "../secret.onnx"
+    (bundle / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(BundleError, match="plain .onnx file name inside the bundle"):
         ba.publish_bundle(bundle, tmp_path / "models")
 
 
-def test_the_build_step_publishes_every_bundle_or_fails(tmp_path, capsys):
-    bundle = _bundle(tmp_path, {})
-    decoder, digest = _onnx(bundle)
-    manifest = {"onnx": {"decoder": {"file": decoder.name, "sha256": digest}}}
-    (bundle / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    assert ba.main([str(tmp_path / "artifacts")], tmp_path / "models") == 0
-    assert f"tiny-2d: decoder -> app/static/models/{digest}.onnx" in capsys.readouterr().out
-    decoder.write_bytes(b"tampered")
+def test_the_build_step_publishes_every_bundle_or_fails(bundle, tmp_path, capsys):
+    artifacts = bundle.parent
+    digest = read_manifest(bundle)["onnx"]["decoder"]["sha256"]
+    assert ba.main([str(artifacts)], tmp_path / "models") == 0
+    out = capsys.readouterr().out
+    assert f"tiny-2d: decoder -> app/static/models/{digest}.onnx" in out and "browser modules ->" in out
+    (bundle / "decoder.onnx").write_bytes(b"tampered")
     for published in (tmp_path / "models").iterdir():
         published.unlink()
-    assert ba.main([str(tmp_path / "artifacts")], tmp_path / "models") == 1
+    assert ba.main([str(artifacts)], tmp_path / "models") == 1
     assert "tiny-2d: not published" in capsys.readouterr().err
 
 
+def test_the_browser_modules_are_published_by_content(tmp_path):
+    url = ba.publish_frontend(tmp_path)
+    version = ba.frontend_version()
+    assert url == f"app/static/frontend/{version}/"
+    sources = sorted(p.name for p in ba.FRONTEND_DIR.glob("*.js"))
+    assert sorted(p.name for p in (tmp_path / version).glob("*.js")) == sources
+    for name in sources:
+        assert (tmp_path / version / name).read_bytes() == (ba.FRONTEND_DIR / name).read_bytes()
+    assert ba.publish_frontend(tmp_path) == url  # once per version
+
+
 def test_published_models_are_not_committed():
-    assert "app/static/models/" in (REPO / ".gitignore").read_text(encoding="utf-8").splitlines()
+    ignored = (REPO / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "app/static/models/" in ignored and "app/static/frontend/" in ignored

@@ -8,10 +8,12 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from tests.conftest import make_bundle
-from vae_core.browser_models import add_browser_models, sha256_of, tensor_names
-from vae_core.bundle import BundleError, load_bundle, load_test_images
+from tests.conftest import keras_networks, make_bundle
+from vae_core.atomic import sha256_file as sha256_of
+from vae_core.browser_models import add_browser_models, tensor_names
+from vae_core.bundle import load_bundle, load_test_images
 from vae_core.cli import main
+from vae_core.manifest import BundleError
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 TOLERANCE = 1e-4  # max abs difference between onnxruntime and Keras, per output value
@@ -44,10 +46,11 @@ def _run(model, inputs: np.ndarray) -> list[np.ndarray]:
 
 
 def _assert_parity(bundle, z: np.ndarray, images: np.ndarray) -> tuple[float, float]:
+    nets = keras_networks(bundle)
     (decoded,) = _run(bundle.browser_models["decoder"], z)
-    decoder_diff = float(np.abs(decoded[..., 0] - bundle.decode(z)).max())
+    decoder_diff = float(np.abs(decoded - nets.decode(z)).max())
     z_mean, z_log_var = _run(bundle.browser_models["encoder"], images)
-    keras_mean, keras_log_var = bundle.encode(images)
+    keras_mean, keras_log_var = nets.encode(images)
     encoder_diff = float(max(np.abs(z_mean - keras_mean).max(), np.abs(z_log_var - keras_log_var).max()))
     assert decoded.shape == (len(z), 28, 28, 1)
     assert z_mean.shape == z_log_var.shape == (len(images), bundle.latent_dim)
@@ -152,7 +155,7 @@ def test_malformed_onnx_entry_is_refused(copy, field, value, message):
 def test_version_1_bundle_loads_without_browser_models(tmp_path):
     bundle = load_bundle(_v1_bundle(tmp_path / "old"))
     assert bundle.browser_models is None
-    assert bundle.decode(np.zeros((1, 2), np.float32)).shape == (1, 28, 28)
+    assert keras_networks(bundle).decode(np.zeros((1, 2), np.float32)).shape == (1, 28, 28, 1)
 
 
 # ---------------------------------------------------------------------------- export-onnx

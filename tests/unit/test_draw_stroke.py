@@ -1,7 +1,8 @@
-"""app.draw's pure parts: reading a stroke the browser sent, and the pad's map sample.
+"""The drawing pad's pure parts (app.panels.draw_pad): reading a stroke the browser sent, and the
+pad's map sample.
 
-The browser is outside our control: whatever arrives as a stroke is either a valid 28 x 28
-drawing in [0, 1] or ignored, never a crash.
+The browser is outside our control: whatever arrives as a stroke is either a valid drawing of the
+bundle's size in [0, 1] or ignored, never a crash.
 """
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ import math
 import numpy as np
 import pytest
 
-from app.draw import MAP_POINTS, PIXELS, map_sample, parse_stroke
+from app.panels.draw_pad import MAP_POINTS, map_sample
+from app.panels.draw_pad import parse_stroke as parse
+
+SHAPE = (28, 28, 1)
+PIXELS = 28 * 28
+
+
+def parse_stroke(value, shape=SHAPE):
+    return parse(value, shape)
 
 
 def stroke(pixels=None, n=1):
@@ -22,9 +31,9 @@ def test_a_valid_stroke_becomes_a_28_by_28_float32_image():
     values = np.linspace(0.0, 1.0, PIXELS)
     parsed = parse_stroke(stroke(values.round(3).tolist(), n=17))
     assert parsed.n == 17
-    assert parsed.pixels.shape == (28, 28) and parsed.pixels.dtype == np.float32
-    assert parsed.pixels[0, 0] == 0.0 and parsed.pixels[27, 27] == 1.0
-    assert parsed.pixels[0, 5] == pytest.approx(values[5], abs=1e-3)  # row-major, as the pad sends it
+    assert parsed.pixels.shape == (28, 28, 1) and parsed.pixels.dtype == np.float32
+    assert parsed.pixels[0, 0, 0] == 0.0 and parsed.pixels[27, 27, 0] == 1.0
+    assert parsed.pixels[0, 5, 0] == pytest.approx(values[5], abs=1e-3)  # row-major, as the pad sends it
 
 
 def test_rounding_just_outside_0_1_is_clipped_not_refused():
@@ -57,11 +66,19 @@ def test_rounding_just_outside_0_1_is_clipped_not_refused():
         stroke(n="7"),
         stroke(n=math.nan),
         stroke(n=True),
+        stroke(n=math.inf),  # a page can send 1e400 (Infinity)
+        stroke(n=1e300),
         {"stroke": {"pixels": [0.0] * PIXELS}},  # no counter
     ],
 )
 def test_a_malformed_stroke_is_ignored(value):
     assert parse_stroke(value) is None
+
+
+def test_a_stroke_has_the_bundles_size():
+    parsed = parse_stroke(stroke([0.25] * 400), (20, 20, 1))
+    assert parsed.pixels.shape == (20, 20, 1)
+    assert parse_stroke(stroke([0.25] * 400)) is None  # 400 values are no 28 x 28 drawing
 
 
 def test_the_map_sample_is_fixed_and_small():

@@ -1,18 +1,23 @@
 import numpy as np
 import pytest
 
+from vae_core import model
 from vae_core.config import VAEConfig
 from vae_core.density import Prior
 from vae_core.evaluate import (
     aggregate_posterior_gap,
+    bernoulli_nll,
     elbo_terms,
     evaluate,
+    gaussian_log_density,
     iw_nll,
     kl_per_dimension,
+    kl_standard_normal_terms,
     knn_accuracy,
     latent_stats,
     percentile_of,
 )
+from vae_core.keras_models import KerasNetworks
 from vae_core.model import build_decoder, build_encoder
 
 
@@ -22,7 +27,30 @@ def models():
 
     keras.utils.set_random_seed(0)
     config = VAEConfig(preset="keras-io")
-    return build_encoder(config), build_decoder(config)
+    return KerasNetworks(build_encoder(config), build_decoder(config))
+
+
+def test_the_numpy_elbo_terms_are_the_training_losses():
+    """evaluate.py writes the loss terms in numpy (the app scores images without TensorFlow), model.py
+    in keras.ops for training: the same numbers."""
+    rng = np.random.default_rng(0)
+    x = rng.random((4, 28, 28, 1)).astype(np.float32)
+    logits = (rng.standard_normal((4, 28, 28, 1)) * 30).astype(np.float32)  # saturated ones too
+    mu, log_var = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    z = rng.standard_normal((4, 3))
+    np.testing.assert_allclose(
+        bernoulli_nll(x, logits), np.asarray(model.bernoulli_nll(x, logits)), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        kl_standard_normal_terms(mu, log_var),
+        np.asarray(model.kl_standard_normal_terms(mu, log_var)),
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        gaussian_log_density(z, mu, log_var),
+        np.asarray(model.gaussian_log_density(z, mu, log_var)),
+        rtol=1e-6,
+    )
 
 
 def test_aggregate_posterior_matching_the_prior_has_no_gap():
@@ -76,27 +104,24 @@ def test_importance_weighting_tightens_the_bound(images):
     # importance weighting mostly recovers.
     layer = encoder.get_layer("z_log_var")
     layer.set_weights([np.zeros_like(layer.kernel), np.full(2, 2.0, np.float32)])
-    recon, kl = elbo_terms(encoder, decoder, images[:32])
+    networks = KerasNetworks(encoder, decoder)
+    recon, kl = elbo_terms(networks, images[:32])
     assert kl.mean() == pytest.approx(0.5 * (np.exp(2) - 1 - 2) * 2, rel=0.05)
-    bound = iw_nll(encoder, decoder, images[:32], k=64)
+    bound = iw_nll(networks, images[:32], k=64)
     assert bound.shape == (32,)
     assert bound.mean() < (recon + kl).mean() - 1.0
 
 
 def test_a_one_component_mixture_prior_estimates_the_same_kl(models, images):
-    encoder, decoder = models
-    _, analytic = elbo_terms(encoder, decoder, images[:64])
+    _, analytic = elbo_terms(models, images[:64])
     standard = Prior(np.ones(1), np.zeros((1, 2)), np.zeros((1, 2)))
-    _, monte_carlo = elbo_terms(encoder, decoder, images[:64], prior=standard)
+    _, monte_carlo = elbo_terms(models, images[:64], prior=standard)
     assert monte_carlo.mean() == pytest.approx(analytic.mean(), abs=0.5)
 
 
 def test_evaluate_reports_every_contract_metric(models, images):
-    encoder, decoder = models
     labels = np.arange(len(images)) % 10
-    metrics, (z_mean, z_log_var) = evaluate(
-        encoder, decoder, images[:100], labels[:100], images, labels, iw_samples=2
-    )
+    metrics, (z_mean, z_log_var) = evaluate(models, images[:100], labels[:100], images, labels, iw_samples=2)
     for key in (
         "test_neg_elbo_nats",
         "test_recon_bce_nats",
@@ -113,6 +138,25 @@ def test_evaluate_reports_every_contract_metric(models, images):
         metrics["test_recon_bce_nats"] + metrics["test_kl_nats"]
     )
     assert z_mean.shape == z_log_var.shape == (100, 2)
+
+
+def test_the_iwae_bound_is_bounded_and_batched(models, images):
+    """k samples per image are decoded k * batch at a time, whatever k (a big k once took > 4 GB)."""
+    decoded = []
+
+    class Counting:
+        latent_dim, image_shape = models.latent_dim, models.image_shape
+        encode = staticmethod(models.encode)
+
+        @staticmethod
+        def decode_logits(z):
+            decoded.append(len(z))
+            return models.decode_logits(z)
+
+    iw_nll(Counting(), images[:10], k=1000)
+    assert max(decoded) <= 6400
+    with pytest.raises(ValueError, match="k \\(importance samples\\) must be from 1 to 5000"):
+        iw_nll(models, images[:2], k=20_000)
 
 
 def test_knn_accuracy_separable_is_perfect():

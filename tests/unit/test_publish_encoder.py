@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from pathlib import Path
@@ -9,58 +10,53 @@ from types import SimpleNamespace
 
 import pytest
 
-import app.browser_assets
-from app.explorer import BrowserEncoder
-from app.resources import publish_decoder, publish_encoder
+import app.resources
+from app.browser_assets import publish_model
+from app.resources import browser_models
+from vae_core.manifest import browser_models_of
 
 SHIPPED = Path(__file__).resolve().parents[2] / "artifacts" / "fashion-mnist-2d"
 
 
 def shipped_bundle(**changes) -> SimpleNamespace:
     """The shipped bundle's browser models as a loaded Bundle lists them (no TensorFlow needed)."""
-    entries = json.loads((SHIPPED / "manifest.json").read_text())["onnx"]
-    models = {
-        part: SimpleNamespace(
-            file=SHIPPED / entries[part]["file"],
-            sha256=entries[part]["sha256"],
-            inputs=tuple(entries[part]["inputs"]),
-            outputs=tuple(entries[part]["outputs"]),
-        )
-        for part in ("encoder", "decoder")
-    }
+    models = browser_models_of(SHIPPED, json.loads((SHIPPED / "manifest.json").read_text()))
     for part, fields in changes.items():
-        models[part] = SimpleNamespace(**{**vars(models[part]), **fields})
+        models[part] = dataclasses.replace(models[part], **fields)
     return SimpleNamespace(name="fashion-mnist-2d", browser_models=models)
 
 
 @pytest.fixture
 def models_dir(tmp_path, monkeypatch):
     """Publish into a temporary folder, not the app's static/models/."""
-    original = app.browser_assets.publish_model
-    monkeypatch.setattr(app.browser_assets, "publish_model", functools.partial(original, models_dir=tmp_path))
+    monkeypatch.setattr(app.resources, "publish_model", functools.partial(publish_model, models_dir=tmp_path))
     return tmp_path
 
 
 def test_the_encoder_is_published_with_its_tensor_names(models_dir):
-    encoder = publish_encoder(shipped_bundle())
+    published = browser_models(shipped_bundle())
     manifest = json.loads((SHIPPED / "manifest.json").read_text())["onnx"]["encoder"]
-    assert encoder == BrowserEncoder(
-        f"app/static/models/{manifest['sha256']}.onnx", manifest["inputs"][0], tuple(manifest["outputs"])
-    )
+    assert published.encoder == {
+        "url": f"app/static/models/{manifest['sha256']}.onnx",
+        "input": manifest["inputs"][0],
+        "outputs": manifest["outputs"],
+    }
     assert (models_dir / f"{manifest['sha256']}.onnx").read_bytes() == (SHIPPED / "encoder.onnx").read_bytes()
-    assert publish_decoder(shipped_bundle()).url != encoder.url  # each model under its own name
+    assert published.decoder["url"] != published.encoder["url"]  # each model under its own name
 
 
 def test_no_browser_encoder_means_none(models_dir):
-    assert publish_encoder(SimpleNamespace(name="old", browser_models=None)) is None
+    assert browser_models(SimpleNamespace(name="old", browser_models=None)).encoder is None
     bundle = shipped_bundle()
     del bundle.browser_models["encoder"]
-    assert publish_encoder(bundle) is None
-    assert publish_decoder(bundle) is not None  # the decoder alone still decodes in the browser
+    published = browser_models(bundle)
+    assert published.encoder is None
+    assert published.decoder is not None  # the decoder alone still decodes in the browser
 
 
 def test_a_tampered_encoder_is_not_served(models_dir, caplog):
     bundle = shipped_bundle(encoder={"sha256": "0" * 64})
-    assert publish_encoder(bundle) is None
+    assert browser_models(bundle).encoder is None
     assert "browser encoder not published" in caplog.text
-    assert not list(models_dir.glob("*.onnx"))
+    assert not (models_dir / f"{'0' * 64}.onnx").exists()
+    assert [p.name for p in models_dir.glob("*.onnx")] == [f"{bundle.browser_models['decoder'].sha256}.onnx"]

@@ -5,7 +5,7 @@
 * ``new_context``: a browser context with ``page.js`` installed (``window.vaePage``);
 * selectors derived from the app's own constants (``IDLE``, ``MAP``, ``OVERLAY``).
 
-The benchmarks import this module too (bench/common.py), so there is one copy of each.
+tests/e2e and bench/ both import it, so there is one copy of each; neither imports the other.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import live
-from app.bridge import MAP_CONTAINER_KEY
-from tests.needs import CHROMIUM  # noqa: F401  (Debian's Chromium, re-exported for the benchmarks)
+from app.overlay import MAP_CONTAINER_KEY
+from app.panels.current_point import CAPTION_PREFIX
+from app.panels.current_point import KEY as LIVE_KEY
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium"))  # Debian's (apt-get install chromium)
 # Without the background-networking flags Chromium keeps calling hosts this sandbox cannot reach.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -39,14 +40,14 @@ IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"  # Streamlit has
 MAP = f".st-key-{MAP_CONTAINER_KEY} .js-plotly-plot"
 OVERLAY = f"{MAP} svg.vae-overlay"
 # The latent slider of dimension i in the live point panel (Playwright's CSS pierces its shadow root).
-SLIDER = f'.st-key-{live.KEY} .live-slider[data-kind="dim"][data-index="{{}}"] input'
-SLIDER_VALUE = f'.st-key-{live.KEY} .live-slider[data-kind="dim"][data-index="{{}}"] output'
+SLIDER = f'.st-key-{LIVE_KEY} .live-slider[data-kind="dim"][data-index="{{}}"] input'
+SLIDER_VALUE = f'.st-key-{LIVE_KEY} .live-slider[data-kind="dim"][data-index="{{}}"] output'
 PAGE_JS = (
     (Path(__file__).with_name("page.js"))
     .read_text()
     .replace("__MAP__", MAP)
-    .replace("__DECODED_PREFIX__", live.CAPTION_PREFIX)
-    .replace("__LIVE__", f".st-key-{live.KEY}")
+    .replace("__DECODED_PREFIX__", CAPTION_PREFIX)
+    .replace("__LIVE__", f".st-key-{LIVE_KEY}")
 )
 
 

@@ -1,42 +1,20 @@
 // The decoder (and encoder) in the browser: onnxruntime-web on one WebAssembly thread, no GPU.
 //
-// An ES module with no static imports, so it can be used two ways:
-//  - put in front of a component's own JavaScript (app.browser_assets.live_decoder_js()), which
-//    st.components.v2 loads as one module from a blob: URL;
-//  - or imported from a URL like any module.
-// The runtime and the models are fetched from the app's own static route (app/static/...),
-// resolved against document.baseURI: a blob: module has no usable base URL of its own, and the
-// app may live under a base path.
+// The runtime and the models are fetched from the app's own static route (app/static/...), at
+// URLs the server gives (app.browser_assets: the runtime's folder, each published model),
+// resolved against document.baseURI, since the app may live under a base path.
 //
 // Decodes follow the pointer with "latest wins": while one decode runs, only the newest request
 // is kept and run next, so a fast pointer never builds a queue behind it.
 //
-// In a component (Python: js=live_decoder_js() + COMPONENT_JS, data={"decoder_url": url} with
-// url = app.browser_assets.publish_model(...), None -> server decoding):
-//
-//   export default function (component) {
-//     const { data, parentElement } = component;
-//     const canvas = parentElement.querySelector("canvas");
-//     createDecoder(data.decoder_url).then((decoder) => {
-//       canvas.addEventListener("pointermove", (e) => decoder.show(canvas, zAt(e), 280));
-//     }, () => { /* no WebAssembly or no model: keep server decoding, say so once */ });
-//   }
+// Images are row-major (H, W, C) float arrays in [0, 1]; `shape` is [H, W, C] with C = 1 (grey)
+// or 3 (colour), as the bundle's manifest says.
 
-export const RUNTIME_VERSION = "1.30.0";
-export const RUNTIME_PATH = `app/static/vendor/onnxruntime-web-${RUNTIME_VERSION}/`;
 const RUNTIME_MODULE = "ort.wasm.bundle.min.mjs";
 const RUNTIME_WASM = "ort-wasm-simd-threaded.wasm";
-export const SIDE = 28;
-export const PIXELS = SIDE * SIDE;
 
-// Shared by every copy of this module on the page (each component's blob: module is a copy):
-// one runtime, one session per model URL.
-function shared() {
-  if (!globalThis.__vaeLiveDecoder) {
-    globalThis.__vaeLiveDecoder = { runtime: null, sessions: new Map(), cache: null, storing: null };
-  }
-  return globalThis.__vaeLiveDecoder;
-}
+// One runtime and one session per model URL for the whole page (every component imports this module).
+const S = { runtime: null, runtimeUrl: null, sessions: new Map(), cache: null, storing: null };
 
 function resolve(path, base) {
   return new URL(path, base ?? document.baseURI).href;
@@ -47,20 +25,20 @@ function resolve(path, base) {
 // whole file again (no 304), and the browser's heuristic freshness depends on file dates, so
 // they are kept in the page's Cache Storage instead: a reload transfers none of them.
 const CACHE_PREFIX = "vae-live-";
-const CACHE_NAME = `${CACHE_PREFIX}ort-${RUNTIME_VERSION}`;
 const IMMUTABLE = /\/models\/[0-9a-f]{64}\.onnx$|\/onnxruntime-web-\d+\.\d+\.\d+\/[^/]+$/;
 // These have a gzip copy beside them (URL + ".gz", made once by the app): fetched instead, it
 // is sent as it is, where the plain file would be compressed by the server for every browser.
 const PACKED = /\.(wasm|onnx)$/;
 
+// One cache per runtime folder (its name carries the version): older caches are dropped.
 function openCache() {
-  const S = shared();
   if (!S.cache) {
+    const name = `${CACHE_PREFIX}${new URL(S.runtimeUrl ?? "none", document.baseURI).pathname}`;
     // No Cache Storage outside secure contexts (plain http to another host): fetch every time.
     S.cache = !globalThis.caches ? Promise.resolve(null) : caches.keys()
-      .then((names) => Promise.all(names.filter((n) => n.startsWith(CACHE_PREFIX) && n !== CACHE_NAME)
+      .then((names) => Promise.all(names.filter((n) => n.startsWith(CACHE_PREFIX) && n !== name)
         .map((n) => caches.delete(n))))
-      .then(() => caches.open(CACHE_NAME))
+      .then(() => caches.open(name))
       .catch(() => null);
   }
   return S.cache;
@@ -87,7 +65,6 @@ export async function fetchBytes(url) {
   const bytes = await download(url);
   // Stored in the background (the bytes are needed now); a full quota just means no caching.
   if (cache) {
-    const S = shared();
     S.storing = Promise.all([S.storing, cache.put(url, new Response(bytes.slice())).catch(() => {})]);
   }
   return bytes;
@@ -95,15 +72,15 @@ export async function fetchBytes(url) {
 
 // Resolves when everything fetched so far is in Cache Storage (tests and benchmarks wait for it).
 export function stored() {
-  return shared().storing ?? Promise.resolve();
+  return S.storing ?? Promise.resolve();
 }
 
-// The onnxruntime-web module, configured once: CPU (WebAssembly) only, one thread, no worker
-// proxy, its .wasm from the vendored folder (handed over as bytes, see fetchBytes).
-export function loadRuntime({ base } = {}) {
-  const S = shared();
+// The onnxruntime-web module from the folder `runtimeUrl`, configured once: CPU (WebAssembly)
+// only, one thread, no worker proxy, its .wasm handed over as bytes (see fetchBytes).
+export function loadRuntime(runtimeUrl, { base } = {}) {
   if (!S.runtime) {
-    const root = resolve(RUNTIME_PATH, base);
+    const root = resolve(runtimeUrl, base);
+    S.runtimeUrl = root;
     const module = import(new URL(RUNTIME_MODULE, root).href);
     S.runtime = Promise.all([module, fetchBytes(new URL(RUNTIME_WASM, root).href)])
       .then(([ort, wasm]) => {
@@ -117,11 +94,10 @@ export function loadRuntime({ base } = {}) {
   return S.runtime;
 }
 
-async function session(modelUrl, base) {
-  const S = shared();
+async function session(modelUrl, runtimeUrl, base) {
   const url = resolve(modelUrl, base);
   if (!S.sessions.has(url)) {
-    const created = Promise.all([loadRuntime({ base }), fetchBytes(url)]).then(([ort, bytes]) =>
+    const created = Promise.all([loadRuntime(runtimeUrl, { base }), fetchBytes(url)]).then(([ort, bytes]) =>
       ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" })
         .then((s) => ({ ort, session: s })));
     S.sessions.set(url, created);
@@ -205,8 +181,8 @@ export class Decoder {
     return this.model.runs;
   }
 
-  // zs: n latent points, flat (n * d) or an array of n arrays; resolves to Float32Array(n * 784)
-  // of Bernoulli means in [0, 1], row-major 28 x 28 per image.
+  // zs: n latent points, flat (n * d) or an array of n arrays; resolves to a Float32Array of
+  // n images of Bernoulli means in [0, 1], row-major (H, W, C) each.
   async decodeBatch(zs, n) {
     const nested = Array.isArray(zs) && zs.length > 0 && typeof zs[0] === "object"; // arrays or typed arrays
     const flat = toFloat32(nested ? zs.flatMap((z) => Array.from(z)) : zs, "z");
@@ -220,7 +196,7 @@ export class Decoder {
     return out.data instanceof Float32Array ? out.data : Float32Array.from(out.data);
   }
 
-  // One latent point (length latent_dim) -> Float32Array(784).
+  // One latent point (length latent_dim) -> one image, Float32Array(H * W * C).
   decode(z) {
     return this.decodeBatch(z, 1);
   }
@@ -237,65 +213,64 @@ export class Decoder {
     return this.latest.request(point);
   }
 
-  // Decode z under the pointer and paint it, dropping stale requests; resolves to whether it painted.
-  async show(canvas, z, sizePx) {
-    const pixels = await this.decodeLatest(z);
-    if (pixels) paint(canvas, pixels, sizePx);
-    return pixels !== null;
-  }
 }
 
 export class Encoder {
-  constructor(ort, inferenceSession, { input, outputs } = {}) {
+  constructor(ort, inferenceSession, { input, outputs, shape } = {}) {
     this.model = new Model(ort, inferenceSession);
+    this.shape = shape; // [H, W, C] of the images it reads
     this.input = input ?? inferenceSession.inputNames[0];
     // The Keras encoder returns [z_mean, z_log_var] in this order.
     [this.zMean, this.zLogVar] = outputs ?? inferenceSession.outputNames;
   }
 
-  // pixels784: a 28 x 28 image, row-major, values in [0, 1] (light garment on black).
-  async encode(pixels784) {
-    const pixels = toFloat32(pixels784, "pixels");
-    if (pixels.length !== PIXELS) throw new RangeError(`encode needs ${PIXELS} pixels (28 x 28), got ${pixels.length}`);
+  // image: one (H, W, C) image, row-major, values in [0, 1], as the data set's images are.
+  async encode(image) {
+    const pixels = toFloat32(image, "pixels");
+    const size = this.shape[0] * this.shape[1] * this.shape[2];
+    if (pixels.length !== size) throw new RangeError(`encode needs ${size} values (${this.shape.join(" x ")}), got ${pixels.length}`);
     const { Tensor } = this.model.ort;
-    const out = await this.model.run({ [this.input]: new Tensor("float32", pixels, [1, SIDE, SIDE, 1]) });
+    const out = await this.model.run({ [this.input]: new Tensor("float32", pixels, [1, ...this.shape]) });
     return { zMean: Float32Array.from(out[this.zMean].data), zLogVar: Float32Array.from(out[this.zLogVar].data) };
   }
 }
 
-// modelUrl: the published model's URL path (app.browser_assets.publish_model), relative to the
-// app's base URL. names: the manifest's tensor names ({input, output}); defaults: the model's first.
-export async function createDecoder(modelUrl, { base, input, output } = {}) {
-  const { ort, session: s } = await session(modelUrl, base);
-  return new Decoder(ort, s, { input, output });
+// model: the server's description of a published model (app.resources.browser_models):
+// {url, input, output(s)} with url relative to the app's base URL; runtimeUrl: the runtime's folder.
+export async function createDecoder(model, runtimeUrl, { base } = {}) {
+  const { ort, session: s } = await session(model.url, runtimeUrl, base);
+  return new Decoder(ort, s, { input: model.input, output: model.output });
 }
 
-export async function createEncoder(modelUrl, { base, input, outputs } = {}) {
-  const { ort, session: s } = await session(modelUrl, base);
-  return new Encoder(ort, s, { input, outputs });
+export async function createEncoder(model, runtimeUrl, shape, { base } = {}) {
+  const { ort, session: s } = await session(model.url, runtimeUrl, base);
+  return new Encoder(ort, s, { input: model.input, outputs: model.outputs, shape });
 }
 
-// Draw 784 values in [0, 1] as a sizePx x sizePx grayscale image, crisp (nearest neighbour, the
-// same sampling as the server's PIL NEAREST upscale, grey levels 255 * v rounded).
-export function paint(canvas, pixels, sizePx = SIDE) {
-  if (pixels.length !== PIXELS) throw new RangeError(`paint needs ${PIXELS} pixels (28 x 28), got ${pixels.length}`);
-  const size = Math.max(1, Math.round(sizePx));
-  if (canvas.width !== size) canvas.width = size;
-  if (canvas.height !== size) canvas.height = size;
+// Draw an image (H, W, C) of values in [0, 1] on a canvas sizePx wide (the height follows the
+// aspect), crisp: nearest neighbour, the same sampling as the server's PIL NEAREST upscale,
+// levels 255 * v rounded. C = 1 is grey, C = 3 colour.
+export function paint(canvas, pixels, shape, sizePx) {
+  const [h, w, c] = shape;
+  if (pixels.length !== h * w * c) throw new RangeError(`paint needs ${h * w * c} values (${h} x ${w} x ${c}), got ${pixels.length}`);
+  const width = Math.max(1, Math.round(sizePx ?? w));
+  const height = Math.max(1, Math.round((width * h) / w));
+  if (canvas.width !== width) canvas.width = width;
+  if (canvas.height !== height) canvas.height = height;
   const ctx = canvas.getContext("2d");
-  const image = ctx.createImageData(size, size);
-  const grey = new Uint8ClampedArray(PIXELS);
-  for (let i = 0; i < PIXELS; i++) grey[i] = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
-  const source = new Int32Array(size); // source column (or row) of each target column (or row)
-  for (let i = 0; i < size; i++) source[i] = Math.min(SIDE - 1, Math.floor(((i + 0.5) * SIDE) / size));
+  const image = ctx.createImageData(width, height);
+  const level = new Uint8ClampedArray(pixels.length);
+  for (let i = 0; i < pixels.length; i++) level[i] = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
+  const col = new Int32Array(width); // source column of each target column
+  for (let x = 0; x < width; x++) col[x] = Math.min(w - 1, Math.floor(((x + 0.5) * w) / width));
   const rgba = image.data;
-  for (let y = 0, o = 0; y < size; y++) {
-    const row = source[y] * SIDE;
-    for (let x = 0; x < size; x++, o += 4) {
-      const g = grey[row + source[x]];
-      rgba[o] = g;
-      rgba[o + 1] = g;
-      rgba[o + 2] = g;
+  for (let y = 0, o = 0; y < height; y++) {
+    const row = Math.min(h - 1, Math.floor(((y + 0.5) * h) / height)) * w;
+    for (let x = 0; x < width; x++, o += 4) {
+      const k = (row + col[x]) * c;
+      rgba[o] = level[k];
+      rgba[o + 1] = level[c === 3 ? k + 1 : k];
+      rgba[o + 2] = level[c === 3 ? k + 2 : k];
       rgba[o + 3] = 255;
     }
   }

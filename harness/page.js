@@ -1,9 +1,9 @@
 // Reads the explorer page as the browser tests and benchmarks need it: the decoded image, the
 // map's points, screen <-> map coordinates, the overlay's markers. Installed in every page with
-// Playwright's add_init_script (tests/e2e/page.py), as window.vaePage. Coordinates go through
-// the overlay's own axes/toData/toScreen (app/frontend/overlay.js exposes them as
-// window.__vaeMap.api), so there is one implementation of the map's geometry.
-// page.py fills in __MAP__ (the map's selector), __LIVE__ (the live point panel's) and
+// Playwright's add_init_script (harness/browser.py), as window.vaePage. Coordinates go through
+// the app's own Plotly adapter (app/frontend/plotly_map.js, which the overlay hands to the test
+// hooks as window.vaeTestHooks.map.api), so there is one implementation of the map's geometry.
+// browser.py fills in __MAP__ (the map's selector), __LIVE__ (the live point panel's) and
 // __DECODED_PREFIX__ (how the decoded image's caption starts) from the app's constants.
 window.vaePage = (() => {
   const MAP = "__MAP__";
@@ -11,7 +11,8 @@ window.vaePage = (() => {
   const LIVE = "__LIVE__";
 
   const plot = () => document.querySelector(MAP);
-  const api = () => window.__vaeMap && window.__vaeMap.api;
+  const hooks = () => window.vaeTestHooks;
+  const api = () => hooks() && hooks().map.api;
   const loaded = (img) => !!img && img.complete && img.naturalWidth > 0;
 
   // The plot, its axes and its position on the screen (null until Plotly has laid it out).
@@ -60,7 +61,7 @@ window.vaePage = (() => {
     },
     // How many pictures the live panel has painted (main image and hover previews), and when.
     paints() {
-      return window.__vaeLive ? { painted: window.__vaeLive.painted, paints: window.__vaeLive.paints } : { painted: 0, paints: [] };
+      return hooks() ? { painted: hooks().live.painted, paints: hooks().live.paints } : { painted: 0, paints: [] };
     },
     // The live panel's status line (live in the browser, or server decoding and why).
     liveStatus() {
@@ -84,7 +85,9 @@ window.vaePage = (() => {
     // The plot area on the screen: [left, top, width, height].
     plotBox() {
       const f = frame();
-      return f ? [f.rect.left + f.ax.xa._offset, f.rect.top + f.ax.ya._offset, f.ax.xa._length, f.ax.ya._length] : null;
+      if (!f) return null;
+      const a = api().plotArea(f.ax);
+      return [f.rect.left + a.left, f.rect.top + a.top, a.width, a.height];
     },
     // Screen position [x, y] of map coordinates [x, y].
     toScreen([x, y]) {
@@ -101,15 +104,16 @@ window.vaePage = (() => {
     mapPoints() {
       const f = frame();
       const out = { xs: [], ys: [], index: [], names: [], px: [], py: [], box: this.plotBox() };
-      for (const t of f.gd._fullData) {
-        if (t.type !== "scattergl" || t.visible !== true) continue;
-        for (let i = 0; i < t._length; i++) {
-          const [sx, sy] = this.toScreen([t.x[i], t.y[i]]);
-          out.xs.push(t.x[i]); out.ys.push(t.y[i]); out.index.push(Number(t.customdata[i])); out.names.push(t.name);
-          out.px.push(sx); out.py.push(sy);
-        }
+      for (const p of api().scatterPoints(f.gd)) {
+        const [sx, sy] = this.toScreen([p.x, p.y]);
+        out.xs.push(p.x); out.ys.push(p.y); out.index.push(p.index); out.names.push(p.name);
+        out.px.push(sx); out.py.push(sy);
       }
       return out;
+    },
+    // The Plotly internals the app reads that this page's Plotly lacks (empty when all are there).
+    missingPlotlyInternals() {
+      return api().missingInternals(plot());
     },
     // Screen positions inside the plot with no map point within `clearancePx`, on a lattice.
     emptySpots(clearancePx = 12, stepPx = 24, marginPx = 40) {
@@ -123,12 +127,18 @@ window.vaePage = (() => {
       }
       return spots;
     },
-    // Screen position of the first circle of an overlay layer (the current point's cross), or null.
+    // Screen position of the first marker of an overlay layer (the current point's cross), or null;
+    // a marker pinned to the plot's edge (its point lies off the map) is found by its arrow.
     marker(layer) {
       const c = document.querySelector(`svg.vae-overlay g[data-layer="${layer}"] circle`);
-      if (!c) return null;
-      const svg = c.ownerSVGElement.getBoundingClientRect();
-      return [svg.left + Number(c.getAttribute("cx")), svg.top + Number(c.getAttribute("cy"))];
+      if (c) {
+        const svg = c.ownerSVGElement.getBoundingClientRect();
+        return [svg.left + Number(c.getAttribute("cx")), svg.top + Number(c.getAttribute("cy"))];
+      }
+      const pin = document.querySelector(`svg.vae-overlay g[data-layer="${layer}"] path[data-pinned]`);
+      if (!pin) return null;
+      const r = pin.getBoundingClientRect();
+      return [r.left + r.width / 2, r.top + r.height / 2];
     },
   };
 })();

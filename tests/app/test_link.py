@@ -6,12 +6,13 @@ from dataclasses import fields
 
 import pytest
 
-from app.state import KEYS, MAX_VALUE_CHARS, VIEWS, ViewState, format_query, format_z, parse_query
-from tests.app.conftest import commit, live_data
+from app.link import KEYS, MAX_VALUE_CHARS, VIEWS, LinkState, format_query, format_z, parse_query
+from app.view import BoxDrawn
+from tests.app.conftest import commit, live_data, record, view
 
 
 def test_round_trip_of_a_full_view():
-    view = ViewState(bundle="fashion-mnist-2d", z=(0.51234, -1.3, 0.0), view="manifold", index=42)
+    view = LinkState(bundle="fashion-mnist-2d", z=(0.51234, -1.3, 0.0), view="manifold", index=42)
     parsed, notices = parse_query(format_query(view))
     assert notices == []
     assert parsed.bundle == "fashion-mnist-2d" and parsed.view == "manifold" and parsed.index == 42
@@ -20,21 +21,21 @@ def test_round_trip_of_a_full_view():
 
 BASE = {"bundle": "fashion-mnist-2d", "z": (0.5, -1.25), "index": 42}
 VIEW_STATES = {  # everything each view shows, as a link carries it
-    "interpolate": ViewState(
+    "interpolate": LinkState(
         **BASE, view="interpolate", a=("image", 7), b=("current", None), steps=32, path="spherical"
     ),
-    "interpolate-centroids": ViewState(
+    "interpolate-centroids": LinkState(
         **BASE, view="interpolate", a=("centroid", 0), b=("centroid", 9), steps=2, path="linear"
     ),
-    "manifold": ViewState(**BASE, view="manifold", grid=30, box=(-1.5, 0.25, -0.5, 2.0)),
-    "manifold-prior-square": ViewState(**BASE, view="manifold", grid=2),
-    "prior": ViewState(**BASE, view="prior", samples=12, seed=2**31 - 1),
-    "encode": ViewState(**BASE, view="encode"),
-    "map-options": ViewState(
+    "manifold": LinkState(**BASE, view="manifold", grid=30, box=(-1.5, 0.25, -0.5, 2.0)),
+    "manifold-prior-square": LinkState(**BASE, view="manifold", grid=2),
+    "prior": LinkState(**BASE, view="prior", samples=12, seed=2**31 - 1),
+    "encode": LinkState(**BASE, view="encode"),
+    "map-options": LinkState(
         **BASE, view="prior", classes=(0, 3, 9), sized=True, background="aggregate", hover=False
     ),
-    "map-no-classes": ViewState(**BASE, classes=(), background="none"),
-    "compact-layout": ViewState(**BASE, view="interpolate", compact=True),
+    "map-no-classes": LinkState(**BASE, classes=(), background="none"),
+    "compact-layout": LinkState(**BASE, view="interpolate", compact=True),
 }
 
 
@@ -45,11 +46,11 @@ def test_every_view_round_trips_through_a_link(name):
 
 
 def test_every_field_has_a_query_key():
-    assert set(KEYS.values()) == {f.name for f in fields(ViewState)}
+    assert set(KEYS.values()) == {f.name for f in fields(LinkState)}
 
 
 def test_empty_query_gives_defaults_without_notices():
-    assert parse_query({}) == (ViewState(), [])
+    assert parse_query({}) == (LinkState(), [])
 
 
 def test_format_z_is_short_and_has_no_negative_zero():
@@ -57,7 +58,7 @@ def test_format_z_is_short_and_has_no_negative_zero():
 
 
 def test_format_query_leaves_out_unset_fields():
-    assert format_query(ViewState(z=(1.0, 2.0))) == {"z": "1,2"}
+    assert format_query(LinkState(z=(1.0, 2.0))) == {"z": "1,2"}
 
 
 @pytest.mark.parametrize(
@@ -73,7 +74,7 @@ def test_format_query_leaves_out_unset_fields():
         ("i", "\u00b2", "test-image number"),  # a digit to str.isdigit, not to int()
         ("bundle", "../etc", "letters, digits"),
         ("bundle", ".hidden", "letters, digits"),
-        ("a", "centroid:10", "a class number from 0 to 9"),
+        ("a", "centroid:50", "a class number from 0 to 49"),
         ("a", "image:-1", "test-image number"),
         ("b", "somewhere", "centroid:CLASS"),
         ("b", "current:3", "centroid:CLASS"),
@@ -88,8 +89,8 @@ def test_format_query_leaves_out_unset_fields():
         ("samples", "13", "from 2 to 12"),
         ("seed", "2147483648", "a seed from 0"),
         ("seed", "-1", "a seed from 0"),
-        ("classes", "0,10", "class numbers from 0 to 9"),
-        ("classes", "", "class numbers from 0 to 9"),
+        ("classes", "0,50", "class numbers from 0 to 49"),
+        ("classes", "", "class numbers from 0 to 49"),
         ("size", "big", "expected std"),
         ("bg", "stars", "none, prior, aggregate"),
         ("layout", "wide", "expected compact"),
@@ -104,7 +105,7 @@ def test_malformed_values_are_dropped_with_a_notice(key, value, fragment):
 
 def test_other_values_survive_a_malformed_one():
     parsed, notices = parse_query({"z": "oops", "view": "encode", "bundle": "b-5d"})
-    assert parsed == ViewState(bundle="b-5d", view="encode") and len(notices) == 1
+    assert parsed == LinkState(bundle="b-5d", view="encode") and len(notices) == 1
 
 
 def test_over_long_values_are_refused_before_parsing():
@@ -132,8 +133,8 @@ def _renders_with_defaults(at) -> None:
     assert not at.error, [e.value for e in at.error]
     assert at.get("plotly_chart")
     assert max(live_data(at)["pixels"]) > 0
-    assert at.session_state["bundle"] == "tiny-2d" and at.session_state["selected"] == 0
-    assert at.session_state["view"] == "interpolate"
+    assert view(at).bundle == "tiny-2d" and view(at).index == 0
+    assert view(at).view == "interpolate"
 
 
 @pytest.mark.parametrize(
@@ -153,6 +154,8 @@ def _renders_with_defaults(at) -> None:
         ),
         ({"bundle": "../../etc/passwd"}, "uses letters, digits, '-', '_' and '.' only."),
         ({"z": "0," * 3000}, "Ignored the link's `z`: it is 6000 characters long (at most 4000)."),
+        ({"classes": "0,12"}, "Ignored classes beyond 9: this bundle has 10 classes."),
+        ({"a": "centroid:30"}, "Ignored the link's class 30 for endpoint A: this bundle has 10 classes."),
         (
             {"bundle": "b" * 3999},
             "Ignored the link's `bundle` value ` " + "b" * 37 + "... `: there is no bundle of that name.",
@@ -167,6 +170,8 @@ def _renders_with_defaults(at) -> None:
         "unknown-bundle",
         "path-in-bundle",
         "very-long-z",
+        "classes-beyond-the-bundles",
+        "centroid-beyond-the-bundles",
         "very-long-bundle",
     ],
 )
@@ -176,13 +181,13 @@ def test_a_bad_link_value_shows_a_notice_and_the_app_renders(app_at, query, noti
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 1 and notice in warnings[0], warnings
     commit(at, [1.5, -0.5])  # and it keeps working
-    assert not at.exception and at.session_state["point"] == pytest.approx([1.5, -0.5])
+    assert not at.exception and view(at).z == pytest.approx([1.5, -0.5])
 
 
 def test_a_far_but_finite_link_point_is_kept_and_the_sliders_stop_at_their_ends(app_at):
     at = app_at("one", {"z": "500,-500"}).run()
     assert not at.exception and not at.error and not at.warning
-    assert at.session_state["point"] == pytest.approx([500.0, -500.0])
+    assert view(at).z == pytest.approx([500.0, -500.0])
     data = live_data(at)
     assert data["z"] == pytest.approx([500.0, -500.0])  # the browser's sliders clip it to their ends
     assert data["sliders"][0]["max"] < 500 and data["sliders"][1]["min"] > -500
@@ -233,13 +238,12 @@ def test_a_link_reopens_the_decoded_grid_over_a_box(app_at):
 
     at = app_at("two", {"view": "manifold"}).run()
     at.slider(key="mf_n").set_value(4).run()
-    at.session_state["region"] = [[-1.0, 0.5], [-0.25, 1.75]]  # as manifold.use_box leaves a drawn box
-    at.run()
+    record(at, BoxDrawn((-1.0, 0.5, -0.25, 1.75)))  # a box drawn with the map's box-select tool
+    at.radio(key="region_source").set_value("prior").run()
     at.radio(key="region_source").set_value("box").run()
     again, link = _reopened(app_at, at)
     assert link["view"] == "manifold" and link["n"] == "4" and link["box"] == "-1,0.5,-0.25,1.75"
-    assert again.session_state["region_source"] == "box"
-    assert again.session_state["region"] == [[-1.0, 0.5], [-0.25, 1.75]]
+    assert view(again).region == "box" and view(again).box == (-1.0, 0.5, -0.25, 1.75)
     assert _images(again) == _images(at)
     assert manifold.MAX_N == 30
 
@@ -257,11 +261,11 @@ def test_a_link_reopens_the_prior_samples(app_at):
 
 def test_a_link_reopens_the_encode_view_and_the_point(app_at):
     at = app_at("two", {"view": "encode", "bundle": "tiny-5d"}).run()
-    z = at.session_state["point"]
+    z = view(at).z
     commit(at, [z[0], z[1], z[2] + 1.5, z[3], z[4]])  # a slider released further along z3
     again, link = _reopened(app_at, at)
     assert link["view"] == "encode" and link["bundle"] == "tiny-5d"
-    assert again.session_state["point"] == pytest.approx(at.session_state["point"], abs=1e-4)
+    assert view(again).z == pytest.approx(view(at).z, abs=1e-4)
 
 
 def test_a_link_reopens_the_map_display_options(app_at):

@@ -1,4 +1,4 @@
-"""URL query string <-> explorer state: pure parse/format functions (no Streamlit here).
+"""The link: URL query string <-> :class:`LinkState`, pure parse/format functions (no Streamlit here).
 
 A shared link carries the whole view: the bundle, the current latent point, the open view,
 the selected test image, that view's settings and the map's display options, e.g.
@@ -23,7 +23,7 @@ MAX_VALUE_CHARS = 4000  # a 256-D point at 4 decimals fits easily
 MAX_DIMS = 256  # the largest latent_dim vae_core supports
 MAX_ABS_COORD = 1e4  # a coordinate beyond this is a typo, not a place on the map
 DECIMALS = 4  # coordinates in the URL: enough for the pixel, short enough to share
-N_CLASSES = 10  # Fashion-MNIST's classes, numbered 0 to 9
+MAX_CLASSES = 50  # class numbers in a link are 0 to 49; the bundle says how many it has
 STEPS = (2, 32)  # interpolation frames (vae_core.geometry.MIN_STEPS, MAX_STEPS)
 PATHS = ("linear", "spherical")
 ENDPOINT_KINDS = ("centroid", "image", "current")
@@ -34,7 +34,7 @@ BACKGROUNDS = ("none", "prior", "aggregate")
 
 
 @dataclass(frozen=True)
-class ViewState:
+class LinkState:
     """What a link restores. None means "not given": the app keeps its default."""
 
     bundle: str | None = None
@@ -65,7 +65,7 @@ class ViewState:
     compact: bool | None = None  # the compact (one-screen) layout
 
 
-# query key -> ViewState field
+# query key -> LinkState field
 KEYS = {
     "bundle": "bundle",
     "mode": "mode",
@@ -98,8 +98,8 @@ def _first(value: object) -> str:
     return str(value)
 
 
-def parse_query(params: Mapping[str, object], n_images: int | None = None) -> tuple[ViewState, list[str]]:
-    """A ViewState from query parameters, plus one notice per ignored (malformed) value.
+def parse_query(params: Mapping[str, object], n_images: int | None = None) -> tuple[LinkState, list[str]]:
+    """A LinkState from query parameters, plus one notice per ignored (malformed) value.
 
     Unknown keys are ignored silently (other tools may add their own). ``n_images`` bounds
     the test-image index when known.
@@ -120,7 +120,7 @@ def parse_query(params: Mapping[str, object], n_images: int | None = None) -> tu
             notices.append(f"Ignored the link's `{key}` value {literal(shorten(raw))}: {problem}.")
         else:
             values[field] = parsed
-    return ViewState(**values), notices
+    return LinkState(**values), notices
 
 
 def _parse_bundle(raw: str, _n: int | None) -> tuple[str | None, str]:
@@ -178,12 +178,12 @@ def _parse_endpoint(raw: str, n: int | None) -> tuple[tuple[str, int | None] | N
     if kind == "current" and not number:
         return ("current", None), ""
     if kind == "centroid":
-        value, problem = _parse_count(0, N_CLASSES - 1, "a class number")(number, None)
+        value, problem = _parse_count(0, MAX_CLASSES - 1, "a class number")(number, None)
         return (None, problem) if problem else (("centroid", value), "")
     if kind == "image":
         value, problem = _parse_index(number, n)
         return (None, problem) if problem else (("image", value), "")
-    return None, "expected centroid:CLASS (0 to 9), image:NUMBER or current"
+    return None, "expected centroid:CLASS, image:NUMBER or current"
 
 
 def _parse_path(raw: str, _n: int | None) -> tuple[str | None, str]:
@@ -206,8 +206,8 @@ def _parse_classes(raw: str, _n: int | None) -> tuple[tuple[int, ...] | None, st
     if raw == "none":
         return (), ""
     parts = raw.split(",")
-    if not all(p.isascii() and p.isdigit() and len(p) <= 2 and int(p) < N_CLASSES for p in parts):
-        return None, f"expected class numbers from 0 to {N_CLASSES - 1} like 0,3,9, or none"
+    if not all(p.isascii() and p.isdigit() and len(p) <= 2 and int(p) < MAX_CLASSES for p in parts):
+        return None, f"expected class numbers from 0 to {MAX_CLASSES - 1} like 0,3,9, or none"
     return tuple(sorted({int(p) for p in parts})), ""
 
 
@@ -284,8 +284,8 @@ _FORMATTERS = {
 }
 
 
-def format_query(state: ViewState) -> dict[str, str]:
-    """Query parameters for a ViewState (only the fields that are set; switches only when on)."""
+def format_query(state: LinkState) -> dict[str, str]:
+    """Query parameters for a LinkState (only the fields that are set; switches only when on)."""
     params: dict[str, str] = {}
     for key, field in KEYS.items():
         value = getattr(state, field)

@@ -1,0 +1,161 @@
+"""The one builder of latent-map figures: the explorer's big map, Compare's two maps, the lesson's
+and Inside's small maps are all this scatter of the encoded test set, with options.
+
+A figure depends only on the bundle and its options, so the same options give the same object
+(cached): reruns send the same spec and the browser keeps the chart (DESIGN.md, "Measured
+pitfalls"). What moves is drawn over it by ``app.overlay``, or added to a copy by the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from app.explorer import Explorer
+from app.style import UNLABELLED_COLOR, class_colors
+
+BACKGROUND_GRID = 90  # cells per side of the density layer
+BACKGROUNDS = {
+    "none": "No background",
+    "prior": "Prior density p(z)",
+    "aggregate": "Where the data is (aggregate posterior)",
+}
+
+
+@dataclass(frozen=True)
+class MapStyle:
+    """How a latent map is drawn."""
+
+    classes: tuple[int, ...] | None = None  # the classes drawn (None: all)
+    size_by_std: bool = False  # point size = the image's mean posterior std
+    background: str = "none"  # one of BACKGROUNDS: shade by a density
+    sample: int | None = None  # draw a fixed random sample of this many images (a light small map)
+    marker_size: float = 4.0
+    opacity: float = 0.7
+    hover: bool = True  # hovering a point names its image and class
+    legend: bool = True  # a legend under the map (click a class to hide it)
+    height: int | None = None  # None: the container's height
+    small: bool = False  # a small, fixed map: tight margins, equal axes, no zoom
+
+
+def _background_trace(explorer: Explorer, kind: str) -> go.Heatmap:
+    xs, ys, logp = explorer.density_background(kind, BACKGROUND_GRID)
+    return go.Heatmap(
+        x=xs,
+        y=ys,
+        z=np.maximum(logp, np.quantile(logp, 0.05)),
+        colorscale="Greys",
+        opacity=0.55,
+        showscale=True,
+        hoverinfo="skip",
+        zsmooth="best",
+        name="density",
+        colorbar={
+            "title": {"text": "log density", "side": "right"},
+            "thickness": 12,
+            "len": 0.6,
+            "x": 1.0,
+            "xpad": 4,
+            "outlinewidth": 0,
+        },
+    )
+
+
+def build_map(explorer: Explorer, style: MapStyle, revision: str = "") -> go.Figure:
+    """The map of ``explorer``'s encoded test set drawn with ``style`` (``revision`` keeps the user's
+    zoom across reruns: Plotly's uirevision)."""
+    bundle, lmap = explorer.bundle, explorer.map
+    names = explorer.class_names
+    colors = class_colors(len(names))
+    labelled = bundle.data.labelled
+    fig = go.Figure()
+    if style.background != "none":
+        fig.add_trace(_background_trace(explorer, style.background))
+    rows = np.arange(len(bundle.labels))
+    if style.sample is not None and style.sample < len(rows):
+        rows = np.sort(np.random.default_rng(0).choice(rows, style.sample, replace=False))
+    sizes = style.marker_size
+    if style.size_by_std:
+        std = explorer.posterior_std
+        sizes = 3.0 + 9.0 * (std - std.min()) / max(float(np.ptp(std)), 1e-9)
+    shown = range(len(names)) if style.classes is None else style.classes
+    for c in shown:
+        idx = rows[bundle.labels[rows] == c]
+        name = names[c] if labelled else "test images"
+        fig.add_trace(
+            go.Scattergl(
+                x=lmap.xy[idx, 0],
+                y=lmap.xy[idx, 1],
+                mode="markers",
+                name=name,
+                marker={
+                    "color": colors[c] if labelled else UNLABELLED_COLOR,
+                    "size": sizes[idx] if style.size_by_std else sizes,
+                    "opacity": style.opacity,
+                },
+                customdata=idx,
+                hovertemplate=f"#%{{customdata}} · {name}<extra></extra>" if style.hover else None,
+                hoverinfo=None if style.hover else "skip",
+                showlegend=style.legend and labelled,
+            )
+        )
+    (x0, x1), (y0, y1) = lmap.limits
+    d = bundle.latent_dim
+    axis_title = ("z₁", "z₂") if d == 2 else ("PC 1", "PC 2") if d > 2 else ("z₁", "")
+    if style.small:
+        fig.update_layout(
+            margin={"l": 4, "r": 4, "t": 4, "b": 4},
+            xaxis={"range": [x0, x1], "zeroline": False, "constrain": "domain"},
+            yaxis={"range": [y0, y1], "scaleanchor": "x", "zeroline": False, "constrain": "domain"},
+            showlegend=False,
+            plot_bgcolor="white",
+            dragmode=False,
+        )
+    else:
+        fig.update_layout(
+            margin={"l": 50, "r": 10, "t": 10, "b": 30},
+            xaxis={"range": [x0, x1], "zeroline": False},
+            yaxis={"range": [y0, y1], "title": axis_title[1], "zeroline": False},
+            # The x axis is named inside the plot's corner: the legend under the tick labels never
+            # covers it, whatever height the screen gives the map.
+            annotations=[
+                {
+                    "text": axis_title[0],
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 1,
+                    "y": 0,
+                    "xanchor": "right",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": 14, "color": "#444"},
+                }
+            ],
+            legend={
+                "orientation": "h",
+                "y": -0.07,
+                "yanchor": "top",
+                "x": 0.5,
+                "xanchor": "center",
+                "itemsizing": "constant",
+                "title": {"text": ""},
+            },
+            showlegend=style.legend,
+            dragmode="zoom",
+            hoverdistance=6,
+            uirevision=revision,
+            plot_bgcolor="#FAFAFA",
+        )
+    if style.height is not None:
+        fig.update_layout(height=style.height)
+    return fig
+
+
+@st.cache_resource(max_entries=32, show_spinner="Drawing the map...")
+def map_figure(_explorer: Explorer, key: str, style: MapStyle) -> go.Figure:
+    """build_map, kept: the same object for the same bundle ``key`` and style. Callers that add to
+    it work on a copy (``go.Figure(fig)``)."""
+    return build_map(_explorer, style, key)

@@ -1,0 +1,92 @@
+"""Writing a bundle: the Keras networks, their ONNX copies, the encoded test set and the manifest,
+atomically (into a staged folder, then renamed; see ``vae_core.atomic``)."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from .atomic import staged_folder
+from .browser_models import export_browser_models
+from .config import VAEConfig
+from .density import Prior
+from .manifest import build_manifest
+
+
+def describe(model: keras.Model) -> dict:
+    """The manifest's description of a network: its parameter count and layers."""
+    return {
+        "parameters": int(model.count_params()),
+        "layers": [f"{layer.__class__.__name__}:{layer.name}" for layer in model.layers],
+    }
+
+
+def library_versions() -> dict:
+    import tensorflow as tf
+
+    return {
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def export_bundle(
+    out_dir: str | Path,
+    *,
+    encoder: keras.Model,
+    decoder: keras.Model,
+    config: VAEConfig,
+    z_mean: np.ndarray,
+    z_log_var: np.ndarray,
+    labels: np.ndarray,
+    history: list[dict],
+    metrics: dict,
+    prior: Prior | None = None,
+    extra: dict | None = None,
+    browser_models: bool = True,
+) -> Path:
+    """Write a bundle atomically: into a staged folder beside ``out_dir``, then renamed.
+
+    An export killed at any point leaves the previous bundle (if any) intact and loadable; a folder
+    that is not a bundle is never replaced (``vae_core.atomic.check_replaceable``). With
+    ``browser_models`` (the default) the encoder and decoder are also exported to ONNX; tests that
+    never decode with ONNX turn it off to save the export's seconds.
+    """
+    out = Path(out_dir)
+    with staged_folder(out) as tmp:
+        encoder.save(tmp / "encoder.keras")
+        decoder.save(tmp / "decoder.keras")
+        onnx = export_browser_models(tmp, encoder, decoder) if browser_models else None
+        np.savez_compressed(
+            tmp / "latents.npz",
+            z_mean=z_mean.astype(np.float32),
+            z_log_var=z_log_var.astype(np.float32),
+            labels=labels.astype(np.uint8),
+        )
+        prior_entry = {"type": "standard_normal"}
+        if prior is not None:
+            np.savez(tmp / "prior.npz", weights=prior.weights, means=prior.means, log_vars=prior.log_vars)
+            prior_entry = {"type": "gaussian_mixture", "file": "prior.npz", "components": len(prior.weights)}
+        (tmp / "history.json").write_text(json.dumps(history, indent=1))
+        manifest = build_manifest(
+            out.name,
+            config,
+            metrics=metrics,
+            architecture={
+                "preset": config.preset,
+                "encoder": describe(encoder),
+                "decoder": describe(decoder),
+            },
+            prior=prior_entry,
+            onnx=onnx,
+            versions=library_versions(),
+            **(extra or {}),
+        )
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return out
