@@ -21,6 +21,7 @@ MODES = ("explore", "learn", "compare")  # the page's three parts; explore is th
 LESSON_STEPS = 6  # the lesson's steps, numbered from 1
 MAX_VALUE_CHARS = 4000  # a 256-D point at 4 decimals fits easily
 MAX_DIMS = 256  # the largest latent_dim vae_core supports
+MAX_SLIDERS = 16  # one slider per dimension up to this latent_dim; beyond, principal directions first
 MAX_ABS_COORD = 1e4  # a coordinate beyond this is a typo, not a place on the map
 DECIMALS = 4  # coordinates in the URL: enough for the pixel, short enough to share
 MAX_CLASSES = 50  # class numbers in a link are 0 to 49; the bundle says how many it has

@@ -47,7 +47,7 @@ class View:
     commit_n: int = 0  # the last gesture applied (the browser numbers them, so each counts once)
     painted: bool = False  # the browser already shows z (it decoded the gesture itself)
     neighbours: int = 8  # nearest real items shown
-    extra_dims: tuple[int, ...] = ()  # beyond 16 dimensions: single dimensions that get a slider too
+    extra_dims: tuple[int, ...] = ()  # beyond link.MAX_SLIDERS dimensions: single ones that get a slider too
     # the open view of the explorer
     view: str = "interpolate"  # one of link.VIEWS
     # the map's display options
@@ -153,7 +153,9 @@ _CHOICES: dict[str, Callable[[object], bool]] = {
     "view": lambda v: v in link.VIEWS,
     "neighbours": lambda v: _int_in(v, 1, 24),
     "extra_dims": lambda v: (
-        isinstance(v, tuple) and len(v) <= 16 and all(_int_in(i, 0, link.MAX_DIMS - 1) for i in v)
+        isinstance(v, tuple)
+        and len(v) <= link.MAX_SLIDERS
+        and all(_int_in(i, 0, link.MAX_DIMS - 1) for i in v)
     ),
     "classes": lambda v: (
         v is None or (isinstance(v, tuple) and all(_int_in(c, 0, link.MAX_CLASSES - 1) for c in v))

@@ -5,7 +5,7 @@
 
 Each bundle's decoder.keras is exported with Keras's own ``model.export(path, format="onnx")``
 into a temporary folder and served, with the vendored runtime and app/frontend/live_decoder.js,
-by a real ``streamlit run`` (static serving on; tests/e2e/live_site.py builds the site). For
+by a real ``streamlit run`` (static serving on; harness/live_site.py builds the site). For
 each decoder, in a fresh browser context (empty caches), then after a reload:
 
 * ready: from the call of ``createDecoder`` to the first decoded image (runtime module, .wasm
@@ -179,7 +179,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from app.browser_assets import RUNTIME_VERSION
-    from tests.e2e.live_site import build_site, serve_site
+    from harness.live_site import build_site, serve_site
 
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:

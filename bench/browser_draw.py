@@ -3,7 +3,7 @@
     python bench/browser_draw.py [--artifacts artifacts] [--bundles fashion-mnist-2d fashion-mnist-16d]
                                  [--moves 120] [--out bench/results/browser_draw.json]
 
-The pad's harness (tests/e2e/draw_app.py, built by tests/e2e/draw_site.py) runs under a real
+The pad's harness (harness/draw_app.py, built by harness/draw_site.py) runs under a real
 ``streamlit run`` and headless Chromium (onnxruntime-web, one WebAssembly thread). For each
 bundle, in a fresh browser context: the time from navigation to the pad saying it encodes live
 (runtime, encoder and decoder fetched and compiled, the blank pad encoded once); then a stroke
@@ -104,7 +104,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from app.browser_assets import RUNTIME_VERSION
-    from tests.e2e.draw_site import build_site, serve_site
+    from harness.draw_site import build_site, serve_site
 
     load_before = os.getloadavg()
     artifacts = args.artifacts.resolve()

@@ -18,12 +18,18 @@ import json
 import logging
 import os
 import warnings
-from datetime import UTC, datetime
 from pathlib import Path
 
 from .atomic import sha256_file, staged_folder
 from .keras_models import MODEL_FILES, load_model_file
-from .manifest import ONNX_OUTPUTS, ONNX_PARTS, SCHEMA_VERSION, BundleError, browser_models_of, read_manifest
+from .manifest import (
+    ONNX_OUTPUTS,
+    ONNX_PARTS,
+    BundleError,
+    browser_models_of,
+    read_manifest,
+    with_browser_models,
+)
 
 # onnxruntime-web 1.30's WebAssembly backend runs opsets 7-23; 17 is well inside that range and
 # is what tf2onnx 1.17 converts every layer used here (Conv, ConvTranspose, MatMul, ...) with.
@@ -154,12 +160,7 @@ def add_browser_models(
             (report or log.warning)(
                 f"{path}: left out {', '.join(left_out)} (links and folders are not bundle files)"
             )
-        manifest["onnx"] = export_browser_models(tmp, encoder, decoder)
-        manifest["schema_version"] = max(SCHEMA_VERSION, int(manifest.get("schema_version", 1)))
-        # `command` stays the training command (it must rebuild the bundle); this records the later step.
-        manifest["onnx_added"] = {
-            "command": command or f"python -m vae_core export-onnx {path}",
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
+        onnx = export_browser_models(tmp, encoder, decoder)
+        manifest = with_browser_models(manifest, onnx, command or f"python -m vae_core export-onnx {path}")
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return True

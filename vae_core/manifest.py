@@ -89,6 +89,21 @@ def build_manifest(
     return manifest
 
 
+def with_browser_models(manifest: dict, onnx: dict, command: str) -> dict:
+    """A manifest after ``export-onnx`` added browser models: schema 2 at least, the "onnx" entry,
+    and the step recorded (``command`` stays the training command: it must rebuild the bundle)."""
+    updated = {
+        **manifest,
+        "schema_version": max(SCHEMA_VERSION, int(manifest.get("schema_version", 1))),
+        "onnx": onnx,
+        "onnx_added": {"command": command, "created": datetime.now(UTC).isoformat(timespec="seconds")},
+    }
+    problem = first_problem(updated, MANIFEST)
+    if problem:
+        raise BundleError(f"the manifest being written is invalid: {problem}")
+    return updated
+
+
 # ---------------------------------------------------------------------------- read
 
 

@@ -19,7 +19,7 @@ import streamlit as st
 from app import components, session
 from app.browser_assets import RUNTIME_URL
 from app.explorer import Explorer, PointView
-from app.link import MAX_ABS_COORD
+from app.link import MAX_ABS_COORD, MAX_SLIDERS
 from app.overlay import MAP_TARGET, polyline
 from app.panels import neighbours
 from app.style import CURRENT_COLOR, class_chip
@@ -27,7 +27,6 @@ from app.view import Chosen, Committed, View
 from vae_core.images import upscale
 
 KEY = "live_point"  # the component's key: its trigger values live in st.session_state[KEY]
-MAX_DIM_SLIDERS = 16  # one slider per dimension up to this latent_dim, else principal directions
 IMAGE_PX = 280  # width of the decoded image (nearest neighbour)
 SLIDER_STEPS = 400  # slider resolution: range / SLIDER_STEPS
 SHOWN_COORDINATES = 8  # coordinates in the caption
@@ -124,7 +123,7 @@ def _on_click(explorer: Explorer) -> None:
 def slider_dims_ui(explorer: Explorer) -> tuple[list[int], bool]:
     """Which sliders to show: (dimensions with their own slider, whether principal directions come first)."""
     d = explorer.bundle.latent_dim
-    if d <= MAX_DIM_SLIDERS:
+    if d <= MAX_SLIDERS:
         return list(range(d)), False
     st.caption(
         f"This model has {d} dimensions: the first sliders move the point along the "
@@ -134,7 +133,7 @@ def slider_dims_ui(explorer: Explorer) -> tuple[list[int], bool]:
         "Also move single dimensions",
         list(range(d)),
         format_func=lambda i: f"z{i + 1}",
-        max_selections=MAX_DIM_SLIDERS,
+        max_selections=MAX_SLIDERS,
         **session.bind("extra_dims", "extra_dims", to_widget=list, from_widget=lambda v: tuple(sorted(v))),
     )
     return list(dims), True

@@ -216,7 +216,7 @@ def sampling_ui(explorer: Explorer, shown: Shown, seed: int) -> None:
         "Resample epsilon",
         key="resample_eps",
         icon=":material/casino:",
-        help="Draw 16 new epsilons: mu and sigma stay, the samples move.",
+        help=f"Draw {SAMPLES} new epsilons: mu and sigma stay, the samples move.",
         **session.on_click(Set("eps_seed", seed + 1)),
     )
 

@@ -7,7 +7,7 @@ follows; a fast stroke has no gaps; Clear empties the pad; when the stroke ends 
 the drawing (and its own Keras encoder agrees with the browser's). Without a browser encoder the
 pad still draws and still sends the stroke, and says that live encoding is off.
 
-The page is tests/e2e/draw_app.py (only the pad), served by a real ``streamlit run`` from a
+The page is harness/draw_app.py (only the pad), served by a real ``streamlit run`` from a
 temporary folder with the runtime and the bundle's models in its static/. Screenshots go to
 test-output/e2e/ (draw-*.png).
 
@@ -23,8 +23,8 @@ import pytest
 
 from app.panels.draw_pad import KEY
 from harness.browser import ServerError, new_context
+from harness.draw_site import build_site, serve_site
 from tests.e2e.conftest import OUTPUT, TIMEOUT_MS
-from tests.e2e.draw_site import build_site, serve_site
 
 pytestmark = [
     pytest.mark.browser,

@@ -2,7 +2,7 @@
 
 A tiny untrained decoder and encoder (weights scaled so the images vary with z) are exported
 with Keras's own ``model.export(path, format="onnx")`` and served, with the runtime, by a real
-``streamlit run`` over a throwaway site (tests/e2e/live_site.py). What a person relies on:
+``streamlit run`` over a throwaway site (harness/live_site.py). What a person relies on:
 the browser paints the same garment the server would (Keras to 1e-4), a fast pointer never
 makes decodes queue up (latest wins), a component's JavaScript can use the module, and a
 reload does not download the runtime or the model again.
@@ -17,8 +17,8 @@ import json
 import numpy as np
 import pytest
 
+from harness.live_site import build_site, serve_site
 from tests.e2e.conftest import OUTPUT, TIMEOUT_MS
-from tests.e2e.live_site import build_site, serve_site
 
 POINTS = np.array([[0.0, 0.0], [1.2, -0.7], [-2.5, 1.9], [3.1, 2.2], [-0.4, -3.0]], np.float32)  # (5, 2)
 BURST = 50

@@ -1,4 +1,4 @@
-"""The drawing pad's test site: tests/e2e/draw_app.py served from a folder with the browser files.
+"""The drawing pad's test site: harness/draw_app.py served from a folder with the browser files.
 
 Streamlit serves the files under the *script's* folder ``static/`` (app/static/ for the app), so
 the harness runs from a temporary folder: ``draw_app.py`` (a copy) and ``static/`` holding a
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from harness.browser import REPO, serve_app
 
-HARNESS = REPO / "tests" / "e2e" / "draw_app.py"
+HARNESS = REPO / "harness" / "draw_app.py"
 OPTIONS = ("server.enableStaticServing=true", "server.fileWatcherType=none")
 
 
