@@ -35,6 +35,7 @@ class BrowserModels:
 
     decoder: dict | None  # {"url", "input", "output"}; None: decoded on the server only
     encoder: dict | None  # {"url", "input", "outputs": [z_mean, z_log_var]}; None: encoded on the server
+    note: str | None = None  # why the browser gets no model although the bundle has one
 
 
 @dataclass(frozen=True)

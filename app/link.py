@@ -124,9 +124,19 @@ def parse_query(params: Mapping[str, object], n_images: int | None = None) -> tu
     return LinkState(**values), notices
 
 
+MAX_NAME_CHARS = 200  # a bundle's folder name
+
+
 def _parse_bundle(raw: str, _n: int | None) -> tuple[str | None, str]:
-    ok = raw and all(c.isalnum() or c in "-_." for c in raw) and not raw.startswith(".")
-    return (raw, "") if ok else (None, "a bundle name uses letters, digits, '-', '_' and '.' only")
+    """A bundle's folder name: any plain name (a space or an accent is fine; a folder, a hidden name or a
+    control character is not). Whether there is such a bundle is checked against the folder."""
+    ok = (
+        0 < len(raw) <= MAX_NAME_CHARS
+        and not raw.startswith(".")
+        and not any(c in "/\\" for c in raw)
+        and raw.isprintable()
+    )
+    return (raw, "") if ok else (None, "a bundle name is a plain folder name (no '/', not hidden)")
 
 
 def _parse_z(raw: str, _n: int | None) -> tuple[tuple[float, ...] | None, str]:

@@ -14,6 +14,7 @@ from app.browser_assets import publish_model
 from app.explorer import BrowserModels, Explorer
 from vae_core.bundle import Bundle, list_bundles, load_bundle, load_test_images
 from vae_core.manifest import BundleError, command_path
+from vae_core.onnx_models import shape_problem
 
 log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -95,10 +96,16 @@ def test_images(bundle: Bundle) -> np.ndarray:
 
 
 def browser_models(bundle: Bundle) -> BrowserModels:
-    """Publish the bundle's ONNX models for the browser; a part that cannot be published is None
-    (the app then decodes, or encodes drawings, on the server)."""
-    urls = {}
+    """Publish the bundle's ONNX models for the browser; a part that cannot be published, or that
+    does not fit the bundle, is None (the app then decodes, or encodes drawings, on the server)."""
+    urls, notes = {}, []
     for part, model in (bundle.browser_models or {}).items():
+        problem = shape_problem(model, part, bundle.latent_dim, bundle.data.image_shape)
+        if problem:
+            log.warning("bundle %s: browser %s not published: %s", bundle.name, part, problem)
+            notes.append(f"its browser {part} does not fit it ({problem})")
+            urls[part] = None
+            continue
         try:
             urls[part] = publish_model(model)
         except BundleError as e:
@@ -112,4 +119,5 @@ def browser_models(bundle: Bundle) -> BrowserModels:
     if urls.get("encoder"):
         m = models["encoder"]
         encoder = {"url": urls["encoder"], "input": m.inputs[0], "outputs": list(m.outputs)}
-    return BrowserModels(decoder, encoder)
+    note = f"Live decoding is off for this bundle: {'; '.join(notes)}." if notes else None
+    return BrowserModels(decoder, encoder, note)

@@ -19,7 +19,7 @@ if str(_ROOT) not in sys.path:  # `streamlit run` puts app/ on sys.path, not the
 
 import streamlit as st  # noqa: E402
 
-from app import link, session  # noqa: E402
+from app import link, session, streamlit_guards  # noqa: E402
 from app.explorer import Explorer  # noqa: E402
 from app.panels import compare, current_point, lesson, model_card, views  # noqa: E402
 from app.panels import map as map_panel  # noqa: E402
@@ -171,6 +171,7 @@ def explore_page(explorer: Explorer, view: View, key: str, names: list[str]) -> 
 
 
 def main() -> None:
+    streamlit_guards.install()
     st.set_page_config(
         page_title="VAE latent explorer",
         page_icon=PAGE_ICON,

@@ -346,6 +346,11 @@ def _loaded(view: View, event: Loaded) -> View:
             )
             changes[f"{which}_class"] = 0 if which == "a" else last
         if getattr(view, f"{which}_image") >= event.n_images:
+            image = getattr(view, f"{which}_image")
+            notices.append(
+                f"Ignored the link's test image {image} for endpoint {which.upper()}: "
+                f"this bundle has {event.n_images} test images."
+            )
             changes[f"{which}_image"] = 0
     if view.b_class < 0:
         changes["b_class"] = last
@@ -382,7 +387,16 @@ _VIEW = {
     "eps_seed",
 }
 _COMPARE = {"vs", "compare_index", "cz", "cz_for"}
-_FOLLOWS_THE_POINT = ("interpolate", "inside")  # open views that show the current point or image
+
+
+def _view_follows(after: View, changed: set[str]) -> bool:
+    """Whether the open view shows what changed about the point: an interpolation from or to the
+    current point, or Inside the VAE following the selected test image."""
+    if after.view == "interpolate":
+        return "z" in changed and "current" in (after.a_kind, after.b_kind)
+    if after.view == "inside":
+        return "index" in changed
+    return False
 
 
 def redraw(before: View, after: View) -> str | list[str]:
@@ -394,9 +408,7 @@ def redraw(before: View, after: View) -> str | list[str]:
         parts = []
         if changed & _POINT:
             parts.append("point")
-            if after.view in _FOLLOWS_THE_POINT:
-                parts.append("view")
-        if changed & _VIEW and "view" not in parts:
+        if changed & _VIEW or _view_follows(after, changed):
             parts.append("view")
         return parts
     if after.mode == "compare" and changed <= _COMPARE:

@@ -153,7 +153,11 @@ class Page:
         }
 
     def slider(self, dim: int, key: str) -> dict | None:
+        """One keyboard step of slider ``dim`` (``key``, or the other way when the slider is at that end)."""
         thumb = self.page.locator(SLIDER.format(dim))
+        value, low, high = (float(thumb.evaluate(f"(e) => e.{a}")) for a in ("value", "min", "max"))
+        if (key == "ArrowRight" and value >= high) or (key == "ArrowLeft" and value <= low):
+            key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
         thumb.focus()
         return self.timed(lambda: self.page.keyboard.press(key))
 

@@ -80,7 +80,8 @@ def write_bytes_atomically(path: str | Path, data: bytes, mode: int = 0o644) -> 
 def why_not_replaceable(out: str | Path) -> str | None:
     """Why ``out`` must not be replaced by a bundle (None: it is missing, empty or a bundle).
 
-    A bundle is a real folder (not a link) holding a manifest.json and nothing but BUNDLE_FILES.
+    A bundle is a real folder (not a link) holding a manifest.json and nothing but BUNDLE_FILES, each
+    a regular file (a link in a bundle is refused: copying it would copy what it points to).
     """
     out = Path(out)
     if out.is_symlink():
@@ -95,7 +96,11 @@ def why_not_replaceable(out: str | Path) -> str | None:
         return f"{out} cannot be read ({e.strerror}); choose another --out"
     if not entries:
         return None
-    foreign = [name for name in entries if name not in BUNDLE_FILES or not (out / name).is_file()]
+    foreign = [
+        name
+        for name in entries
+        if name not in BUNDLE_FILES or (out / name).is_symlink() or not (out / name).is_file()
+    ]
     if foreign or "manifest.json" not in entries:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
         what = f"it holds {shown}, which" if foreign else "it has no manifest.json, so it"

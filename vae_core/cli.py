@@ -15,7 +15,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from .config import PRESETS, ConfigError, VAEConfig, preset_config
+from .config import MAX_IW_SAMPLES, PRESETS, ConfigError, VAEConfig, preset_config
 from .data import DataError
 from .progress import BatchProgress
 
@@ -85,7 +85,12 @@ def build_parser() -> Parser:
 
     evaluate = sub.add_parser("evaluate", help="print a bundle's test-set metrics")
     evaluate.add_argument("bundle", type=Path, help="bundle folder, e.g. artifacts/fashion-mnist-2d")
-    evaluate.add_argument("--iw-samples", type=int, default=64, help="importance samples k of the IWAE bound")
+    evaluate.add_argument(
+        "--iw-samples",
+        type=int,
+        default=64,
+        help=f"importance samples k of the IWAE bound (1 to {MAX_IW_SAMPLES})",
+    )
     evaluate.add_argument("--data-dir", type=Path, help="folder with the four Fashion-MNIST .gz files")
 
     listing = sub.add_parser("list", help="list the bundles under a folder")
@@ -129,14 +134,15 @@ def main(argv: list[str] | None = None) -> int:
             config = config_from_args(args)
         except ConfigError as e:
             parser.exit(2, f"vae-core train: error: {e}\n")
-    elif args.command == "evaluate" and args.iw_samples < 1:
-        parser.exit(2, "vae-core evaluate: error: --iw-samples must be >= 1\n")
+    elif args.command == "evaluate" and not 1 <= args.iw_samples <= MAX_IW_SAMPLES:
+        parser.exit(2, f"vae-core evaluate: error: --iw-samples must be from 1 to {MAX_IW_SAMPLES}\n")
     if args.command in ("train", "evaluate", "export-onnx"):
         with _quiet_native_stderr():
             from . import keras_models  # noqa: F401  (TensorFlow loads here, after the flags were checked)
     from .atomic import ReplaceError
-    from .console import command_output
+    from .console import command_output, terminal_text
     from .manifest import BundleError
+    from .workdir import ResumeError
 
     # Progress bars for the long commands, and only where a person watches a terminal.
     with command_output(bars=args.command in ("train", "evaluate")) as progress:
@@ -151,8 +157,18 @@ def main(argv: list[str] | None = None) -> int:
                 cmd_export_onnx(args)
             else:
                 cmd_export_test_images(args)
-        except (DataError, BundleError, ReplaceError) as e:
-            print(f"vae-core {args.command}: error: {e}", file=sys.stderr)
+        except (DataError, BundleError, ReplaceError, ResumeError) as e:
+            print(
+                f"vae-core {args.command}: error: {terminal_text(str(e), 4000)}", file=sys.stderr
+            )
+            return 1
+        except OSError as e:  # a read-only folder, a full disk, a file-size limit, ...
+            where = terminal_text(f": {e.filename}" if e.filename else "")
+            print(
+                f"vae-core {args.command}: error: {terminal_text(e.strerror or str(e))}{where} "
+                "(nothing was changed; free the space or choose a folder you can write)",
+                file=sys.stderr,
+            )
             return 1
     return 0
 
@@ -202,12 +218,14 @@ def cmd_train(
     from .export import export_bundle
     from .keras_models import KerasNetworks
     from .train import prior_of, train
+    from .workdir import check_resumable
 
     out = args.out or default_bundle_path(config)
     check_replaceable(out)  # before hours of training, not after
     work_dir = out.parent / f".{out.name}.work"
     if args.fresh and work_dir.exists():
         shutil.rmtree(work_dir)
+    check_resumable(work_dir, config)
     data, x_train, y_train, x_val = _load_splits(args.data_dir)
     log.info(
         "training %s (latent_dim %d) on %d images, validating on %d; checkpoints in %s",
@@ -274,7 +292,7 @@ def cmd_evaluate(args: argparse.Namespace, progress: BatchProgress | None) -> No
     try:
         data = load_fashion_mnist(args.data_dir)
     except DataError as e:
-        raise DataError(f"{e}\n(evaluate needs the training images for the 5-NN metric.)") from None
+        raise DataError(f"{e} (evaluate needs the training images for the 5-NN metric.)") from None
     metrics, _ = evaluate(
         networks,
         to_float(data.x_test),
@@ -300,28 +318,36 @@ def cmd_evaluate(args: argparse.Namespace, progress: BatchProgress | None) -> No
 
 def cmd_list(root: Path) -> None:
     from .bundle import list_bundles
+    from .console import terminal_text
     from .manifest import BundleError, read_manifest
 
-    paths = list_bundles(root)
-    if not paths:
-        print(f"no bundles under {root}/ (train one with `python -m vae_core train`)")
+    skipped: list[str] = []
+    paths = list_bundles(root, skipped)
+    if not paths and not skipped:
+        print(f"no bundles under {terminal_text(str(root))}/ (train one with `python -m vae_core train`)")
     for path in paths:
+        name = terminal_text(path.name, 60)  # a folder name may hold escape sequences: shown, not obeyed
         try:
             m = read_manifest(path)
             browser = "browser models" if m.get("onnx") else "server decoding only"
             print(
-                f"{path.name:32} latent_dim {m['latent_dim']:>3}  "
+                f"{name:32} latent_dim {m['latent_dim']:>3}  "
                 f"-ELBO {m['metrics']['test_neg_elbo_nats']:7.2f}  "
-                f"5-NN {m['metrics']['knn5_accuracy']:.3f}  {m['config']['preset']:8} {browser}"
+                f"5-NN {m['metrics']['knn5_accuracy']:.3f}  "
+                f"{terminal_text(m['config']['preset'], 20):8} {browser}"
             )
         except BundleError as e:
-            print(f"{path.name:32} BROKEN: {e}")
+            print(f"{name:32} BROKEN: {terminal_text(str(e), 2000)}")
+    for line in skipped:
+        print(f"SKIPPED {terminal_text(line, 300)}")
 
 
 def cmd_export_test_images(args: argparse.Namespace) -> None:
     from .bundle import save_test_images
     from .data import load_fashion_mnist
 
+    if args.out.exists() and not args.out.is_dir():
+        raise DataError(f"{args.out} is a file: --out names the artifacts folder the test images go into")
     data = load_fashion_mnist(args.data_dir)
     print(f"wrote {save_test_images(args.out, data.x_test, data.y_test)}")
 

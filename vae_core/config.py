@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 PRESETS = ("default", "conv", "keras-io", "beta-vae-seed", "mlp")
 LIKELIHOODS = ("bernoulli", "mse")
 DETERMINISTIC_LOG_VAR = -13.815510557964274  # log(1e-6): sigma = 0.001
 DISTRIBUTE = ("none", "mirrored")
+MAX_IW_SAMPLES = 5000  # importance samples per image: beyond, minutes and gigabytes for a bound
 
 
 class ConfigError(ValueError):
@@ -57,6 +59,10 @@ class VAEConfig:
     distribute: str = "none"  # none | mirrored (tf.distribute.MirroredStrategy over all devices)
 
     def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # inf and nan pass every comparison below the wrong way
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{f.name}={value!r} is invalid: use a finite number")
         checks = [
             (self.preset in PRESETS, "preset", f"one of {', '.join(PRESETS)}"),
             (self.likelihood in LIKELIHOODS, "likelihood", f"one of {', '.join(LIKELIHOODS)}"),
@@ -94,7 +100,8 @@ class VAEConfig:
             (self.kl_warmup_epochs >= 0, "kl_warmup_epochs", "an integer >= 0"),
             (self.patience >= 1, "patience", "an integer >= 1"),
             (1 <= self.n_train <= 50_000, "n_train", "an integer from 1 to 50000"),
-            (self.iw_samples >= 1, "iw_samples", "an integer >= 1"),
+            (1 <= self.iw_samples <= MAX_IW_SAMPLES, "iw_samples", f"an integer from 1 to {MAX_IW_SAMPLES}"),
+            (0 <= self.seed < 2**32, "seed", "an integer from 0 to 4294967295"),
         ]
         for ok, name, allowed in checks:
             if not ok:

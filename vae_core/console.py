@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import unicodedata
 from collections.abc import Iterator
 
 from rich.console import Console
@@ -28,6 +29,24 @@ from rich.progress import (
 from rich.text import Text
 
 from .progress import BatchProgress
+
+
+def terminal_text(text: str, limit: int = 300) -> str:
+    """``text`` as a terminal shows it, not as it would obey it: control characters (an ANSI escape
+    that clears the screen or sets the title, a bell) and invisible format ones (a right-to-left
+    override) are written as escapes, like Python writes them (line breaks too: a message is one
+    line); cut to ``limit`` characters."""
+    out = []
+    for ch in str(text):
+        code = ord(ch)
+        if code < 0x20 or 0x7F <= code < 0xA0:
+            out.append(f"\\x{code:02x}")
+        elif unicodedata.category(ch) in ("Cf", "Cs", "Co", "Zl", "Zp"):
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    shown = "".join(out)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
 class ImagesPerSecond(ProgressColumn):

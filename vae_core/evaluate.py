@@ -16,10 +16,9 @@ from scipy.spatial import cKDTree
 from scipy.special import expit, logsumexp
 
 from .arrays import as_int, as_matrix
+from .config import MAX_IW_SAMPLES
 from .density import LOG_2PI, Prior, prior_log_density
 from .progress import BatchProgress, n_batches, tracked
-
-MAX_IW_SAMPLES = 5000  # an IWAE bound with more samples per image costs minutes and gigabytes
 
 
 class Networks(Protocol):

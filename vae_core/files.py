@@ -29,7 +29,10 @@ class FileProblem(ValueError):
 def inside(folder: Path, name: str, what: str = "the bundle folder") -> Path:
     """``folder / name``, refused unless it lies inside ``folder`` once links are followed."""
     file = Path(folder) / name
-    real, root = file.resolve(), Path(folder).resolve()
+    try:
+        real, root = file.resolve(), Path(folder).resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop of links
+        raise FileProblem(file, "is a loop of symbolic links") from None
     if real == root or root not in real.parents:
         raise FileProblem(file, f"lies outside {what} {folder}: every file it names must be inside it")
     return file
@@ -73,12 +76,38 @@ def read_bytes(path: Path, limit: int) -> bytes:
     return data
 
 
+MAX_INT_DIGITS = 18  # a count or a metric; more digits is a damaged or doctored file
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:20]} is too large for a number")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"a number of {len(text.lstrip('-'))} digits is too long")
+    return int(text)
+
+
 def read_json(path: Path, limit: int) -> object:
-    """Parsed JSON of a regular file of at most ``limit`` bytes."""
+    """Parsed JSON of a regular file of at most ``limit`` bytes: numbers only finite and of sane size
+    (no NaN or Infinity, which Python's json would otherwise accept; no 400-digit integers)."""
     data = read_bytes(path, limit)
     try:
-        return json.loads(data.decode("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+        return json.loads(
+            data.decode("utf-8"),
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+        )
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise FileProblem(path, f"is not valid JSON ({str(e)[:100]})") from None
 
 

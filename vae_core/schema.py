@@ -16,8 +16,9 @@ MAX_NAME_CHARS = 200
 
 # A file a manifest names: a plain name inside the bundle folder (no folder, no "..", not hidden).
 FILE_NAME = {"type": "string", "pattern": r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$"}
-NUMBER = {"type": "number"}
-NATS = {"type": "number", "minimum": 0}
+LIMIT = 1e12  # no metric is anywhere near this; beyond it a number is damage, not a measurement
+NUMBER = {"type": "number", "minimum": -LIMIT, "maximum": LIMIT}
+NATS = {"type": "number", "minimum": 0, "maximum": LIMIT}
 STRING = {"type": "string", "maxLength": 10_000}
 
 MANIFEST = {

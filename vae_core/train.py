@@ -23,10 +23,10 @@ from .data import make_dataset, make_pair_dataset, pixel_neighbours
 from .density import Prior
 from .model import VAE, build_vae
 from .progress import BatchProgress
+from .workdir import CONFIG_FILE, HISTORY_FILE, check_resumable, read_history
 
 log = logging.getLogger(__name__)
 
-HISTORY_FILE = "history.jsonl"
 BEST_WEIGHTS = "best.weights.h5"
 
 
@@ -36,19 +36,6 @@ class TrainResult:
     history: list[dict]  # one row per completed epoch: losses, val losses, seconds
     best_epoch: int  # 1-based epoch whose weights the model holds
     seconds: float  # wall time of all epochs, including those of interrupted runs
-
-
-def read_history(work_dir: Path) -> list[dict]:
-    """Rows of completed epochs, the last record of each epoch winning (re-runs after a crash)."""
-    path = Path(work_dir) / HISTORY_FILE
-    if not path.exists():
-        return []
-    rows: dict[int, dict] = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            row = json.loads(line)
-            rows[row["epoch"]] = row
-    return [rows[e] for e in sorted(rows)]
 
 
 class KLWarmup(keras.callbacks.Callback):
@@ -220,7 +207,9 @@ def train(
 ) -> TrainResult:
     """Train (or resume training) a VAE; returns the model holding its best validation weights."""
     work_dir = Path(work_dir)
+    check_resumable(work_dir, config)
     work_dir.mkdir(parents=True, exist_ok=True)
+    write_atomically(work_dir / CONFIG_FILE, lambda p: p.write_text(json.dumps(config.to_dict(), indent=1)))
     keras.utils.set_random_seed(config.seed)
     if config.neighbour_weight:
         start = time.perf_counter()

@@ -237,9 +237,23 @@ export class Encoder {
 
 // model: the server's description of a published model (app.resources.browser_models):
 // {url, input, output(s)} with url relative to the app's base URL; runtimeUrl: the runtime's folder.
-export async function createDecoder(model, runtimeUrl, { base } = {}) {
+// With check = {latentDim, size}, one point is decoded first: a model that does not take latentDim
+// numbers or give images of size values is refused (the page then says so and the server decodes).
+export async function createDecoder(model, runtimeUrl, { base, check } = {}) {
   const { ort, session: s } = await session(model.url, runtimeUrl, base);
-  return new Decoder(ort, s, { input: model.input, output: model.output });
+  const decoder = new Decoder(ort, s, { input: model.input, output: model.output });
+  if (check) {
+    let pixels;
+    try {
+      pixels = await decoder.decode(new Array(check.latentDim).fill(0));
+    } catch (e) {
+      throw new Error(`the browser model does not take this bundle's ${check.latentDim} numbers (${String(e.message || e).slice(0, 80)})`, { cause: e });
+    }
+    if (pixels.length !== check.size) {
+      throw new Error(`the browser model gives ${pixels.length} values per image, this bundle's images have ${check.size}`);
+    }
+  }
+  return decoder;
 }
 
 export async function createEncoder(model, runtimeUrl, shape, { base } = {}) {

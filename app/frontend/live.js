@@ -108,11 +108,13 @@ class LivePoint {
     this.modelUrl = url;
     this.decoder = null;
     if (!model) {
-      this.say("Live decoding is off for this bundle (it has no browser model): images are decoded on the server when you release a slider.");
+      const why = this.data.note || "Live decoding is off for this bundle (it has no browser model).";
+      this.say(`${why} Images are decoded on the server when you release a slider.`);
       return;
     }
     this.say("Loading the decoder into your browser...");
-    createDecoder(model, this.data.runtime).then(
+    const check = { latentDim: this.data.z.length, size: this.data.shape.reduce((a, b) => a * b, 1) };
+    createDecoder(model, this.data.runtime, { check }).then(
       (decoder) => {
         if (this.modelUrl !== url) return;
         this.decoder = decoder;

@@ -164,6 +164,7 @@ def live_data(explorer: Explorer, view: View, pv: PointView, sliders: list[dict]
             "components": lmap.projection.components.tolist(),
         },
         "model": decoder,
+        "note": explorer.browser.note,  # why there is no model, when the bundle has one that does not fit
         "runtime": RUNTIME_URL,
         "shape": list(explorer.bundle.data.image_shape),
         "hover": view.hover,

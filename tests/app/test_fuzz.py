@@ -189,3 +189,68 @@ def test_the_page_survives_any_manifest(roots, good_manifest, app_at, tmp_path_f
         card = next(e for e in at.expander if e.label.startswith("Model card"))
         (summary,) = [m.value for m in card.markdown if "preset" in m.value]
         assert_literal(summary)
+
+
+# --- values a page sends through the components, and paths given to the CLI (issue 28) ----------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
+    max_leaves=30,
+)
+triggers = st.fixed_dictionaries(
+    {},
+    optional={
+        "commit": json_values
+        | st.fixed_dictionaries({"z": json_values, "n": json_values, "painted": json_values}),
+        "click": json_values
+        | st.fixed_dictionaries(
+            {"x": json_values, "y": json_values, "ux": json_values, "uy": json_values, "hidden": json_values}
+        ),
+        "stroke": json_values | st.fixed_dictionaries({"pixels": json_values, "n": json_values}),
+    },
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(value=triggers | json_values)
+def test_a_component_value_is_parsed_or_ignored_never_raises(value):
+    from app.panels.current_point import parse_click, parse_commit
+    from app.panels.draw_pad import parse_stroke
+    from app.view import View, next_view
+
+    commit = parse_commit(value, 2)
+    if commit is not None:  # whatever is accepted is a usable event
+        view = next_view(View(z=(0.0, 0.0)), commit)
+        assert all(abs(v) <= 1e4 for v in view.z)
+    click = parse_click(value)
+    if click is not None:
+        (x, y), (ux, uy), hidden = click
+        assert ux > 0 and uy > 0 and all(isinstance(h, str) for h in hidden)
+    parse_stroke(value, (28, 28, 1))
+
+
+path_parts = st.sampled_from(
+    ["a", "..", ".", "-", "$(touch PWNED)", "x y", "\x1b[2J", "\u202e", "~", "*", "'", "\n", "lost+found", ""]
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(path_parts, min_size=1, max_size=4))
+def test_the_cli_answers_any_path_in_one_line(tmp_path, capsys, parts):
+    """evaluate and export-onnx on any path: exit 1 with one line that shows it escaped, or a bundle."""
+    from vae_core.cli import main
+
+    path = tmp_path.joinpath(*[p or "e" for p in parts])
+    for command in (["evaluate", str(path)], ["export-onnx", str(path)]):
+        assert main(command) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"vae-core {command[0]}: error: ") and err.count("\n") == 1, err
+        assert "\x1b" not in err and "\u202e" not in err

@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from tests.conftest import make_bundle
 from tests.literal_check import assert_literal
 
 HOSTILE_FOLDER = "![x](track.png) [a](b)"  # a bundle folder name: no "/" allowed, the rest is
@@ -125,3 +126,91 @@ def test_a_bundle_failing_its_schema_gives_a_message_not_an_exception(app_at, ho
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.error) == 1 and expected in at.error[0].value
     assert "python -m vae_core train" in at.error[0].value
+
+
+# --- issue 28: values from a link or a page that the bundle cannot show --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "notice"),
+    [
+        ({"mode": "learn", "i": "10000"}, "Ignored the test image 10000: this bundle has 200 test images."),
+        ({"a": "image:99999"}, "Ignored the link's test image 99999 for endpoint A"),
+        ({"mode": "compare", "vs": "no-such-bundle"}, "Ignored the link's `vs` value ` no-such-bundle `"),
+    ],
+    ids=["lesson-image", "endpoint-image", "compared-bundle"],
+)
+def test_a_link_value_the_bundle_cannot_show_is_replaced_with_a_notice(app_at, query, notice):
+    at = app_at("family" if query.get("mode") == "compare" else "one", query).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(notice in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_a_bundle_folder_with_a_space_round_trips_through_its_link(app_at, roots, tmp_path, monkeypatch):
+    root = tmp_path / "spaced"
+    shutil.copytree(roots["one"] / "tiny-2d", root / "with space")
+    shutil.copy(roots["one"] / "fashion-mnist-test.npz", root)
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    monkeypatch.setenv("VAE_ARTIFACTS", str(root))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    link = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert link["bundle"] == "with space"
+    again = AppTest.from_file(APP, default_timeout=120)
+    for key, value in link.items():
+        again.query_params[key] = value
+    again.run()
+    assert not again.warning and not again.exception
+
+
+def test_a_browser_model_that_does_not_fit_the_bundle_is_not_served(tmp_path, monkeypatch, caplog):
+    """A 3-D decoder.onnx in a 2-D bundle (checksums and all in order): the server says live decoding
+    is off and why, and decodes itself, instead of letting the page paint nothing."""
+    from app import resources
+    from app.browser_assets import publish_model
+    from vae_core.atomic import sha256_file
+    from vae_core.bundle import load_bundle
+
+    two = make_bundle(tmp_path / "a" / "two", 2, browser_models=True)
+    three = make_bundle(tmp_path / "b" / "three", 3, browser_models=True)
+    shutil.copy(three / "decoder.onnx", two / "decoder.onnx")
+    manifest = json.loads((two / "manifest.json").read_text())
+    manifest["onnx"]["decoder"]["sha256"] = sha256_file(two / "decoder.onnx")
+    (two / "manifest.json").write_text(json.dumps(manifest))
+    published = tmp_path / "models"
+    monkeypatch.setattr(resources, "publish_model", lambda m: publish_model(m, published))
+    models = resources.browser_models(load_bundle(two))
+    assert models.decoder is None and models.encoder is not None
+    assert "browser decoder does not fit it" in models.note and "takes Nx3 values" in models.note
+    assert "this bundle needs Nx2" in models.note
+
+
+def test_crafted_values_from_the_page_are_ignored():
+    from app.panels.current_point import parse_click, parse_commit
+
+    inf, nan = float("inf"), float("nan")
+    for value in (
+        {"commit": {"z": [0.5, 0.5], "n": inf, "painted": True}},
+        {"commit": {"z": [0.5, 0.5], "n": 1e300}},
+        {"commit": {"z": [nan, 0.5], "n": 3}},
+        {"commit": {"z": [1e308, 0.5], "n": 3}},
+        {"commit": {"z": "0.5,0.5", "n": 3}},
+        {"commit": {"z": [0.5], "n": 3}},
+        {"commit": {"z": [True, 0.5], "n": 3}},
+        {"commit": {"z": [0.5, 0.5], "n": 2.5}},
+    ):
+        assert parse_commit(value, 2) is None, value
+    for value in (
+        {"click": {"x": "NaN", "y": 0, "ux": 0.1, "uy": 0.1}},
+        {"click": {"x": 1e308, "y": 0, "ux": 0.1, "uy": 0.1}},
+        {"click": {"x": 0, "y": 0, "ux": 0, "uy": 0.1}},
+        {"click": {"x": 0, "y": 0, "ux": inf, "uy": 0.1}},
+        {"click": None},
+        "click",
+    ):
+        assert parse_click(value) is None, value
+    at, units, hidden = parse_click({"click": {"x": 1, "y": 2, "ux": 0.1, "uy": 0.1, "hidden": 5}})
+    assert (at, units, hidden) == ((1.0, 2.0), (0.1, 0.1), set())  # "hidden": 5 is no list: none hidden
+    assert parse_commit({"commit": {"z": [0.5, -1], "n": 7, "painted": True}}, 2).z == (0.5, -1.0)

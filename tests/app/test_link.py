@@ -72,8 +72,9 @@ def test_format_query_leaves_out_unset_fields():
         ("i", "-3", "test-image number"),
         ("i", "4.5", "test-image number"),
         ("i", "\u00b2", "test-image number"),  # a digit to str.isdigit, not to int()
-        ("bundle", "../etc", "letters, digits"),
-        ("bundle", ".hidden", "letters, digits"),
+        ("bundle", "../etc", "plain folder name"),
+        ("bundle", ".hidden", "plain folder name"),
+        ("bundle", "a\x00b", "plain folder name"),
         ("a", "centroid:50", "a class number from 0 to 49"),
         ("a", "image:-1", "test-image number"),
         ("b", "somewhere", "centroid:CLASS"),
@@ -152,13 +153,13 @@ def _renders_with_defaults(at) -> None:
             {"bundle": "no-such-model"},
             "Ignored the link's `bundle` value ` no-such-model `: there is no bundle of that name.",
         ),
-        ({"bundle": "../../etc/passwd"}, "uses letters, digits, '-', '_' and '.' only."),
+        ({"bundle": "../../etc/passwd"}, "a bundle name is a plain folder name (no '/', not hidden)."),
         ({"z": "0," * 3000}, "Ignored the link's `z`: it is 6000 characters long (at most 4000)."),
         ({"classes": "0,12"}, "Ignored classes beyond 9: this bundle has 10 classes."),
         ({"a": "centroid:30"}, "Ignored the link's class 30 for endpoint A: this bundle has 10 classes."),
         (
             {"bundle": "b" * 3999},
-            "Ignored the link's `bundle` value ` " + "b" * 37 + "... `: there is no bundle of that name.",
+            "Ignored the link's `bundle` value ` " + "b" * 37 + "... `: a bundle name is a plain folder name",
         ),
     ],
     ids=[

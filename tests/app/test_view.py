@@ -121,7 +121,12 @@ def test_settings_are_checked_and_a_deselection_keeps_the_shown_part():
 def test_what_each_change_redraws():
     v = opened()
     moved = next_view(v, Committed((1.0, 1.0), 3, True))
-    assert redraw(v, moved) == ["point", "view"]  # the interpolation shows the point: it follows
+    assert redraw(v, moved) == ["point"]  # between two class centroids: the interpolation stays
+    following = next_view(v, Set("b_kind", "current"))
+    assert redraw(following, next_view(following, Committed((1.0, 1.0), 3, True))) == ["point", "view"]
+    inside = next_view(v, Set("view", "inside"))
+    assert redraw(inside, next_view(inside, Committed((1.0, 1.0), 3, True))) == ["point"]  # same image
+    assert redraw(inside, next_view(inside, Chosen((2.0, 2.0), 5))) == ["point", "view"]  # another image
     gridded = next_view(v, Set("view", "manifold"))
     assert redraw(v, gridded) == ["view"]
     assert redraw(gridded, next_view(gridded, Committed((1.0, 1.0), 3, True))) == ["point"]

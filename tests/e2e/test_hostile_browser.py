@@ -105,3 +105,45 @@ def test_an_oversized_upload_is_refused_on_the_page(page, app_url):
     assert box and box["width"] > 50 and box["height"] > 5, box
     uploader.scroll_into_view_if_needed()
     page.screenshot(path=str(OUTPUT / "hostile_oversized_upload.png"))
+
+
+def test_an_overlong_static_file_name_is_a_bad_request_not_a_server_error(page, app_url):
+    """Streamlit's static route used to answer a 300-character name with HTTP 500 and a traceback."""
+    page.goto(app_url)
+    page.wait_for_selector(IDLE, state="attached")
+    response = page.request.get(f"{app_url}/app/static/{'a' * 300}")
+    assert response.status == 400
+    assert page.request.get(f"{app_url}/app/static/vendor/onnxruntime-web-1.30.0/LICENSE").status == 200
+
+
+def test_crafted_component_values_leave_the_session_working(page, app_url):
+    """Values a hostile page can send through the components' triggers (Infinity, NaN as text, huge
+    numbers, 5000-deep JSON): ignored, the page keeps answering."""
+    page.goto(app_url)
+    page.wait_for_function("() => window.vaeTestHooks?.live.panel?.setTrigger", timeout=TIMEOUT_MS)
+    page.wait_for_selector(IDLE, state="attached")
+    deep = "JSON.parse('[' .repeat(5000) + ']'.repeat(5000))"
+    for value in (
+        '{"z": [0.1, 0.2], "n": Infinity, "painted": true}',
+        '{"z": [0.1, 0.2], "n": 1e308}',
+        '{"z": ["NaN", 0.2], "n": 5}',
+        f'{{"z": [0.1, 0.2], "n": 6, "extra": {deep}}}',
+    ):
+        page.evaluate(f"() => vaeTestHooks.live.panel.setTrigger('commit', {value})")
+        page.wait_for_timeout(300)
+        page.wait_for_selector(IDLE, state="attached")
+    for value in (
+        '{"x": "NaN", "y": 0, "ux": 1, "uy": 1}',
+        '{"x": 1e308, "y": 0, "ux": 1, "uy": 1, "hidden": 5}',
+    ):
+        page.evaluate(f"() => vaeTestHooks.live.panel.setTrigger('click', {value})")
+        page.wait_for_timeout(300)
+        page.wait_for_selector(IDLE, state="attached")
+    assert page.get_by_test_id("stException").count() == 0
+    assert page.get_by_text("This app has encountered an error").count() == 0
+    z_before = page.evaluate("() => new URL(location.href).searchParams.get('z')")
+    page.evaluate(
+        "() => vaeTestHooks.live.panel.setTrigger('commit', {z: [0.25, -0.5], n: Date.now(), painted: false})"
+    )
+    page.wait_for_function("(z) => new URL(location.href).searchParams.get('z') !== z", arg=z_before)
+    assert page.evaluate("() => new URL(location.href).searchParams.get('z')") == "0.25,-0.5"

@@ -214,3 +214,22 @@ def test_a_component_can_run_the_module(browser, site, models):
     assert reported["n"] == 784
     assert np.abs(pixels - models["points"][1]).max() <= 1e-4
     assert canvas == [140, 140]
+
+
+def test_a_decoder_that_does_not_fit_the_bundle_is_refused_at_load(page, site):
+    """The page checks a model against the bundle it was given for (issue 28): one decode of a zero
+    point; a decoder of another latent size or image size is refused, and the page falls back."""
+    got = page.evaluate(
+        """async (url) => {
+          const tryCheck = async (check) => {
+            try { await live.createDecoder({ url }, runtime, { base: siteRoot, check }); return "ok"; }
+            catch (e) { return String(e.message); }
+          };
+          return [await tryCheck({ latentDim: 2, size: 784 }), await tryCheck({ latentDim: 3, size: 784 }),
+                  await tryCheck({ latentDim: 2, size: 3072 })];
+        }""",
+        site["decoder"],
+    )
+    assert got[0] == "ok"
+    assert "does not take this bundle's 3 numbers" in got[1]
+    assert "gives 784 values per image, this bundle's images have 3072" in got[2]

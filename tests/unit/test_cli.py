@@ -11,7 +11,7 @@ from vae_core.cli import build_parser, format_metrics, main
         (["train", "--latent-dim", "0"], "latent_dim=0 is invalid"),
         (["train", "--preset", "nope"], "invalid choice: 'nope'"),
         (["train", "--beta", "abc"], "invalid float value: 'abc'"),
-        (["evaluate", "x", "--iw-samples", "0"], "--iw-samples must be >= 1"),
+        (["evaluate", "x", "--iw-samples", "0"], "--iw-samples must be from 1 to 5000"),
         (["fly"], "invalid choice: 'fly'"),
     ],
 )

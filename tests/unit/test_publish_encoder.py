@@ -23,7 +23,8 @@ def shipped_bundle(**changes) -> SimpleNamespace:
     models = browser_models_of(SHIPPED, json.loads((SHIPPED / "manifest.json").read_text()))
     for part, fields in changes.items():
         models[part] = dataclasses.replace(models[part], **fields)
-    return SimpleNamespace(name="fashion-mnist-2d", browser_models=models)
+    data = SimpleNamespace(image_shape=(28, 28, 1))
+    return SimpleNamespace(name="fashion-mnist-2d", browser_models=models, latent_dim=2, data=data)
 
 
 @pytest.fixture
