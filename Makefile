@@ -1,13 +1,15 @@
 # Two commands do all set-up on a fresh machine (Python 3.11):
-#   make run    create .venv from requirements.txt if missing, then serve the explorer on :8501
+#   make run    create .venv with the serving set (requirements.txt: no TensorFlow) if missing, then
+#               serve the explorer on :8501
 #   make test   install Debian's chromium and Fashion-MNIST if missing (as root; otherwise it says how),
-#               create .venv with the test tools if missing, then run the whole test suite
+#               create .venv with the training set and the test tools if missing, then run the suite
+# make train-deps adds TensorFlow and Keras (requirements-train.txt) for python -m vae_core train.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test lint system-deps test-fast bench-quality bench-decode bench-browser bench-load container-check \
+.PHONY: run train-deps test lint system-deps test-fast bench-quality bench-decode bench-browser bench-load container-check \
 	clean
 
 # Set-up takes a minute or more: say what each step does, and let pip show its own progress.
@@ -16,11 +18,18 @@ $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "==> upgrading pip"
 	$(PY) -m pip install -q --upgrade pip
-	@echo "==> installing requirements.txt (TensorFlow, Keras, Streamlit, ...: about 1 GB)"
+	@echo "==> installing requirements.txt (Streamlit, ONNX Runtime, Plotly, ...: about 800 MB, no TensorFlow)"
 	$(PY) -m pip install --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+$(VENV)/.train: $(VENV)/.runtime requirements-train.txt
+	@echo "==> installing requirements-train.txt (TensorFlow, Keras, tf2onnx: about 1.5 GB more)"
+	$(PY) -m pip install --disable-pip-version-check -r requirements-train.txt
+	touch $@
+
+train-deps: $(VENV)/.train
+
+$(VENV)/.dev: $(VENV)/.train requirements-dev.txt
 	@echo "==> installing requirements-dev.txt (pytest, Playwright, ruff)"
 	$(PY) -m pip install --disable-pip-version-check -r requirements-dev.txt
 	touch $@
@@ -54,10 +63,10 @@ system-deps:
 test-fast: $(VENV)/.dev  ## unit and AppTest tests only: no training runs, no browser
 	$(PY) -m pytest -m "not slow and not browser"
 
-bench-quality: $(VENV)/.runtime
+bench-quality: $(VENV)/.train
 	$(PY) bench/quality.py $(ARGS)
 
-bench-decode: $(VENV)/.runtime
+bench-decode: $(VENV)/.train
 	$(PY) bench/decode.py $(ARGS)
 
 bench-browser: $(VENV)/.dev

@@ -117,10 +117,10 @@ def publish_frontend(published: Path = PUBLISHED_FRONTEND) -> str:
 
 
 def publish_bundle(bundle_dir: Path, models_dir: Path = MODELS_DIR) -> dict[str, str | None]:
-    """Publish every browser model of one bundle: ``{"decoder": url or None, ...}`` (BundleError if
-    its manifest or models are not in order)."""
+    """Publish what the browser fetches of one bundle (each model's light copy where it has one):
+    ``{"decoder": url or None, ...}`` (BundleError if its manifest or models are not in order)."""
     models = browser_models_of(Path(bundle_dir), read_manifest(bundle_dir)) or {}
-    return {part: publish_model(model, models_dir) for part, model in models.items()}
+    return {part: publish_model(model.for_browser, models_dir) for part, model in models.items()}
 
 
 def main(argv: list[str], models_dir: Path = MODELS_DIR) -> int:

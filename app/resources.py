@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 from pathlib import Path
@@ -14,7 +13,7 @@ from app.browser_assets import publish_model
 from app.explorer import BrowserModels, Explorer
 from vae_core.bundle import Bundle, list_bundles, load_bundle, load_test_images
 from vae_core.manifest import BundleError, command_path
-from vae_core.onnx_models import shape_problem
+from vae_core.onnx_models import load_onnx_networks, shape_problem
 
 log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +21,6 @@ ARTIFACTS_ENV = "VAE_ARTIFACTS"
 DEFAULT_BUNDLE = "fashion-mnist-2d"
 TRAIN_COMMAND = "python -m vae_core train --latent-dim 2"
 TEST_IMAGES_COMMAND = "python -m vae_core export-test-images --out {root}"
-_frozen = False  # gc.freeze() ran (once per process)
 
 
 def artifacts_root() -> Path:
@@ -54,30 +52,19 @@ def bundle_version(path: Path) -> str:
 def load_explorer(path: str, version: str) -> Explorer:
     """The Explorer of a bundle (raises BundleError). ``version`` (bundle_version) makes a
     re-exported bundle load afresh."""
-    global _frozen
-    explorer = open_explorer(Path(path))
-    if not _frozen:
-        # TensorFlow and the first model leave ~370k long-lived Python objects. Streamlit runs a full
-        # gc.collect() after every rerun (runner.postScriptGC), which scanned them all: ~130 ms per
-        # slider move. Freezing them once moves them out of the collector's reach; later bundles are
-        # not frozen, so a bundle the cache evicts is collected.
-        gc.freeze()
-        _frozen = True
-    return explorer
+    return open_explorer(Path(path))
 
 
 def open_explorer(path: Path, publish: bool = True) -> Explorer:
-    """Load a bundle, its networks and the test images beside it. Raises BundleError saying how to fix it.
+    """Load a bundle, its ONNX networks (no TensorFlow) and the test images beside it. Raises
+    BundleError saying how to fix it.
 
     With ``publish`` its browser models are copied where the app serves them (else server decoding)."""
-    from vae_core.keras_models import load_keras_networks
-
     bundle = load_bundle(path)
     images = test_images(bundle)
-    networks = load_keras_networks(bundle.path, bundle.latent_dim, bundle.data.image_shape)
-    return Explorer(
-        bundle, networks, images, browser_models(bundle) if publish else BrowserModels(None, None)
-    )
+    networks = load_onnx_networks(bundle)
+    browser = browser_models(bundle) if publish else BrowserModels(None, None)
+    return Explorer(bundle, networks, images, browser)
 
 
 def test_images(bundle: Bundle) -> np.ndarray:
@@ -96,28 +83,26 @@ def test_images(bundle: Bundle) -> np.ndarray:
 
 
 def browser_models(bundle: Bundle) -> BrowserModels:
-    """Publish the bundle's ONNX models for the browser; a part that cannot be published, or that
-    does not fit the bundle, is None (the app then decodes, or encodes drawings, on the server)."""
-    urls, notes = {}, []
+    """Publish the bundle's ONNX models for the browser (the light copy of each, where the bundle
+    has one: fewer bytes for a visitor); a part that cannot be published, or that does not fit the
+    bundle, is None (the app then decodes, or encodes drawings, on the server)."""
+    served, notes = {}, []
     for part, model in (bundle.browser_models or {}).items():
+        model = model.for_browser
         problem = shape_problem(model, part, bundle.latent_dim, bundle.data.image_shape)
         if problem:
             log.warning("bundle %s: browser %s not published: %s", bundle.name, part, problem)
             notes.append(f"its browser {part} does not fit it ({problem})")
-            urls[part] = None
             continue
         try:
-            urls[part] = publish_model(model)
+            url = publish_model(model)
         except BundleError as e:
             log.warning("bundle %s: browser %s not published: %s", bundle.name, part, e)
-            urls[part] = None
-    models = bundle.browser_models or {}
-    decoder = encoder = None
-    if urls.get("decoder"):
-        m = models["decoder"]
-        decoder = {"url": urls["decoder"], "input": m.inputs[0], "output": m.outputs[0]}
-    if urls.get("encoder"):
-        m = models["encoder"]
-        encoder = {"url": urls["encoder"], "input": m.inputs[0], "outputs": list(m.outputs)}
+            continue
+        if url:
+            served[part] = {"url": url, "input": model.inputs[0], "outputs": list(model.outputs)}
+    decoder = served.get("decoder")
+    if decoder:
+        decoder = {"url": decoder["url"], "input": decoder["input"], "output": decoder["outputs"][0]}
     note = f"Live decoding is off for this bundle: {'; '.join(notes)}." if notes else None
-    return BrowserModels(decoder, encoder, note)
+    return BrowserModels(decoder, served.get("encoder"), note)

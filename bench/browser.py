@@ -43,8 +43,8 @@ from common import (  # bench/common.py
     MAP,
     SLIDER,
     new_context,
-    rss_mb,
     serve_app,
+    settled_rss,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,15 +87,6 @@ window.__benchWatch = (before, timeoutMs) => new Promise((resolve) => {
   tick();
 });
 """
-
-
-def settled_rss(pid: int, seconds: float = 3.0) -> float:
-    """RSS after the server had a moment to finish its work (max of a few samples)."""
-    samples = []
-    for _ in range(int(seconds / 0.5)):
-        time.sleep(0.5)
-        samples.append(rss_mb(pid))
-    return max(samples)
 
 
 def stats(values: list[float]) -> dict:

@@ -50,6 +50,15 @@ def rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
+def settled_rss(pid: int, seconds: float = 3.0) -> float:
+    """RSS after the server had a moment to finish its work (max of a few samples)."""
+    samples = []
+    for _ in range(int(seconds / 0.5)):
+        time.sleep(0.5)
+        samples.append(rss_mb(pid))
+    return max(samples)
+
+
 def write_report(
     out: Path, runtime: str, chromium: str, load_before: tuple, results: dict, table_text: str
 ) -> None:

@@ -1,10 +1,13 @@
-"""Decode latency: the app's decode path vs model.predict vs eager model(z), on one decoder.
+"""Decode latency on the server: ONNX Runtime (what the app serves with) against Keras (what it
+served with before), on one bundle's decoder, in the same run.
 
     python bench/decode.py [--bundle artifacts/fashion-mnist-2d] [--repeats 200]
                            [--out bench/results/decode.json]
 
-Prints p50/p95 milliseconds for 1, 32 and 900 points, the decoder's FLOPs per point, the
-achieved GFLOP/s, and the same as a fraction of this CPU's measured float32 matmul rate.
+Prints p50/p95 milliseconds for 1 point (a click), 32 and 900 points (the 30x30 decoded grid):
+ONNX Runtime with 1 and 2 intra-op threads (the app uses min(2, cores), no spinning), Keras's
+traced decode (the app's old path), eager model(z) and model.predict; the decoder's FLOPs per
+point, the achieved GFLOP/s, and the same as a fraction of this CPU's float32 matmul rate.
 """
 
 from __future__ import annotations
@@ -72,11 +75,17 @@ def main() -> None:
     args = parser.parse_args()
 
     from vae_core.bundle import load_bundle
+    from vae_core.keras_models import load_keras_networks
+    from vae_core.onnx_models import load_onnx_networks
 
     bundle = load_bundle(args.bundle)
-    decoder = bundle.decoder
+    keras_nets = load_keras_networks(bundle.path, bundle.latent_dim, bundle.data.image_shape)
+    decoder = keras_nets.decoder
+    onnx_1, onnx_2 = (load_onnx_networks(bundle, threads=t) for t in (1, 2))
     paths = {
-        "app: Bundle.decode": lambda z: bundle.decode(z),
+        "ONNX Runtime, 2 threads": onnx_2.decode,
+        "ONNX Runtime, 1 thread": onnx_1.decode,
+        "Keras tf.function (old)": keras_nets.decode,
         "eager model(z)": lambda z: decoder(z, training=False).numpy(),
         "model.predict": lambda z: decoder.predict(z, verbose=0),
     }
@@ -106,10 +115,10 @@ def main() -> None:
         f"decoder of {args.bundle}: {decoder.count_params():,} parameters, {flops / 1e6:.1f} MFLOP per point"
     )
     print(f"this CPU ({os.cpu_count()} cores): float32 matmul {peak:.1f} GFLOP/s\n")
-    print(f"{'points':>6}  {'path':22} {'p50 ms':>9} {'p95 ms':>9} {'GFLOP/s':>9} {'of peak':>8}")
+    print(f"{'points':>6}  {'path':24} {'p50 ms':>9} {'p95 ms':>9} {'GFLOP/s':>9} {'of peak':>8}")
     for r in rows:
         print(
-            f"{r['points']:>6}  {r['path']:22} {r['p50_ms']:9.3f} {r['p95_ms']:9.3f} {r['gflops']:9.2f} "
+            f"{r['points']:>6}  {r['path']:24} {r['p50_ms']:9.3f} {r['p95_ms']:9.3f} {r['gflops']:9.2f} "
             f"{r['fraction_of_matmul_peak']:8.1%}"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)

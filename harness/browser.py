@@ -77,20 +77,25 @@ def serve_app(
     startup_s: float = 180,
     script: str = "app/streamlit_app.py",
     cwd: Path = REPO,
+    python_flags: tuple[str, ...] = (),
+    import_root: Path = REPO,
 ):
     """`streamlit run` over an artifacts folder on a free localhost port; yields an AppServer, then stops it.
 
     ``options`` are Streamlit settings like ``"runner.postScriptGC=false"``; ``script`` and ``cwd``
-    run another Streamlit script (a test site), with the repository on its import path.
+    run another Streamlit script (a test site), with ``import_root`` (this repository, or another
+    checkout for a before/after benchmark) on its import path; ``python_flags`` go to the
+    interpreter (``("-X", "importtime")`` logs every import).
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(REPO))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(import_root))
     if artifacts is not None:
         env["VAE_ARTIFACTS"] = str(artifacts)
     flags = [part for option in options for part in ("--" + option.split("=", 1)[0], option.split("=", 1)[1])]
     cmd = [
         sys.executable,
+        *python_flags,
         "-m",
         "streamlit",
         "run",

@@ -39,8 +39,9 @@ def make_bundle(
     """Write an untrained but valid bundle with n fake test latents (no training: ~0.5 s).
 
     With test_images, random test images for the n labels are saved beside it, as the app needs.
-    With browser_models, encoder.onnx and decoder.onnx too, as every real bundle has them; off by
-    default because the ONNX export adds ~2 s per bundle on these 2 cores (schema 2 without "onnx").
+    With browser_models, encoder.onnx and decoder.onnx (and their light copies) too, as every real
+    bundle has them; off by default because the ONNX export adds ~2 s per bundle on these 2 cores
+    (schema 2 without "onnx").
     """
     import keras
 
@@ -66,12 +67,14 @@ def make_bundle(
         }
         for e in (1, 2)
     ]
+    z_mean = rng.standard_normal((n, latent_dim)).astype(np.float32) + labels[:, None] * 0.3
+    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)  # after z_mean: the same draws as ever
     path = export_bundle(
         path,
         encoder=build_encoder(config),
         decoder=build_decoder(config),
         config=config,
-        z_mean=rng.standard_normal((n, latent_dim)).astype(np.float32) + labels[:, None] * 0.3,
+        z_mean=z_mean,
         z_log_var=np.full((n, latent_dim), -2.0, np.float32),
         labels=labels,
         history=history,
@@ -81,9 +84,10 @@ def make_bundle(
             "command": f"python -m vae_core train --out {path}",
         },
         browser_models=browser_models,
+        probe_images=images[..., None].astype(np.float32) / 255.0,
     )
     if test_images:
-        save_test_images(path.parent, rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), labels)
+        save_test_images(path.parent, images, labels)
     return path
 
 

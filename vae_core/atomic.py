@@ -27,8 +27,8 @@ BUNDLE_FILES = frozenset(
         "decoder.keras",
         "encoder.onnx",
         "decoder.onnx",
-        "encoder.fp16.onnx",
-        "decoder.fp16.onnx",
+        "encoder.light.onnx",
+        "decoder.light.onnx",
     }
 )
 _CHUNK = 1 << 20

@@ -20,8 +20,11 @@ import os
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from .atomic import sha256_file, staged_folder
-from .keras_models import MODEL_FILES, load_model_file
+from .bundle import MAX_TEST_POINTS, bundle_arrays, load_test_images
+from .light_models import export_light_models
 from .manifest import (
     ONNX_OUTPUTS,
     ONNX_PARTS,
@@ -36,10 +39,20 @@ from .manifest import (
 OPSET = 17
 log = logging.getLogger(__name__)
 FILES = {part: f"{part}.onnx" for part in ONNX_PARTS}
+LIGHT_FILES = {part: f"{part}.light.onnx" for part in ONNX_PARTS}
 
 
-def export_browser_models(folder: Path, encoder, decoder) -> dict:
-    """Write encoder.onnx and decoder.onnx into folder; return the manifest's "onnx" entry."""
+def export_browser_models(
+    folder: Path,
+    encoder,
+    decoder,
+    z_mean: np.ndarray | None = None,
+    images: np.ndarray | None = None,
+    report=None,
+) -> dict:
+    """Write encoder.onnx and decoder.onnx into folder; return the manifest's "onnx" entry. Given
+    the encoded test set ``z_mean`` (and test ``images``, (n, H, W, C) float32 in [0, 1]), also
+    their light copies for the browser (vae_core.light_models), under "light"."""
     import keras
     import onnx
     import tf2onnx
@@ -57,6 +70,10 @@ def export_browser_models(folder: Path, encoder, decoder) -> dict:
         "onnx": onnx.__version__,
         "opset": OPSET,
     }
+    if z_mean is not None:
+        entry["light"] = export_light_models(
+            Path(folder), entry, z_mean, images, report=report or log.warning
+        )
     return entry
 
 
@@ -139,28 +156,58 @@ def add_browser_models(
     command: str | None = None,
     force: bool = False,
     report=None,
-) -> bool:
+) -> list[str]:
     """Export an existing bundle's Keras models to ONNX and upgrade its manifest to schema 2,
-    without retraining. Atomic (a copy is changed, then swapped in) and idempotent: a bundle whose
-    browser models already verify is left alone unless ``force``. Only the bundle's own regular
-    files are copied; links and folders in it are left out (``report`` says which).
-    Returns whether the bundle was changed."""
+        without retraining; with their light copies for the browser (vae_core.light_models). Atomic
+        (a copy is changed, then swapped in) and idempotent: a bundle whose browser models already
+        verify is left alone unless ``force``; one exported before light copies existed keeps its
+        ONNX files and gains the copies. Only the bundle's own regular files are copied; links and
+        folders in it are left out (``report`` says which). Returns the names of the files it wrote
+    (none when the bundle was left alone)."""
     path = Path(path)
+    say = report or log.warning
     manifest = read_manifest(path)
+    verified = False
     if not force and manifest.get("onnx") is not None:
         try:
             browser_models_of(path, manifest)
-            return False
+            verified = True
         except BundleError:
             pass  # tampered or missing: re-export below
-    encoder, decoder = (load_model_file(path / name) for name in MODEL_FILES)
+    if verified and "light" in manifest["onnx"]:
+        return []
+    networks = None
+    if not verified:  # exporting needs TensorFlow; adding light copies to verified ONNX models does not
+        from .keras_models import MODEL_FILES, load_model_file
+
+        networks = [load_model_file(path / name) for name in MODEL_FILES]
+    d = int(manifest["latent_dim"])
+    z_mean = bundle_arrays(path, "latents.npz", {"z_mean": ("n", d)}, {"n": MAX_TEST_POINTS})["z_mean"]
+    images = probe_images(path)
     with staged_folder(path) as tmp:
-        left_out = _copy_bundle_files(path, tmp, set(FILES.values()) | {"manifest.json"})
+        skip = {*LIGHT_FILES.values(), "manifest.json", *(() if verified else FILES.values())}
+        left_out = _copy_bundle_files(path, tmp, skip)
         if left_out:
-            (report or log.warning)(
-                f"{path}: left out {', '.join(left_out)} (links and folders are not bundle files)"
-            )
-        onnx = export_browser_models(tmp, encoder, decoder)
+            say(f"{path}: left out {', '.join(left_out)} (links and folders are not bundle files)")
+        tell = lambda message: say(f"{path}: {message}")  # noqa: E731
+        if networks is None:
+            onnx = {
+                **manifest["onnx"],
+                "light": export_light_models(tmp, manifest["onnx"], z_mean, images, tell),
+            }
+        else:
+            onnx = export_browser_models(tmp, *networks, z_mean, images, tell)
         manifest = with_browser_models(manifest, onnx, command or f"python -m vae_core export-onnx {path}")
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    return True
+    written = [] if verified else list(FILES.values())
+    return written + [entry["file"] for entry in onnx["light"].values()]
+
+
+def probe_images(path: Path) -> np.ndarray | None:
+    """The test images the bundle's light encoder is measured on, (n, H, W, C) float32 in [0, 1];
+    None when this artifacts folder has none."""
+    try:
+        images, _ = load_test_images(path.parent)
+    except BundleError:
+        return None
+    return images[..., None].astype(np.float32) / 255.0

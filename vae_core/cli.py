@@ -125,6 +125,17 @@ def default_bundle_path(config: VAEConfig) -> Path:
     return Path("artifacts") / f"fashion-mnist-{config.latent_dim}d{suffix}"
 
 
+TRAINING_MODULES = {"tensorflow", "keras", "tf2onnx"}  # requirements-train.txt, not requirements.txt
+
+
+def training_missing(command: str, module: str | None) -> str:
+    return (
+        f"vae-core {command}: error: this needs TensorFlow and Keras ({module} is not installed), which the "
+        "serving install (requirements.txt) leaves out: run `make train-deps` "
+        "(or `pip install -r requirements-train.txt`)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
@@ -136,9 +147,13 @@ def main(argv: list[str] | None = None) -> int:
             parser.exit(2, f"vae-core train: error: {e}\n")
     elif args.command == "evaluate" and not 1 <= args.iw_samples <= MAX_IW_SAMPLES:
         parser.exit(2, f"vae-core evaluate: error: --iw-samples must be from 1 to {MAX_IW_SAMPLES}\n")
-    if args.command in ("train", "evaluate", "export-onnx"):
-        with _quiet_native_stderr():
-            from . import keras_models  # noqa: F401  (TensorFlow loads here, after the flags were checked)
+    if args.command in ("train", "evaluate"):
+        try:
+            with _quiet_native_stderr():
+                from . import keras_models  # noqa: F401  (TensorFlow loads here, after the flags were checked)
+        except ModuleNotFoundError as e:
+            print(training_missing(args.command, e.name), file=sys.stderr)
+            return 1
     from .atomic import ReplaceError
     from .console import command_output, terminal_text
     from .manifest import BundleError
@@ -158,9 +173,12 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 cmd_export_test_images(args)
         except (DataError, BundleError, ReplaceError, ResumeError) as e:
-            print(
-                f"vae-core {args.command}: error: {terminal_text(str(e), 4000)}", file=sys.stderr
-            )
+            print(f"vae-core {args.command}: error: {terminal_text(str(e), 4000)}", file=sys.stderr)
+            return 1
+        except ModuleNotFoundError as e:  # export-onnx of a bundle without ONNX models, on the serving set
+            if e.name not in TRAINING_MODULES:
+                raise
+            print(training_missing(args.command, e.name), file=sys.stderr)
             return 1
         except OSError as e:  # a read-only folder, a full disk, a file-size limit, ...
             where = terminal_text(f": {e.filename}" if e.filename else "")
@@ -269,6 +287,7 @@ def cmd_train(
         history=result.history,
         metrics=metrics,
         prior=prior,
+        probe_images=to_float(data.x_test),
         extra={
             "data": {"source": data.source, "sha256": data.digests},
             "training": training,
@@ -354,12 +373,16 @@ def cmd_export_test_images(args: argparse.Namespace) -> None:
 
 def cmd_export_onnx(args: argparse.Namespace) -> None:
     from .browser_models import add_browser_models
+    from .files import size_of
 
     for path in args.bundles:
         command = "python -m vae_core export-onnx " + shlex.join([str(path)])
-        changed = add_browser_models(path, command=command, force=args.force)
-        done = "wrote encoder.onnx and decoder.onnx" if changed else "browser models present and verified"
-        print(f"{path}: {done}")
+        written = add_browser_models(path, command=command, force=args.force, report=print)
+        if not written:
+            print(f"{path}: browser models present and verified")
+            continue
+        sizes = ", ".join(f"{name} ({size_of(path / name) / 1e6:.1f} MB)" for name in written)
+        print(f"{path}: wrote {sizes}")
 
 
 def format_metrics(metrics: dict, title: str = "") -> str:

@@ -50,19 +50,21 @@ def export_bundle(
     prior: Prior | None = None,
     extra: dict | None = None,
     browser_models: bool = True,
+    probe_images: np.ndarray | None = None,
 ) -> Path:
     """Write a bundle atomically: into a staged folder beside ``out_dir``, then renamed.
 
-    An export killed at any point leaves the previous bundle (if any) intact and loadable; a folder
-    that is not a bundle is never replaced (``vae_core.atomic.check_replaceable``). With
-    ``browser_models`` (the default) the encoder and decoder are also exported to ONNX; tests that
-    never decode with ONNX turn it off to save the export's seconds.
+        An export killed at any point leaves the previous bundle (if any) intact and loadable; a folder
+        that is not a bundle is never replaced (``vae_core.atomic.check_replaceable``). With
+        ``browser_models`` (the default) the encoder and decoder are also exported to ONNX; tests that
+        never decode with ONNX turn it off to save the export's seconds. ``probe_images`` (test images,
+    (n, H, W, C) float32 in [0, 1]) are what the light encoder for the browser is measured on.
     """
     out = Path(out_dir)
     with staged_folder(out) as tmp:
         encoder.save(tmp / "encoder.keras")
         decoder.save(tmp / "decoder.keras")
-        onnx = export_browser_models(tmp, encoder, decoder) if browser_models else None
+        onnx = export_browser_models(tmp, encoder, decoder, z_mean, probe_images) if browser_models else None
         np.savez_compressed(
             tmp / "latents.npz",
             z_mean=z_mean.astype(np.float32),

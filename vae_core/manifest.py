@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -193,6 +193,14 @@ class BrowserModel:
     sha256: str  # of the file's bytes: a cache key and an integrity check
     inputs: tuple[str, ...]  # input tensor names (one: images or z), batch dimension dynamic
     outputs: tuple[str, ...]  # output tensor names: encoder [z_mean, z_log_var], decoder [means]
+    # The same model with smaller weights, for what a visitor downloads (vae_core.light_models);
+    # None when the bundle has none for this part.
+    light: BrowserModel | None = None
+
+    @property
+    def for_browser(self) -> BrowserModel:
+        """What the browser fetches: the light copy where there is one."""
+        return self.light or self
 
 
 def browser_models_of(path: Path, manifest: dict) -> dict[str, BrowserModel] | None:
@@ -206,7 +214,14 @@ def browser_models_of(path: Path, manifest: dict) -> dict[str, BrowserModel] | N
         raise BundleError(
             f'{where} should hold an object with "encoder" and "decoder" entries. {export_hint(path)}'
         )
-    return {part: _verified(path, part, entry[part], f"{where}.{part}") for part in ONNX_PARTS}
+    light = entry.get("light") or {}
+    if not isinstance(light, dict) or not all(isinstance(light.get(p, {}), dict) for p in ONNX_PARTS):
+        raise BundleError(f'{where}.light should map "encoder" and "decoder" to objects. {export_hint(path)}')
+    models = {}
+    for part in ONNX_PARTS:
+        small = _verified(path, part, light[part], f"{where}.light.{part}") if part in light else None
+        models[part] = replace(_verified(path, part, entry[part], f"{where}.{part}"), light=small)
+    return models
 
 
 def _verified(path: Path, part: str, entry: dict, where: str) -> BrowserModel:

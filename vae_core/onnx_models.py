@@ -1,14 +1,18 @@
-"""A bundle's ONNX models: whether their graphs fit the bundle they came in.
+"""A bundle's ONNX models: whether their graphs fit the bundle, and running them on the server.
 
-The browser runs them (and, in time, the server): a ``decoder.onnx`` that takes 16 numbers in a
-2-D bundle paints nothing, one with 100 outputs throws on every frame. This reads a model's graph
-(no weights are run) and says what does not fit the manifest, so the app falls back to decoding
-on the server with one line instead. No TensorFlow here.
+The browser runs them with onnxruntime-web, the app's server with ONNX Runtime (so the app never
+loads TensorFlow). A ``decoder.onnx`` that takes 16 numbers in a 2-D bundle would paint nothing,
+one with 100 outputs would throw on every frame: :func:`shape_problem` reads a graph (no weights
+are run) and says what does not fit the manifest.
 """
 
 from __future__ import annotations
 
-from .manifest import BrowserModel
+import os
+
+import numpy as np
+
+from .manifest import ONNX_PARTS, BrowserModel, BundleError, command_path, export_hint
 
 
 def _dims(value) -> list[int | None]:
@@ -51,3 +55,103 @@ def shape_problem(
             expected = "x".join("N" if w is None else str(w) for w in want)
             return f"{model.file.name} {what} {shown} values, but this bundle needs {expected}"
     return None
+
+
+# ---------------------------------------------------------------------------- serving
+
+# Ops that only move values around: a sigmoid followed by them still ends the decoder.
+_LAYOUT_OPS = {"Reshape", "Transpose", "Identity", "Squeeze", "Unsqueeze", "Flatten"}
+
+
+def logits_model(model):
+    """A copy of a decoder's ONNX graph whose output is the logits: the final Sigmoid (followed only
+    by layout ops) becomes an Identity. None when the graph does not end that way."""
+    import onnx
+
+    graph = model.graph
+    producers = {out: node for node in graph.node for out in node.output}
+    node = producers.get(graph.output[0].name)
+    while node is not None and node.op_type in _LAYOUT_OPS:
+        node = producers.get(node.input[0])
+    if node is None or node.op_type != "Sigmoid":
+        return None
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    for n in copy.graph.node:
+        if n.op_type == "Sigmoid" and list(n.output) == list(node.output):
+            n.op_type = "Identity"
+            n.name = f"{n.name}_logits"
+    return copy
+
+
+class OnnxNetworks:
+    """A bundle's encoder and decoder run by ONNX Runtime on the CPU, as numpy functions
+    (vae_core.evaluate.Networks): what the app serves with, no TensorFlow."""
+
+    def __init__(
+        self, encoder: BrowserModel, decoder: BrowserModel, latent_dim: int, image_shape, threads: int
+    ):
+        import onnx
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # Threads wait on a condition, not in a spin loop: sessions share two cores with the server.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        cpu = ["CPUExecutionProvider"]
+        self.latent_dim, self.image_shape = latent_dim, tuple(image_shape)
+        self._encoder = ort.InferenceSession(str(encoder.file), options, providers=cpu)
+        self._encoder_outputs = list(encoder.outputs)
+        self._encoder_input = encoder.inputs[0]
+        proto = onnx.load(str(decoder.file), load_external_data=False)
+        logits = logits_model(proto)
+        self._logits_given = logits is not None
+        graph = (logits or proto).SerializeToString()
+        self._decoder = ort.InferenceSession(graph, options, providers=cpu)
+        self._decoder_input, self._decoder_output = decoder.inputs[0], decoder.outputs[0]
+
+    def encode(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(images, dtype=np.float32).reshape(-1, *self.image_shape)
+        z_mean, z_log_var = self._encoder.run(self._encoder_outputs, {self._encoder_input: x})
+        return z_mean.astype(np.float32), z_log_var.astype(np.float32)
+
+    def decode_logits(self, z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent_dim)
+        (out,) = self._decoder.run([self._decoder_output], {self._decoder_input: z})
+        out = out.reshape(len(z), *self.image_shape)
+        if not self._logits_given:  # a decoder that does not end in a sigmoid gives probabilities
+            p = np.clip(out, 1e-7, 1 - 1e-7)
+            out = np.log(p) - np.log1p(-p)
+        return out.astype(np.float32)
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """Bernoulli means (n, H, W, C) float32 of latent points (n, latent_dim) or one (latent_dim,)."""
+        return (1.0 / (1.0 + np.exp(-self.decode_logits(z).astype(np.float64)))).astype(np.float32)
+
+
+def load_onnx_networks(bundle, threads: int | None = None) -> OnnxNetworks:
+    """The bundle's ONNX encoder and decoder (checked against its manifest) in ONNX Runtime.
+    A bundle without them (schema 1) cannot be served without TensorFlow: BundleError says how to
+    add them."""
+    models = bundle.browser_models
+    path = bundle.path
+    if not models:
+        raise BundleError(
+            f"{path} has no ONNX models, which the app serves with (it was made before them): add them "
+            f"with `python -m vae_core export-onnx {command_path(path)}` (no retraining)."
+        )
+    for part in ONNX_PARTS:
+        problem = shape_problem(models[part], part, bundle.latent_dim, bundle.data.image_shape)
+        if problem:
+            raise BundleError(f"{problem}. {export_hint(path)}")
+    threads = threads or min(2, os.cpu_count() or 1)
+    try:
+        return OnnxNetworks(
+            models["encoder"], models["decoder"], bundle.latent_dim, bundle.data.image_shape, threads
+        )
+    except Exception as e:  # noqa: BLE001 - ONNX Runtime raises its own exception types for a bad graph
+        raise BundleError(
+            f"{path}'s ONNX models cannot be run ({type(e).__name__}: {str(e)[:200]}). {export_hint(path)}"
+        ) from None

@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 from app.explorer import ACTIVE_KL, Explorer
 from app.text import escape_markdown, literal
 
+OPEN_KEY = "model_card_open"  # the expander's state: open or not
 HEADLINE = (
     ("test_neg_elbo_nats", "Test -ELBO", "{:.1f} nats", "Negative ELBO per test image (lower is better)."),
     (
@@ -145,7 +146,9 @@ def kl_figure(kl: list[float]) -> go.Figure:
 def model_card_ui(explorer: Explorer) -> None:
     bundle = explorer.bundle
     m, manifest = bundle.metrics, bundle.manifest
-    with st.expander("Model card: training history and test metrics", expanded=False):
+    # Its charts, code and table are sent only once it is opened: a closed card would otherwise
+    # make every first visit download Streamlit's table and syntax-highlighting code (~2 MB).
+    with st.expander("Model card: training history and test metrics", key=OPEN_KEY, on_change="rerun"):
         cfg = bundle.config
         training = manifest.get("training", {})
         named = manifest.get("name")
@@ -167,6 +170,8 @@ def model_card_ui(explorer: Explorer) -> None:
                 "pixel space and pushed away from the rest of its batch (a contrastive t-SNE loss). It "
                 "separates the classes on the map; the metrics below are the plain ELBO without it."
             )
+        if not st.session_state.get(OPEN_KEY):
+            return
         if manifest.get("command"):
             st.code(manifest["command"], language="bash")
         if bundle.history:

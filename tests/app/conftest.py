@@ -5,9 +5,9 @@ Built once per test session (a few seconds). Folders (each an artifacts root):
 * ``one``: a single 2-D bundle (no selector);
 * ``two``: a 2-D and a 5-D bundle (selector, projection);
 * ``wide``: a 20-D bundle (principal-direction sliders);
-* ``empty``: no bundle; ``corrupt``: a damaged decoder.keras; ``schema``: an unknown
+* ``empty``: no bundle; ``corrupt``: a damaged decoder.onnx; ``schema``: an unknown
   schema version; ``noimages``: a good bundle without the shared test images; ``mixed``:
-  ``tiny-2d`` and ``broken-2d``, a copy with a damaged decoder.keras; ``family``: ``tiny-2d`` with
+  ``tiny-2d`` and ``broken-2d``, a copy with a damaged decoder.onnx; ``family``: ``tiny-2d`` with
   an autoencoder and a beta = 4 model of the same shape (the lesson's last step, the compare view).
 """
 
@@ -30,9 +30,10 @@ APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 
 
 def make_bundle(root: Path, name: str, latent_dim: int, seed: int = 0, **config_fields) -> Path:
-    """An untrained bundle `root/name` with N_IMAGES random test images beside it."""
+    """An untrained bundle `root/name` with N_IMAGES random test images beside it, and the ONNX models
+    the app serves with."""
     return tests.conftest.make_bundle(
-        root / name, latent_dim, n=N_IMAGES, seed=seed, test_images=True, **config_fields
+        root / name, latent_dim, n=N_IMAGES, seed=seed, test_images=True, browser_models=True, **config_fields
     )
 
 
@@ -59,7 +60,7 @@ def roots(tmp_path_factory) -> dict[str, Path]:
     for name in ("corrupt", "schema", "mixed"):
         shutil.copy(out["one"] / "fashion-mnist-test.npz", out[name])
     for broken in (out["corrupt"] / "tiny-2d", out["mixed"] / "broken-2d"):
-        (broken / "decoder.keras").write_bytes(b"this is not a zip file")
+        (broken / "decoder.onnx").write_bytes(b"this is not an ONNX model")  # the app serves from it
     manifest = out["schema"] / "tiny-2d" / "manifest.json"
     data = json.loads(manifest.read_text())
     data["schema_version"] = 99

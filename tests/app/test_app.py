@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app.panels.model_card import OPEN_KEY
 from app.text import literal
 from tests.app.conftest import commit, live_data, view
 from vae_core.data import CLASS_NAMES
@@ -46,7 +47,7 @@ def test_first_screen_shows_the_map_the_decoded_point_and_metrics(app_at):
     assert decoded_pixels(at).shape == (784,) and decoded_pixels(at).max() > 0  # decoded at the default point
     assert "bundle" not in [s.key for s in at.selectbox]  # one bundle: no selector
     assert [s["label"] for s in live_data(at)["sliders"]] == ["z1", "z2"]
-    assert live_data(at)["model"] is None  # a bundle without browser models: decoded on the server
+    assert live_data(at)["model"]["url"].startswith("app/static/models/")  # decoded in the browser
     assert view(at).index == 0  # the first test image is selected at start
     assert any("Clicked test image #0" in m.value for m in at.markdown)
 
@@ -262,7 +263,7 @@ def test_a_20d_model_gets_principal_direction_sliders(app_at):
     ("root", "expected"),
     [
         ("empty", "python -m vae_core train"),
-        ("corrupt", "python -m vae_core train --out"),
+        ("corrupt", "python -m vae_core export-onnx"),
         ("schema", "schema version"),
         ("noimages", "python -m vae_core export-test-images"),
     ],
@@ -274,12 +275,36 @@ def test_bad_bundles_show_an_error_with_the_fix(app_at, root, expected):
     assert not at.get("plotly_chart")
 
 
+def test_a_bundle_without_onnx_models_says_how_to_add_them(app_at, roots, tmp_path, monkeypatch):
+    """The app serves from the bundles' ONNX models: a bundle made before them (schema 1) gets one line."""
+    import json
+    import shutil
+
+    root = tmp_path / "old"
+    old = shutil.copytree(roots["one"] / "tiny-2d", root / "tiny-2d")
+    shutil.copy(roots["one"] / "fashion-mnist-test.npz", root)
+    manifest = json.loads((old / "manifest.json").read_text())
+    del manifest["onnx"]
+    (old / "manifest.json").write_text(json.dumps({**manifest, "schema_version": 1}))
+    for part in ("encoder", "decoder"):
+        (old / f"{part}.onnx").unlink()
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    monkeypatch.setenv("VAE_ARTIFACTS", str(root))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception and len(at.error) == 1
+    assert "has no ONNX models" in at.error[0].value
+    assert "python -m vae_core export-onnx" in at.error[0].value
+
+
 def test_a_broken_bundle_keeps_the_selector_so_another_can_be_chosen(app_at):
     at = app_at("mixed", {"bundle": "broken-2d"}).run()
     assert not at.exception
     assert len(at.error) == 1
     assert at.error[0].value.startswith(f"The bundle {literal('broken-2d')} cannot be used:")
-    assert "could not be loaded as a Keras 3 model" in at.error[0].value
+    assert "decoder.onnx does not match its SHA-256" in at.error[0].value
     at.selectbox(key="bundle").set_value("tiny-2d").run()
     no_errors(at)
     assert at.get("plotly_chart") and decoded_pixels(at).max() > 0
@@ -346,6 +371,11 @@ def test_the_model_card_names_each_metric_with_its_unit_and_meaning(app_at):
     at = app_at("one").run()
     no_errors(at)
     card = next(e for e in at.expander if e.label.startswith("Model card"))
+    assert not card.table  # closed: its table, charts and code are not sent
+    at.session_state[OPEN_KEY] = True  # as a person opens it (on_change="rerun")
+    at.run()
+    card = next(e for e in at.expander if e.label.startswith("Model card"))
+    assert card.code[0].value.startswith("python -m vae_core train")
     table = card.table[0].value
     assert "test_neg_elbo_nats" not in table.index  # readable names, not raw keys
     assert table.loc["Test -ELBO", "unit"] == "nats per image"

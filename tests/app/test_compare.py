@@ -42,7 +42,7 @@ def compare_root(tmp_path_factory) -> Path:
     shutil.copytree(root / "tiny-vae", root / "a-broken")
     (root / "a-broken" / "manifest.json").write_text("{ not json")
     shutil.copytree(root / "tiny-vae", root / "z-damaged")
-    (root / "z-damaged" / "decoder.keras").write_bytes(b"this is not a zip file")
+    (root / "z-damaged" / "decoder.onnx").write_bytes(b"this is not an ONNX model")
     return root
 
 

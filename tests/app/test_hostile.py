@@ -32,7 +32,7 @@ def hostile_roots(roots, tmp_path_factory):
         manifest = json.loads((bundle / "manifest.json").read_text())
         manifest.update(name=HOSTILE_NAME, created=HOSTILE_CREATED)
         (bundle / "manifest.json").write_text(json.dumps(manifest))
-    (roots["hostile-broken"] / HOSTILE_FOLDER / "decoder.keras").write_bytes(b"not a zip file")
+    (roots["hostile-broken"] / HOSTILE_FOLDER / "decoder.onnx").write_bytes(b"not an ONNX model")
     bundle = shutil.copytree(good, roots["badhistory"] / "tiny-2d")
     (bundle / "history.json").write_text(json.dumps({"loss": "x"}))
     bundle = shutil.copytree(good, roots["badmetric"] / "tiny-2d")
@@ -97,12 +97,12 @@ def test_a_broken_bundle_with_a_hostile_name_is_reported_literally_without_serve
     assert_literal(message.split("\n\n")[0], HOSTILE_FOLDER)
     assert_literal(message.split("\n\n")[1])
     assert str(hostile_roots["hostile-broken"]) not in message
-    assert f"$VAE_ARTIFACTS/{HOSTILE_FOLDER}/decoder.keras" in message  # the tests set VAE_ARTIFACTS
+    assert f"$VAE_ARTIFACTS/{HOSTILE_FOLDER}/decoder.onnx" in message  # the tests set VAE_ARTIFACTS
 
 
 def test_visitors_never_see_the_servers_artifacts_folder(app_at, roots):
     at = app_at("corrupt").run()
-    assert len(at.error) == 1 and "tiny-2d/decoder.keras" in at.error[0].value
+    assert len(at.error) == 1 and "tiny-2d/decoder.onnx" in at.error[0].value
     at = app_at("empty").run()
     assert len(at.error) == 1
     at = app_at("two").run()
@@ -175,9 +175,10 @@ def test_a_browser_model_that_does_not_fit_the_bundle_is_not_served(tmp_path, mo
 
     two = make_bundle(tmp_path / "a" / "two", 2, browser_models=True)
     three = make_bundle(tmp_path / "b" / "three", 3, browser_models=True)
-    shutil.copy(three / "decoder.onnx", two / "decoder.onnx")
     manifest = json.loads((two / "manifest.json").read_text())
-    manifest["onnx"]["decoder"]["sha256"] = sha256_file(two / "decoder.onnx")
+    for entry in (manifest["onnx"]["decoder"], manifest["onnx"]["light"]["decoder"]):  # what the browser gets
+        shutil.copy(three / entry["file"], two / entry["file"])
+        entry["sha256"] = sha256_file(two / entry["file"])
     (two / "manifest.json").write_text(json.dumps(manifest))
     published = tmp_path / "models"
     monkeypatch.setattr(resources, "publish_model", lambda m: publish_model(m, published))

@@ -25,6 +25,7 @@ from harness.browser import CHROMIUM_ARGS, IDLE, MAP, OVERLAY, REPO, ServerError
 from tests import needs
 
 OUTPUT = REPO / "test-output" / "e2e"
+SERVER_LOG = OUTPUT / "server.log"  # the session's app server
 STARTUP_S = 180  # server start on 2 busy cores (TensorFlow import alone takes ~10 s)
 TIMEOUT_MS = 90_000  # any single wait in the page: generous, the cores are shared with training
 
@@ -174,11 +175,11 @@ def chromium_path() -> Path:
 
 
 @contextlib.contextmanager
-def _serve_app(artifacts: Path, log_path: Path):
+def _serve_app(artifacts: Path, log_path: Path, python_flags: tuple[str, ...] = ()):
     """`streamlit run` over an artifacts folder on a free port; yields its URL (fails the test if it
     does not start)."""
     try:
-        with serve_app(artifacts, log_path, startup_s=STARTUP_S) as server:
+        with serve_app(artifacts, log_path, startup_s=STARTUP_S, python_flags=python_flags) as server:
             yield server.url
     except ServerError as e:
         pytest.fail(str(e))
@@ -192,8 +193,9 @@ def serve_app_fixture():
 
 @pytest.fixture(scope="session")
 def app_url(chromium_path, artifacts_root) -> str:
-    """Start `streamlit run` on a free port for the whole session; yield its URL."""
-    with _serve_app(artifacts_root, OUTPUT / "server.log") as url:
+    """Start `streamlit run` on a free port for the whole session; yield its URL. Its log lists every
+    module the server imports (-X importtime): tests/e2e/test_first_visit.py reads it."""
+    with _serve_app(artifacts_root, SERVER_LOG, python_flags=("-X", "importtime")) as url:
         yield url
 
 

@@ -1,6 +1,6 @@
 """Opt-in: build the Docker image with container-check, run it, and load the page in Chromium.
 
-Slow (a first build installs TensorFlow into the image: many minutes on 2 cores) and needs
+Slow (a first build installs the dependencies into the image: minutes on 2 cores) and needs
 root plus the apt-installed podman/runc that container-check sets up, so it never runs by
 default:
 
@@ -107,6 +107,22 @@ def test_runs_unprivileged_and_healthcheck_passes(container):
     assert _podman("exec", name, "id", "-u").stdout.strip() != "0"
     # the image's own HEALTHCHECK command, run once inside the container
     assert _podman("healthcheck", "run", name, check=False).returncode == 0
+
+
+def test_the_demo_image_serves_without_tensorflow(container):
+    """The default target is the serving image: ONNX Runtime in, TensorFlow and Keras out, and the
+    bundles' float32 ONNX models (what the server runs) present and checksummed."""
+    name, _, _ = container
+    probe = (
+        "import importlib.util as u, sys; from vae_core.bundle import load_bundle; "
+        "from vae_core.onnx_models import load_onnx_networks; "
+        "missing = [m for m in ('tensorflow', 'keras', 'tf2onnx') if u.find_spec(m)]; "
+        "nets = load_onnx_networks(load_bundle('artifacts/fashion-mnist-2d')); "
+        "print(missing, nets.decode([0.0, 0.0]).shape)"
+    )
+    result = _podman("exec", name, "python", "-c", probe, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[] (1, 28, 28, 1)", result.stdout
 
 
 def test_page_loads_in_chromium(container):

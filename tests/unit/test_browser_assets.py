@@ -116,10 +116,10 @@ def test_an_unwritable_folder_means_no_url(bundle, tmp_path):
     assert ba.publish_model(_decoder(bundle), blocker / "models") is None
 
 
-def test_publish_bundle_publishes_each_browser_model(bundle, tmp_path):
-    manifest = read_manifest(bundle)
+def test_publish_bundle_publishes_the_light_copy_of_each_browser_model(bundle, tmp_path):
+    light = read_manifest(bundle)["onnx"]["light"]
     urls = ba.publish_bundle(bundle, tmp_path / "models")
-    assert urls == {part: ba.model_url(manifest["onnx"][part]["sha256"]) for part in ("encoder", "decoder")}
+    assert urls == {part: ba.model_url(light[part]["sha256"]) for part in ("encoder", "decoder")}
 
 
 def test_publish_bundle_of_a_version_1_bundle_publishes_nothing(tmp_path):
@@ -137,11 +137,11 @@ def test_publish_bundle_refuses_a_file_outside_the_bundle(bundle, tmp_path):
 
 def test_the_build_step_publishes_every_bundle_or_fails(bundle, tmp_path, capsys):
     artifacts = bundle.parent
-    digest = read_manifest(bundle)["onnx"]["decoder"]["sha256"]
+    digest = read_manifest(bundle)["onnx"]["light"]["decoder"]["sha256"]
     assert ba.main([str(artifacts)], tmp_path / "models") == 0
     out = capsys.readouterr().out
     assert f"tiny-2d: decoder -> app/static/models/{digest}.onnx" in out and "browser modules ->" in out
-    (bundle / "decoder.onnx").write_bytes(b"tampered")
+    (bundle / "decoder.light.onnx").write_bytes(b"tampered")
     for published in (tmp_path / "models").iterdir():
         published.unlink()
     assert ba.main([str(artifacts)], tmp_path / "models") == 1

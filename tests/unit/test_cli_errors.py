@@ -68,3 +68,23 @@ def test_the_cli_prints_only_its_one_line_error(root):
     assert result.stderr.startswith("vae-core evaluate: error: "), result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", [["train", "--epochs", "1"], ["export-onnx", "--force"]])
+def test_without_the_training_set_a_command_that_needs_it_says_how_to_install_it(command, root, tmp_path):
+    """The serving install (requirements.txt) has no TensorFlow: train and a full ONNX export say
+    what to install, in one line; list still works."""
+    target = ["--out", str(tmp_path / "new")] if command[0] == "train" else [str(root / "a-good")]
+    blocked = "import sys; sys.modules.update(keras=None, tensorflow=None, tf2onnx=None); "
+    run = f"{blocked}from vae_core.cli import main; sys.exit(main({[*command, *target]!r}))"
+    result = subprocess.run(
+        [sys.executable, "-c", run], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.stderr.count("\n") == 1 and "make train-deps" in result.stderr
+    assert "requirements-train.txt" in result.stderr and "Traceback" not in result.stderr
+    listed = f"{blocked}from vae_core.cli import main; sys.exit(main(['list', {str(root)!r}]))"
+    assert (
+        subprocess.run([sys.executable, "-c", listed], capture_output=True, cwd=REPO, timeout=120).returncode
+        == 0
+    )

@@ -412,24 +412,3 @@ def test_stale_staging_copies_of_a_killed_writer_are_removed(bundle):
         for f in bundle.iterdir():
             shutil.copy(f, tmp / f.name)
     assert not stale.exists() and live.exists()
-
-
-# --- 5: bundles the cache lets go are collected ------------------------------------------------------------
-
-
-def test_only_the_first_bundle_loaded_is_frozen_out_of_the_collector(tmp_path, monkeypatch):
-    """gc.freeze() keeps what is alive out of the collector for good: once per process (TensorFlow's
-    objects), never for every bundle, or each evicted bundle would stay in memory."""
-    import gc
-
-    from app import resources
-
-    freezes = []
-    monkeypatch.setattr(gc, "freeze", lambda: freezes.append(1))
-    monkeypatch.setattr(resources, "_frozen", False)
-    monkeypatch.setattr(resources, "open_explorer", lambda path: object())
-    resources.load_explorer.clear()
-    for k in range(6):
-        resources.load_explorer(str(tmp_path / f"b{k}"), "1")
-    resources.load_explorer.clear()
-    assert freezes == [1]

@@ -27,7 +27,9 @@ class CountingNetworks:
 
 @pytest.fixture(scope="module")
 def explorer(tmp_path_factory):
-    path = make_bundle(tmp_path_factory.mktemp("a") / "b", latent_dim=3, test_images=True)
+    path = make_bundle(
+        tmp_path_factory.mktemp("a") / "b", latent_dim=3, test_images=True, browser_models=True
+    )
     return open_explorer(path, publish=False)
 
 

@@ -1,4 +1,5 @@
-"""The browser's encoder is published beside its decoder (app.resources), for the drawing pad."""
+"""The browser's encoder is published beside its decoder (app.resources), for the drawing pad; what
+the browser gets is each model's light copy where the bundle has one."""
 
 from __future__ import annotations
 
@@ -34,16 +35,24 @@ def models_dir(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_the_encoder_is_published_with_its_tensor_names(models_dir):
+def test_the_light_encoder_is_published_with_its_tensor_names(models_dir):
     published = browser_models(shipped_bundle())
-    manifest = json.loads((SHIPPED / "manifest.json").read_text())["onnx"]["encoder"]
+    manifest = json.loads((SHIPPED / "manifest.json").read_text())["onnx"]["light"]["encoder"]
     assert published.encoder == {
         "url": f"app/static/models/{manifest['sha256']}.onnx",
         "input": manifest["inputs"][0],
         "outputs": manifest["outputs"],
     }
-    assert (models_dir / f"{manifest['sha256']}.onnx").read_bytes() == (SHIPPED / "encoder.onnx").read_bytes()
+    light = (SHIPPED / "encoder.light.onnx").read_bytes()
+    assert (models_dir / f"{manifest['sha256']}.onnx").read_bytes() == light
     assert published.decoder["url"] != published.encoder["url"]  # each model under its own name
+
+
+def test_without_a_light_copy_the_float32_models_are_published(models_dir):
+    published = browser_models(shipped_bundle(encoder={"light": None}, decoder={"light": None}))
+    manifest = json.loads((SHIPPED / "manifest.json").read_text())["onnx"]
+    for part in ("encoder", "decoder"):
+        assert getattr(published, part)["url"] == f"app/static/models/{manifest[part]['sha256']}.onnx"
 
 
 def test_no_browser_encoder_means_none(models_dir):
@@ -56,8 +65,10 @@ def test_no_browser_encoder_means_none(models_dir):
 
 
 def test_a_tampered_encoder_is_not_served(models_dir, caplog):
-    bundle = shipped_bundle(encoder={"sha256": "0" * 64})
+    light = shipped_bundle().browser_models["encoder"].light
+    bundle = shipped_bundle(encoder={"light": dataclasses.replace(light, sha256="0" * 64)})
     assert browser_models(bundle).encoder is None
     assert "browser encoder not published" in caplog.text
     assert not (models_dir / f"{'0' * 64}.onnx").exists()
-    assert [p.name for p in models_dir.glob("*.onnx")] == [f"{bundle.browser_models['decoder'].sha256}.onnx"]
+    decoder = bundle.browser_models["decoder"].light
+    assert [p.name for p in models_dir.glob("*.onnx")] == [f"{decoder.sha256}.onnx"]

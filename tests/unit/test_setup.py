@@ -104,8 +104,8 @@ def fake_venv(tmp_path: Path) -> tuple[Path, Path]:
     """A virtual environment whose python only records how it was called, with up-to-date stamps."""
     venv, calls = tmp_path / "venv", tmp_path / "python.log"
     write_script(venv / "bin" / "python", f'echo "$*" >> {calls}\n')
-    (venv / ".runtime").touch()
-    (venv / ".dev").touch()
+    for stamp in (".runtime", ".train", ".dev"):  # in the order make made them
+        (venv / stamp).touch()
     return venv, calls
 
 
@@ -160,4 +160,5 @@ chmod +x "$3/bin/python"
     assert "Collecting (pip output)" in result.stdout
     requirements = [c for c in calls.read_text().splitlines() if "-r requirements.txt" in c]
     assert requirements and "-q" not in requirements[0].split()  # pip's own progress is shown
+    assert "requirements-train.txt" not in calls.read_text()  # make run installs no TensorFlow
     assert (venv / ".runtime").exists()
