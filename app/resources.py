@@ -6,13 +6,12 @@ import logging
 import os
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
 from app.browser_assets import publish_model
 from app.explorer import BrowserModels, Explorer
-from vae_core.bundle import Bundle, list_bundles, load_bundle, load_test_images
-from vae_core.manifest import BundleError, command_path
+from vae_core.bundle import Bundle, DataInfo, bundle_test_images, list_bundles, load_bundle
+from vae_core.manifest import BundleError, read_manifest
 from vae_core.onnx_models import load_onnx_networks, shape_problem
 
 log = logging.getLogger(__name__)
@@ -20,7 +19,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS_ENV = "VAE_ARTIFACTS"
 DEFAULT_BUNDLE = "fashion-mnist-2d"
 TRAIN_COMMAND = "python -m vae_core train --latent-dim 2"
-TEST_IMAGES_COMMAND = "python -m vae_core export-test-images --out {root}"
 
 
 def artifacts_root() -> Path:
@@ -32,6 +30,22 @@ def artifacts_root() -> Path:
 def bundle_names(root: Path) -> list[str]:
     """Names of the bundles under root, sorted (unreadable folders skipped, and logged)."""
     return [p.name for p in list_bundles(root)]
+
+
+def data_sets(root: Path, names: list[str]) -> dict[str, str]:
+    """Each bundle's data set name (its manifest's; "?" when unreadable), for grouping the selector."""
+    return _data_sets(str(root), tuple((n, bundle_version(root / n)) for n in names))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _data_sets(root: str, versions: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    out = {}
+    for name, _ in versions:
+        try:
+            out[name] = DataInfo.of(read_manifest(Path(root) / name)).name
+        except BundleError:
+            out[name] = "?"
+    return out
 
 
 def default_bundle_name(names: list[str]) -> str:
@@ -61,25 +75,10 @@ def open_explorer(path: Path, publish: bool = True) -> Explorer:
 
     With ``publish`` its browser models are copied where the app serves them (else server decoding)."""
     bundle = load_bundle(path)
-    images = test_images(bundle)
+    images = bundle_test_images(bundle)
     networks = load_onnx_networks(bundle)
     browser = browser_models(bundle) if publish else BrowserModels(None, None)
     return Explorer(bundle, networks, images, browser)
-
-
-def test_images(bundle: Bundle) -> np.ndarray:
-    """(n, H, W, C) uint8 test images of the bundle, in its latents' order."""
-    root = bundle.path.parent
-    fix = f"Create it with `{TEST_IMAGES_COMMAND.format(root=command_path(root))}`."
-    try:
-        images, labels = load_test_images(root)
-    except BundleError as e:
-        raise BundleError(f"{e} {fix}") from None
-    if not np.array_equal(labels, bundle.labels):
-        raise BundleError(
-            f"The test images in {root} do not match the bundle {bundle.name} (labels differ). Re-{fix[1:]}"
-        )
-    return images.reshape(len(images), *bundle.data.image_shape)
 
 
 def browser_models(bundle: Bundle) -> BrowserModels:

@@ -28,6 +28,7 @@ from app.resources import (  # noqa: E402
     artifacts_root,
     bundle_names,
     bundle_version,
+    data_sets,
     default_bundle_name,
     load_explorer,
 )
@@ -67,13 +68,17 @@ def no_bundle_ui(root: Path) -> None:
     )
 
 
-def bundle_selector_ui(names: list[str], compact: bool = False) -> None:
-    """A selector of the bundles in the artifacts folder (only when there are several)."""
+def bundle_selector_ui(root: Path, names: list[str], compact: bool = False) -> None:
+    """A selector of the bundles in the artifacts folder (only when there are several), grouped by
+    data set when they are of more than one."""
     if len(names) > 1:
+        data = data_sets(root, names)
+        several = len(set(data.values())) > 1
         st.selectbox(
             "Model bundle",
-            names,
-            help="Bundles found in the artifacts folder.",
+            sorted(names, key=lambda n: (data[n], n)) if several else names,
+            format_func=(lambda n: f"{data[n]} · {n}") if several else str,
+            help="Bundles found in the artifacts folder" + (", by data set." if several else "."),
             label_visibility="collapsed" if compact else "visible",
             **session.bind("bundle", "bundle"),
         )
@@ -143,7 +148,7 @@ def intro_ui(explorer: Explorer, compact: bool) -> None:
             st.info(text, icon=":material/explore:")
 
 
-def explore_page(explorer: Explorer, view: View, key: str, names: list[str]) -> None:
+def explore_page(explorer: Explorer, view: View, key: str, root: Path, names: list[str]) -> None:
     compact = view.compact
     if compact:
         st.markdown(COMPACT_CSS, unsafe_allow_html=True)
@@ -159,7 +164,7 @@ def explore_page(explorer: Explorer, view: View, key: str, names: list[str]) -> 
             with st.container(key="map_controls"):
                 c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
             with c1:
-                bundle_selector_ui(names, compact)
+                bundle_selector_ui(root, names, compact)
             with c2:
                 map_panel.map_options_ui(explorer)
             map_panel.map_ui(explorer, key, view)
@@ -193,7 +198,7 @@ def main() -> None:
         details = literal(public_message(e, root), 2000)  # no server path, no Markdown
         notices_ui(view)
         st.error(f"The bundle {literal(path.name)} cannot be used:\n\n{details}")
-        bundle_selector_ui(names)  # the other bundles stay one choice away
+        bundle_selector_ui(root, names)  # the other bundles stay one choice away
         return
     bundle = explorer.bundle
     view = session.apply(
@@ -213,7 +218,7 @@ def main() -> None:
     elif view.mode == "compare":
         compare.compare_fragment(root, names, explorer)
     else:
-        explore_page(explorer, view, key, names)
+        explore_page(explorer, view, key, root, names)
     session.write_link(session.current())
 
 

@@ -34,6 +34,7 @@ def make_bundle(
     width: int = 8,
     test_images: bool = False,
     browser_models: bool = False,
+    data: dict | None = None,
     **config_fields,
 ) -> Path:
     """Write an untrained but valid bundle with n fake test latents (no training: ~0.5 s).
@@ -41,7 +42,9 @@ def make_bundle(
     With test_images, random test images for the n labels are saved beside it, as the app needs.
     With browser_models, encoder.onnx and decoder.onnx (and their light copies) too, as every real
     bundle has them; off by default because the ONNX export adds ~2 s per bundle on these 2 cores
-    (schema 2 without "onnx").
+    (schema 2 without "onnx"). With ``data`` (fields of a schema-3 data block, e.g. class_names None
+    for an unlabelled set) or an ``image_shape`` other than (28, 28, 1), a bundle of a data set of
+    its own: schema 3, its random test images inside it.
     """
     import keras
 
@@ -53,7 +56,23 @@ def make_bundle(
     keras.utils.set_random_seed(seed)
     config = VAEConfig(preset=preset, latent_dim=latent_dim, width=width, epochs=2, **config_fields)
     rng = np.random.default_rng(seed)
-    labels = (np.arange(n) % 10).astype(np.uint8)  # every class present
+    own = data is not None or config.image_shape != (28, 28, 1)
+    block = None
+    if own:
+        block = {
+            "name": "Tiny set",
+            "source": "folder",
+            "image_shape": list(config.image_shape),
+            "class_names": ["circle", "square", "triangle"],
+            "n_train": 1000,
+            "n_test": n,
+            "sha256": {},
+            "floor_nats": 50.0,
+            "background": "dark",
+            **(data or {}),
+        }
+    classes = 10 if not own else len(block["class_names"] or [0])
+    labels = (np.arange(n) % classes).astype(np.uint8)  # every class present
     history = [
         {
             "epoch": e,
@@ -68,7 +87,8 @@ def make_bundle(
         for e in (1, 2)
     ]
     z_mean = rng.standard_normal((n, latent_dim)).astype(np.float32) + labels[:, None] * 0.3
-    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)  # after z_mean: the same draws as ever
+    shape = config.image_shape if own else (28, 28)
+    images = rng.integers(0, 256, (n, *shape), dtype=np.uint8)  # after z_mean: the same draws as ever
     path = export_bundle(
         path,
         encoder=build_encoder(config),
@@ -82,11 +102,13 @@ def make_bundle(
         extra={
             "training": {"epochs_run": 2, "seconds": 2.0},
             "command": f"python -m vae_core train --out {path}",
+            **({"data": block} if own else {}),
         },
         browser_models=browser_models,
-        probe_images=images[..., None].astype(np.float32) / 255.0,
+        probe_images=images.reshape(n, *config.image_shape).astype(np.float32) / 255.0,
+        test_images=images if own else None,
     )
-    if test_images:
+    if test_images and not own:
         save_test_images(path.parent, images, labels)
     return path
 

@@ -35,6 +35,7 @@ from .schema import HISTORY, first_problem
 log = logging.getLogger(__name__)
 
 TEST_IMAGES_FILE = "fashion-mnist-test.npz"  # shared by all bundles under one artifacts/ folder
+BUNDLE_TEST_IMAGES = "test_images.npz"  # schema 3: a bundle's own test images
 FASHION_MNIST_SHAPE = (28, 28, 1)  # the images of a bundle whose manifest has no data block
 MAX_TEST_POINTS = 10_000  # latents.npz and the test images hold at most this many images
 MAX_PRIOR_COMPONENTS = 1000
@@ -51,6 +52,8 @@ class DataInfo:
     class_names: tuple[str, ...]  # index = label; an unlabelled set has one class, "image"
     labelled: bool  # False: the data set has no classes (every label is 0)
     floor_nats: float | None  # mean binary entropy of the test pixels; None: compute from the images
+    background: str = "dark"  # "dark": light objects on a dark ground (uploads are inverted to match)
+    own: bool = False  # a data set of its own (schema 3): test images in the bundle
 
     @classmethod
     def of(cls, manifest: dict) -> DataInfo:
@@ -64,6 +67,8 @@ class DataInfo:
             class_names=tuple(names) if names else ("image",),
             labelled=bool(names),
             floor_nats=float(floor) if isinstance(floor, (int, float)) else None,
+            background="light" if data.get("background") == "light" else "dark",
+            own="image_shape" in data,
         )
 
 
@@ -231,6 +236,42 @@ def save_test_images(root: str | Path, images: np.ndarray, labels: np.ndarray) -
         file,
         lambda tmp: np.savez_compressed(tmp, images=images.astype(np.uint8), labels=labels.astype(np.uint8)),
     )
+
+
+def save_bundle_test_images(folder: Path, images: np.ndarray, labels: np.ndarray) -> None:
+    """Schema 3: the test images (uint8 (n, H, W, C)) and labels inside the bundle folder."""
+    np.savez_compressed(Path(folder) / BUNDLE_TEST_IMAGES, images=images.astype(np.uint8), labels=labels)
+
+
+def bundle_test_images(bundle: Bundle) -> np.ndarray:
+    """(n, H, W, C) uint8 test images of a bundle, in its latents' order: its own (schema 3), else
+    Fashion-MNIST's beside it. Raises BundleError saying how to get them."""
+    h, w, c = bundle.data.image_shape
+    if bundle.data.own:
+        arrays = bundle_arrays(
+            bundle.path,
+            BUNDLE_TEST_IMAGES,
+            {"images": ("n", h, w, c), "labels": ("n",)},
+            {"n": MAX_TEST_POINTS},
+            f" ({h}x{w}x{c} is the manifest's image_shape)",
+        )
+        images, labels = arrays["images"], arrays["labels"]
+        where, fix = bundle.path / BUNDLE_TEST_IMAGES, retrain_hint(bundle.path)
+        if images.dtype != np.uint8:
+            raise BundleError(f"{where}: images must be uint8. {fix}")
+    else:
+        root = bundle.path.parent
+        fix = f"Create it with `python -m vae_core export-test-images --out {command_path(root)}`."
+        try:
+            images, labels = load_test_images(root)
+        except BundleError as e:
+            raise BundleError(f"{e} {fix}") from None
+        where = root / TEST_IMAGES_FILE
+    if not np.array_equal(labels, bundle.labels):
+        raise BundleError(
+            f"The test images in {where} do not match the bundle {bundle.name} (labels differ). {fix}"
+        )
+    return images.reshape(len(images), h, w, c)
 
 
 def load_test_images(root: str | Path) -> tuple[np.ndarray, np.ndarray]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import os
 import shlex
@@ -78,6 +79,20 @@ def build_parser() -> Parser:
     train.add_argument(
         "--out", type=Path, help="bundle folder (default: artifacts/fashion-mnist-<dim>d[-preset])"
     )
+    train.add_argument(
+        "--data",
+        type=Path,
+        help="your own images: a folder (one subfolder per class, or none; optionally train/ and test/), "
+        "an .npz (x_train, x_test[, y_train, y_test, class_names]) or a folder of IDX files "
+        "(default: Fashion-MNIST)",
+    )
+    train.add_argument("--image-size", metavar="H[xW]", help="resize every image (Pillow, Lanczos), 8 to 64")
+    train.add_argument(
+        "--channels", type=int, choices=(1, 3), help="1: grey, 3: RGB (default: as the images)"
+    )
+    train.add_argument(
+        "--test-share", type=float, default=0.1, help="share held out as the test split when there is none"
+    )
     train.add_argument("--data-dir", type=Path, help="folder with the four Fashion-MNIST .gz files")
     train.add_argument(
         "--fresh", action="store_true", help="discard an interrupted run's checkpoints and start over"
@@ -92,6 +107,9 @@ def build_parser() -> Parser:
         help=f"importance samples k of the IWAE bound (1 to {MAX_IW_SAMPLES})",
     )
     evaluate.add_argument("--data-dir", type=Path, help="folder with the four Fashion-MNIST .gz files")
+    evaluate.add_argument(
+        "--data", type=Path, help="the data set a bundle of your own images was trained on (for 5-NN)"
+    )
 
     listing = sub.add_parser("list", help="list the bundles under a folder")
     listing.add_argument("root", type=Path, nargs="?", default=Path("artifacts"))
@@ -120,9 +138,10 @@ def config_from_args(args: argparse.Namespace) -> VAEConfig:
     return preset_config(args.preset, **overrides)
 
 
-def default_bundle_path(config: VAEConfig) -> Path:
+def default_bundle_path(config: VAEConfig, data_name: str = "fashion-mnist") -> Path:
     suffix = "" if config.preset == "default" else f"-{config.preset}"
-    return Path("artifacts") / f"fashion-mnist-{config.latent_dim}d{suffix}"
+    slug = "".join(c if c.isalnum() else "-" for c in data_name.lower()).strip("-")[:60] or "data"
+    return Path("artifacts") / f"{slug}-{config.latent_dim}d{suffix}"
 
 
 TRAINING_MODULES = {"tensorflow", "keras", "tf2onnx"}  # requirements-train.txt, not requirements.txt
@@ -218,12 +237,35 @@ def _quiet_native_stderr():
             os.close(saved)
 
 
-def _load_splits(data_dir):
-    from .data import load_fashion_mnist, split_validation, to_float
+def load_data(args: argparse.Namespace, seed: int, progress: BatchProgress | None):
+    """The data set the flags name (vae_core.datasets): --data, else Fashion-MNIST (--data-dir)."""
+    from .datasets import load_images, parse_size
 
-    data = load_fashion_mnist(data_dir)
-    x_train, y_train, x_val, _ = split_validation(data.x_train, data.y_train)
-    return data, to_float(x_train), y_train, to_float(x_val)
+    if getattr(args, "data", None) is not None and args.data_dir is not None:
+        raise DataError("give --data (your own images) or --data-dir (the Fashion-MNIST files), not both")
+    return load_images(
+        args.data,
+        image_size=parse_size(args.image_size) if getattr(args, "image_size", None) else None,
+        channels=getattr(args, "channels", None),
+        test_share=getattr(args, "test_share", 0.1),
+        seed=seed,
+        progress=progress,
+        fashion_mnist_dir=args.data_dir,
+    )
+
+
+def training_splits(data, config: VAEConfig, n_train_given: bool):
+    """(config for this data, training images, their labels, validation images), float32. Fashion-MNIST
+    validates on its last 10,000 training images, as always; other sets on their last tenth (up to
+    10,000) and train on all the rest unless --n-train says otherwise."""
+    from .data import split_validation, to_float
+
+    n = len(data.x_train)
+    n_val = 10_000 if data.is_fashion_mnist else min(10_000, max(1, n // 10))
+    x_train, y_train, x_val, _ = split_validation(data.x_train, data.y_train, n_val)
+    n_train = config.n_train if n_train_given or data.is_fashion_mnist else min(len(x_train), 200_000)
+    config = dataclasses.replace(config, image_shape=data.image_shape, n_train=n_train)
+    return config, to_float(x_train), y_train, to_float(x_val)
 
 
 def cmd_train(
@@ -231,39 +273,51 @@ def cmd_train(
 ) -> None:
     from .atomic import check_replaceable
     from .bundle import TEST_IMAGES_FILE, save_test_images
+    from .console import format_metrics
     from .data import to_float
-    from .evaluate import evaluate
+    from .evaluate import evaluate, floor_nats
     from .export import export_bundle
     from .keras_models import KerasNetworks
     from .train import prior_of, train
     from .workdir import check_resumable
 
-    out = args.out or default_bundle_path(config)
-    check_replaceable(out)  # before hours of training, not after
+    if args.out is not None:
+        check_replaceable(args.out)  # before reading the data and hours of training, not after
+    data = load_data(args, config.seed, progress)
+    config, x_train, y_train, x_val = training_splits(data, config, args.n_train is not None)
+    out = args.out or default_bundle_path(config, data.name if not data.is_fashion_mnist else "fashion-mnist")
+    check_replaceable(out)
     work_dir = out.parent / f".{out.name}.work"
     if args.fresh and work_dir.exists():
         shutil.rmtree(work_dir)
     check_resumable(work_dir, config)
-    data, x_train, y_train, x_val = _load_splits(args.data_dir)
+    h, w, c = config.image_shape
     log.info(
-        "training %s (latent_dim %d) on %d images, validating on %d; checkpoints in %s",
+        "training %s (latent_dim %d) on %d images of %s (%dx%dx%d), validating on %d; checkpoints in %s",
         config.preset,
         config.latent_dim,
-        config.n_train,
+        min(config.n_train, len(x_train)),
+        data.name,
+        h,
+        w,
+        c,
         len(x_val),
         work_dir,
     )
+    for note in data.notes:
+        log.info("data: %s", note)
     result = train(
         config, x_train[: config.n_train], x_val, work_dir, progress=log.info, batch_progress=progress
     )
     log.info("evaluating on the test set ...")
     prior = prior_of(result.vae)
+    x_test = to_float(data.x_test)
     metrics, (z_mean, z_log_var) = evaluate(
         KerasNetworks(result.vae.encoder, result.vae.decoder),
-        to_float(data.x_test),
-        data.y_test,
-        x_train,
-        y_train,
+        x_test,
+        data.y_test if data.labelled else None,
+        x_train[:50_000] if data.labelled else None,
+        y_train[:50_000] if data.labelled else None,
         prior=prior,
         iw_samples=config.iw_samples,
         seed=config.seed,
@@ -276,6 +330,10 @@ def cmd_train(
         "seconds_per_epoch": round(result.seconds / len(result.history), 1),
         "machine": f"{os.cpu_count()} CPU cores",
     }
+    own = not data.is_fashion_mnist
+    block = (
+        data.data_block(floor_nats(data.x_test)) if own else {"source": data.source, "sha256": data.digests}
+    )
     export_bundle(
         out,
         encoder=result.vae.encoder,
@@ -287,37 +345,50 @@ def cmd_train(
         history=result.history,
         metrics=metrics,
         prior=prior,
-        probe_images=to_float(data.x_test),
+        probe_images=x_test,
+        test_images=data.x_test if own else None,
         extra={
-            "data": {"source": data.source, "sha256": data.digests},
+            "data": block,
             "training": training,
             "command": "python -m vae_core " + shlex.join(argv),
         },
     )
-    if not (out.parent / TEST_IMAGES_FILE).exists():
-        save_test_images(out.parent, data.x_test, data.y_test)
+    if not own and not (out.parent / TEST_IMAGES_FILE).exists():
+        save_test_images(out.parent, data.x_test[..., 0], data.y_test)
     shutil.rmtree(work_dir, ignore_errors=True)
     print(format_metrics(metrics, title=f"{out} (trained {training['seconds'] / 60:.1f} min)"))
 
 
 def cmd_evaluate(args: argparse.Namespace, progress: BatchProgress | None) -> None:
-    from .bundle import load_bundle
-    from .data import load_fashion_mnist, to_float
+    from .bundle import bundle_test_images, load_bundle
+    from .console import format_metrics
+    from .data import to_float
     from .evaluate import evaluate
     from .keras_models import load_keras_networks
 
     bundle = load_bundle(args.bundle)
     networks = load_keras_networks(bundle.path, bundle.latent_dim, bundle.data.image_shape)
-    try:
-        data = load_fashion_mnist(args.data_dir)
-    except DataError as e:
-        raise DataError(f"{e} (evaluate needs the training images for the 5-NN metric.)") from None
+    if bundle.data.own and args.data is None:  # its own test images; 5-NN needs the training images
+        test, test_labels, knn = bundle_test_images(bundle), bundle.labels, (None, None)
+        if bundle.data.labelled:
+            print("(5-NN needs the training images: pass --data with the data set it was trained on)")
+    else:
+        try:
+            data = load_data(args, bundle.config.seed, progress)
+        except DataError as e:
+            raise DataError(f"{e} (evaluate needs the training images for the 5-NN metric.)") from None
+        if data.image_shape != bundle.data.image_shape:
+            raise DataError(
+                f"the data set's images are {data.image_shape}, the bundle's {bundle.data.image_shape}: "
+                "pass the --data it was trained on"
+            )
+        test, test_labels = data.x_test, data.y_test
+        knn = (to_float(data.x_train[:50_000]), data.y_train[:50_000]) if data.labelled else (None, None)
     metrics, _ = evaluate(
         networks,
-        to_float(data.x_test),
-        data.y_test,
-        to_float(data.x_train[:50_000]),
-        data.y_train[:50_000],
+        to_float(test),
+        test_labels if bundle.data.labelled else None,
+        *knn,
         prior=bundle.prior,
         iw_samples=args.iw_samples,
         seed=bundle.config.seed,
@@ -352,13 +423,17 @@ def cmd_list(root: Path) -> None:
             print(
                 f"{name:32} latent_dim {m['latent_dim']:>3}  "
                 f"-ELBO {m['metrics']['test_neg_elbo_nats']:7.2f}  "
-                f"5-NN {m['metrics']['knn5_accuracy']:.3f}  "
+                f"5-NN {_score(m['metrics']['knn5_accuracy'])}  "
                 f"{terminal_text(m['config']['preset'], 20):8} {browser}"
             )
         except BundleError as e:
             print(f"{name:32} BROKEN: {terminal_text(str(e), 2000)}")
     for line in skipped:
         print(f"SKIPPED {terminal_text(line, 300)}")
+
+
+def _score(value) -> str:
+    return "  n/a" if value is None else f"{value:.3f}"
 
 
 def cmd_export_test_images(args: argparse.Namespace) -> None:
@@ -383,42 +458,3 @@ def cmd_export_onnx(args: argparse.Namespace) -> None:
             continue
         sizes = ", ".join(f"{name} ({size_of(path / name) / 1e6:.1f} MB)" for name in written)
         print(f"{path}: wrote {sizes}")
-
-
-def format_metrics(metrics: dict, title: str = "") -> str:
-    """A plain-text table of the scalar metrics and the per-dimension latent statistics."""
-    rows = [
-        ("test -ELBO (nats)", metrics["test_neg_elbo_nats"], "lower is better"),
-        ("  reconstruction BCE (nats)", metrics["test_recon_bce_nats"], ""),
-        ("  KL (nats)", metrics["test_kl_nats"], metrics.get("kl_estimator", "")),
-        (
-            f"IWAE NLL bound, k={metrics.get('iw_samples', '?')} (nats)",
-            metrics.get("test_iw_nll_nats"),
-            "lower is better",
-        ),
-        ("5-NN accuracy of z_mean", metrics["knn5_accuracy"], "higher is better"),
-        ("reconstruction MSE", metrics.get("test_recon_mse"), "per pixel"),
-        (
-            "aggregate posterior KL to N(0,I)",
-            metrics.get("aggregate_posterior_kl_to_standard_normal"),
-            "0 = matches N(0,I)",
-        ),
-    ]
-    lines = [title, "-" * max(len(title), 60)] if title else []
-    lines += [
-        f"{name:40} {value:>10.4f}  {note}" if value is not None else f"{name:40} {'n/a':>10}"
-        for name, value, note in rows
-    ]
-    stats = metrics.get("latent_stats")
-    if stats:
-        lines += ["", f"{'dim':>5} {'min':>9} {'max':>9} {'mean':>9} {'std':>9} {'KL':>9}"]
-        kl = metrics.get("kl_per_dimension", [float("nan")] * len(stats["mean"]))
-        shown = range(min(len(stats["mean"]), 32))
-        lines += [
-            f"{j:>5} {stats['min'][j]:9.3f} {stats['max'][j]:9.3f} {stats['mean'][j]:9.3f} "
-            f"{stats['std'][j]:9.3f} {kl[j]:9.3f}"
-            for j in shown
-        ]
-        if len(stats["mean"]) > 32:
-            lines.append(f"  ... {len(stats['mean']) - 32} more dimensions")
-    return "\n".join(lines)

@@ -11,6 +11,7 @@ LIKELIHOODS = ("bernoulli", "mse")
 DETERMINISTIC_LOG_VAR = -13.815510557964274  # log(1e-6): sigma = 0.001
 DISTRIBUTE = ("none", "mirrored")
 MAX_IW_SAMPLES = 5000  # importance samples per image: beyond, minutes and gigabytes for a bound
+MIN_SIDE, MAX_SIDE = 8, 64  # image sides the presets build for
 
 
 class ConfigError(ValueError):
@@ -23,8 +24,9 @@ class VAEConfig:
 
     # model
     preset: str = "default"  # architecture: default | conv | keras-io | beta-vae-seed | mlp
+    image_shape: tuple[int, int, int] = (28, 28, 1)  # (H, W, C) of the data set: 8-64 a side, grey or RGB
     latent_dim: int = 2  # size of z; 2 gives the explorer a true (unprojected) map
-    likelihood: str = "bernoulli"  # bernoulli = summed BCE over 784 pixels; mse = mean squared error
+    likelihood: str = "bernoulli"  # bernoulli = summed BCE over every pixel and channel; mse = mean squared
     beta: float = 1.0  # weight of the KL term (β-VAE); 1.0 gives the true ELBO
     # A plain autoencoder: z = z_mean, no sampling; beta must be 0. Its encoder still outputs
     # z_log_var (the bundle contract), fixed at DETERMINISTIC_LOG_VAR: sigma = 0.001, a point.
@@ -54,11 +56,23 @@ class VAEConfig:
     patience: int = 5  # early stopping: epochs without validation improvement before stopping
     seed: int = 0  # seeds weights, shuffling and sampling noise
     # data and evaluation
-    n_train: int = 50_000  # training images used (the last 10,000 are always validation)
+    n_train: int = 50_000  # training images used (Fashion-MNIST: the last 10,000 are always validation)
     iw_samples: int = 16  # importance samples for the IWAE bound in the manifest's metrics
     distribute: str = "none"  # none | mirrored (tf.distribute.MirroredStrategy over all devices)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "image_shape", tuple(self.image_shape))  # a manifest gives a list
+        shape = self.image_shape
+        if not (
+            len(shape) == 3
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in shape)
+            and all(MIN_SIDE <= v <= MAX_SIDE for v in shape[:2])
+            and shape[2] in (1, 3)
+        ):
+            raise ConfigError(
+                f"image_shape={shape!r} is invalid: use (H, W, C) with H and W from {MIN_SIDE} to {MAX_SIDE} "
+                "and C 1 or 3"
+            )
         for f in dataclasses.fields(self):  # inf and nan pass every comparison below the wrong way
             value = getattr(self, f.name)
             if isinstance(value, float) and not math.isfinite(value):
@@ -99,7 +113,7 @@ class VAEConfig:
             (self.learning_rate > 0, "learning_rate", "a number > 0"),
             (self.kl_warmup_epochs >= 0, "kl_warmup_epochs", "an integer >= 0"),
             (self.patience >= 1, "patience", "an integer >= 1"),
-            (1 <= self.n_train <= 50_000, "n_train", "an integer from 1 to 50000"),
+            (1 <= self.n_train <= 200_000, "n_train", "an integer from 1 to 200000"),
             (1 <= self.iw_samples <= MAX_IW_SAMPLES, "iw_samples", f"an integer from 1 to {MAX_IW_SAMPLES}"),
             (0 <= self.seed < 2**32, "seed", "an integer from 0 to 4294967295"),
         ]
@@ -108,7 +122,7 @@ class VAEConfig:
                 raise ConfigError(f"{name}={getattr(self, name)!r} is invalid: use {allowed}")
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return {**dataclasses.asdict(self), "image_shape": list(self.image_shape)}
 
     @classmethod
     def from_dict(cls, values: dict) -> VAEConfig:

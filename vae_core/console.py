@@ -112,3 +112,42 @@ def command_output(bars: bool = True, console: Console | None = None) -> Iterato
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[handler])
     with TerminalProgress(console) as progress:
         yield progress
+
+
+def format_metrics(metrics: dict, title: str = "") -> str:
+    """A plain-text table of the scalar metrics and the per-dimension latent statistics."""
+    rows = [
+        ("test -ELBO (nats)", metrics["test_neg_elbo_nats"], "lower is better"),
+        ("  reconstruction BCE (nats)", metrics["test_recon_bce_nats"], ""),
+        ("  KL (nats)", metrics["test_kl_nats"], metrics.get("kl_estimator", "")),
+        (
+            f"IWAE NLL bound, k={metrics.get('iw_samples', '?')} (nats)",
+            metrics.get("test_iw_nll_nats"),
+            "lower is better",
+        ),
+        ("5-NN accuracy of z_mean", metrics["knn5_accuracy"], "higher is better"),
+        ("reconstruction MSE", metrics.get("test_recon_mse"), "per pixel"),
+        (
+            "aggregate posterior KL to N(0,I)",
+            metrics.get("aggregate_posterior_kl_to_standard_normal"),
+            "0 = matches N(0,I)",
+        ),
+    ]
+    lines = [title, "-" * max(len(title), 60)] if title else []
+    lines += [
+        f"{name:40} {value:>10.4f}  {note}" if value is not None else f"{name:40} {'n/a':>10}"
+        for name, value, note in rows
+    ]
+    stats = metrics.get("latent_stats")
+    if stats:
+        lines += ["", f"{'dim':>5} {'min':>9} {'max':>9} {'mean':>9} {'std':>9} {'KL':>9}"]
+        kl = metrics.get("kl_per_dimension", [float("nan")] * len(stats["mean"]))
+        shown = range(min(len(stats["mean"]), 32))
+        lines += [
+            f"{j:>5} {stats['min'][j]:9.3f} {stats['max'][j]:9.3f} {stats['mean'][j]:9.3f} "
+            f"{stats['std'][j]:9.3f} {kl[j]:9.3f}"
+            for j in shown
+        ]
+        if len(stats["mean"]) > 32:
+            lines.append(f"  ... {len(stats['mean']) - 32} more dimensions")
+    return "\n".join(lines)

@@ -49,7 +49,8 @@ CLASS_NAMES: tuple[str, ...] = (
 IMAGE_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions (count, rows, cols)
 LABEL_MAGIC = 0x00000801  # unsigned bytes, 1 dimension (count)
 IMAGE_SIDE = 28
-MAX_ITEMS = 100_000  # refuse headers implying more items: a corrupt file or a decompression bomb
+MAX_IDX_SIDE = 1024  # IDX images of other data sets: any size up to this (vae_core.datasets resizes)
+MAX_ITEMS = 1_000_000  # refuse headers implying more items: a corrupt file or a decompression bomb
 _CHUNK_BYTES = 1 << 20  # decompress in bounded 1 MiB reads
 
 ENV_VAR = "FASHION_MNIST_DIR"
@@ -100,9 +101,9 @@ class DataError(Exception):
         self.path = path  # the offending file or directory, when there is one
 
 
-def _file_error(path: Path, problem: str) -> DataError:
+def _file_error(path: Path, problem: str, hint: str = FIX_HINT) -> DataError:
     """A DataError for one file: full path, what is wrong, how to get good data."""
-    return DataError(f"{path.absolute()}: {problem}. {FIX_HINT}", path=path)
+    return DataError(f"{path.absolute()}: {problem}. {hint}", path=path)
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,14 +136,16 @@ def _read_exact(stream: gzip.GzipFile, n_bytes: int) -> bytearray:
     return buffer
 
 
-def _parse_header(path: Path, stream: gzip.GzipFile, kind: str, digest: hashlib._Hash) -> tuple[int, ...]:
+def _parse_header(
+    path: Path, stream: gzip.GzipFile, kind: str, digest: hashlib._Hash, hint: str = FIX_HINT
+) -> tuple[int, ...]:
     """Read and check the magic number and dimensions; return the dimensions."""
     expected_magic, ndim = (IMAGE_MAGIC, 3) if kind == "images" else (LABEL_MAGIC, 1)
     header = _read_exact(stream, 4 + 4 * ndim)
     digest.update(header)
     if len(header) < 4:
         raise _file_error(
-            path, f"holds only {len(header)} bytes once decompressed, too short for an IDX header"
+            path, f"holds only {len(header)} bytes once decompressed, too short for an IDX header", hint
         )
     magic = int.from_bytes(header[:4], "big")
     if magic != expected_magic:
@@ -150,25 +153,29 @@ def _parse_header(path: Path, stream: gzip.GzipFile, kind: str, digest: hashlib.
         raise _file_error(
             path,
             f"wrong magic number 0x{magic:08x}{what}; an IDX {kind} file starts with 0x{expected_magic:08x}",
+            hint,
         )
     if len(header) < 4 + 4 * ndim:
-        raise _file_error(path, f"truncated IDX header ({len(header)} of {4 + 4 * ndim} bytes)")
+        raise _file_error(path, f"truncated IDX header ({len(header)} of {4 + 4 * ndim} bytes)", hint)
     return tuple(int.from_bytes(header[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
 
 
-def _check_dims(path: Path, kind: str, dims: tuple[int, ...]) -> None:
+def _check_dims(path: Path, kind: str, dims: tuple[int, ...], side: int | None, hint: str) -> None:
     """Refuse wrong image sizes and implausible counts before any body byte is read."""
-    if kind == "images" and dims[1:] != (IMAGE_SIDE, IMAGE_SIDE):
-        raise _file_error(path, f"images are {dims[1]}x{dims[2]}, expected {IMAGE_SIDE}x{IMAGE_SIDE}")
+    if kind == "images" and side is not None and dims[1:] != (side, side):
+        raise _file_error(path, f"images are {dims[1]}x{dims[2]}, expected {side}x{side}", hint)
+    if kind == "images" and not all(1 <= d <= MAX_IDX_SIDE for d in dims[1:]):
+        raise _file_error(path, f"images are {dims[1]}x{dims[2]}, more than {MAX_IDX_SIDE} a side", hint)
     if dims[0] > MAX_ITEMS:
         raise _file_error(
             path,
             f"header claims {dims[0]:,} {kind}, more than the {MAX_ITEMS:,} allowed "
             "(corrupt header or decompression bomb); refusing to read it",
+            hint,
         )
 
 
-def _read_body(path: Path, stream: gzip.GzipFile, kind: str, dims: tuple[int, ...]) -> bytearray:
+def _read_body(path: Path, stream: gzip.GzipFile, kind: str, dims: tuple[int, ...], hint: str) -> bytearray:
     """Read exactly the header-implied body, plus one byte to detect trailing data."""
     n_body = int(np.prod(dims))
     body = _read_exact(stream, n_body)
@@ -177,37 +184,47 @@ def _read_body(path: Path, stream: gzip.GzipFile, kind: str, dims: tuple[int, ..
             path,
             f"truncated: header says {dims[0]:,} {kind} ({n_body:,} bytes) "
             f"but the file holds only {len(body):,}",
+            hint,
         )
     if stream.read(1):
         raise _file_error(
             path,
             f"trailing bytes after the {dims[0]:,} {kind} the header announces ({n_body:,} bytes)",
+            hint,
         )
     return body
 
 
-def _read_idx(path: str | Path, kind: str, expected_sha256: str | None) -> tuple[np.ndarray, str]:
-    """Read and validate one gzip IDX file; return (array, hex SHA-256 of decompressed bytes)."""
+def _read_idx(
+    path: str | Path,
+    kind: str,
+    expected_sha256: str | None,
+    *,
+    side: int | None = IMAGE_SIDE,
+    classes: int | None = len(CLASS_NAMES),
+    hint: str = FIX_HINT,
+) -> tuple[np.ndarray, str]:
+    """Read and validate one IDX file (gzip-compressed when named .gz); return (array, hex SHA-256 of the
+    decompressed bytes). ``side`` None accepts any image size, ``classes`` None any label."""
     path = Path(path)
     if not path.is_file():
-        raise _file_error(path, "file not found" if not path.exists() else "not a regular file")
+        raise _file_error(path, "file not found" if not path.exists() else "not a regular file", hint)
     digest = hashlib.sha256()
     try:
-        with gzip.open(path, "rb") as stream:
-            dims = _parse_header(path, stream, kind, digest)
-            _check_dims(path, kind, dims)
-            body = _read_body(path, stream, kind, dims)
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as stream:
+            dims = _parse_header(path, stream, kind, digest, hint)
+            _check_dims(path, kind, dims, side, hint)
+            body = _read_body(path, stream, kind, dims, hint)
     except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
-        raise _file_error(path, f"not a readable gzip file, or truncated ({exc})") from exc
+        raise _file_error(path, f"not a readable gzip file, or truncated ({exc})", hint) from exc
     digest.update(body)
     sha = digest.hexdigest()
     _check_digest(path, sha, expected_sha256)
     array = np.frombuffer(body, dtype=np.uint8).reshape(dims)
-    if kind == "labels" and array.size and array.max() >= len(CLASS_NAMES):
-        index = int(np.argmax(array >= len(CLASS_NAMES)))
+    if kind == "labels" and classes is not None and array.size and array.max() >= classes:
+        index = int(np.argmax(array >= classes))
         raise _file_error(
-            path,
-            f"label {array[index]} at index {index} is out of range (classes are 0-{len(CLASS_NAMES) - 1})",
+            path, f"label {array[index]} at index {index} is out of range (classes are 0-{classes - 1})", hint
         )
     return array, sha
 
@@ -376,29 +393,26 @@ def split_validation(
 
 
 def to_float(images_uint8: np.ndarray) -> np.ndarray:
-    """uint8 ``(N, 28, 28)`` -> float32 ``(N, 28, 28, 1)`` in [0, 1] (the models' input)."""
+    """uint8 ``(N, H, W)`` or ``(N, H, W, C)`` -> float32 ``(N, H, W, C)`` in [0, 1] (the models' input)."""
     images = np.asarray(images_uint8)
     if images.dtype != np.uint8:
         raise ValueError(f"expected uint8 images, got {images.dtype}")
-    if images.ndim == 4 and images.shape[-1] == 1:
-        images = images[..., 0]
-    if images.ndim != 3 or images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
-        raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
+    if images.ndim == 3:
+        images = images[..., np.newaxis]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(f"expected images of shape (N, H, W) or (N, H, W, 1 or 3), got {images.shape}")
     out = images.astype(np.float32)
     out *= np.float32(1.0 / 255.0)
-    return out[..., np.newaxis]  # (N, 28, 28, 1)
+    return out
 
 
 def make_dataset(images: np.ndarray, batch_size: int, *, shuffle: bool, seed: int) -> tf.data.Dataset:
-    """A tf.data pipeline of image batches (no labels) from float32 ``(N, 28, 28, 1)`` images.
+    """A tf.data pipeline of image batches (no labels) from float32 ``(N, H, W, C)`` images.
 
     Shuffling, when on, covers the whole set and differs each epoch, reproducibly from ``seed``.
     """
-    expected_shape = (IMAGE_SIDE, IMAGE_SIDE, 1)
-    if images.ndim != 4 or images.shape[1:] != expected_shape or images.dtype != np.float32:
-        raise ValueError(
-            f"expected float32 images of shape (N, 28, 28, 1), got {images.dtype} {images.shape}"
-        )
+    if images.ndim != 4 or images.dtype != np.float32:
+        raise ValueError(f"expected float32 images of shape (N, H, W, C), got {images.dtype} {images.shape}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     import tensorflow as tf  # lazy: importing TensorFlow takes seconds

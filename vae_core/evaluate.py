@@ -303,9 +303,9 @@ def encode_all(
 def evaluate(
     networks: Networks,
     test_images: np.ndarray,  # (n, H, W, C) float32 in [0, 1]
-    test_labels: np.ndarray,
-    knn_images: np.ndarray,  # training images for the 5-NN classifier, float32
-    knn_labels: np.ndarray,
+    test_labels: np.ndarray | None,  # None (an unlabelled set, or no training images): no 5-NN
+    knn_images: np.ndarray | None,  # training images for the 5-NN classifier, float32
+    knn_labels: np.ndarray | None,
     *,
     prior: Prior | None = None,
     iw_samples: int = 64,
@@ -315,9 +315,15 @@ def evaluate(
     """All test-set metrics, plus the test latents (z_mean, z_log_var) computed on the way."""
     recon, kl = elbo_terms(networks, test_images, prior, seed, progress=progress)
     z_mean, z_log_var = encode_all(networks, test_images, progress=progress, task="encoding the test images")
-    train_z, _ = encode_all(
-        networks, knn_images, progress=progress, task=f"encoding {len(knn_images):,} training images for 5-NN"
-    )
+    knn = None
+    if test_labels is not None and knn_images is not None and knn_labels is not None:
+        train_z, _ = encode_all(
+            networks,
+            knn_images,
+            progress=progress,
+            task=f"encoding {len(knn_images):,} training images for 5-NN",
+        )
+        knn = knn_accuracy(train_z, knn_labels, z_mean, test_labels, k=5)
     squared = [
         float(np.sum((expit(networks.decode_logits(z_mean[sl])) - test_images[sl]) ** 2))
         for sl in _batches(len(z_mean), 1000, progress, "reconstructions")
@@ -332,7 +338,7 @@ def evaluate(
             np.mean(iw_nll(networks, test_images, iw_samples, prior, seed, progress=progress))
         ),
         "iw_samples": iw_samples,
-        "knn5_accuracy": knn_accuracy(train_z, knn_labels, z_mean, test_labels, k=5),
+        "knn5_accuracy": knn,
         "test_recon_mse": sum(squared) / test_images.size,
         "aggregate_posterior_kl_to_standard_normal": aggregate_posterior_gap(z_mean, z_log_var),
         "kl_per_dimension": kl_per_dimension(z_mean, z_log_var, prior).tolist(),

@@ -12,9 +12,11 @@ import numpy as np
 
 from .atomic import staged_folder
 from .browser_models import export_browser_models
+from .bundle import save_bundle_test_images
 from .config import VAEConfig
 from .density import Prior
 from .manifest import build_manifest
+from .model import architecture_notes
 
 
 def describe(model: keras.Model) -> dict:
@@ -51,14 +53,17 @@ def export_bundle(
     extra: dict | None = None,
     browser_models: bool = True,
     probe_images: np.ndarray | None = None,
+    test_images: np.ndarray | None = None,
 ) -> Path:
     """Write a bundle atomically: into a staged folder beside ``out_dir``, then renamed.
 
-        An export killed at any point leaves the previous bundle (if any) intact and loadable; a folder
-        that is not a bundle is never replaced (``vae_core.atomic.check_replaceable``). With
-        ``browser_models`` (the default) the encoder and decoder are also exported to ONNX; tests that
-        never decode with ONNX turn it off to save the export's seconds. ``probe_images`` (test images,
-    (n, H, W, C) float32 in [0, 1]) are what the light encoder for the browser is measured on.
+            An export killed at any point leaves the previous bundle (if any) intact and loadable; a folder
+            that is not a bundle is never replaced (``vae_core.atomic.check_replaceable``). With
+            ``browser_models`` (the default) the encoder and decoder are also exported to ONNX; tests that
+            never decode with ONNX turn it off to save the export's seconds. ``probe_images`` (test images,
+        (n, H, W, C) float32 in [0, 1]) are what the light encoder for the browser is measured on.
+    ``test_images`` (uint8 (n, H, W, C), in the latents' order) go into the bundle: a data set other
+    than Fashion-MNIST (schema 3, with ``extra["data"]`` its data block) carries the images it shows.
     """
     out = Path(out_dir)
     with staged_folder(out) as tmp:
@@ -71,6 +76,8 @@ def export_bundle(
             z_log_var=z_log_var.astype(np.float32),
             labels=labels.astype(np.uint8),
         )
+        if test_images is not None:
+            save_bundle_test_images(tmp, test_images, labels.astype(np.uint8))
         prior_entry = {"type": "standard_normal"}
         if prior is not None:
             np.savez(tmp / "prior.npz", weights=prior.weights, means=prior.means, log_vars=prior.log_vars)
@@ -82,6 +89,7 @@ def export_bundle(
             metrics=metrics,
             architecture={
                 "preset": config.preset,
+                **({} if config.image_shape == (28, 28, 1) else architecture_notes(config)),
                 "encoder": describe(encoder),
                 "decoder": describe(decoder),
             },

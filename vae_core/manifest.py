@@ -21,6 +21,7 @@ from .files import FileProblem, inside, read_json, size_of
 from .schema import MANIFEST, READABLE_VERSIONS, first_problem, shown
 
 SCHEMA_VERSION = 2  # 2 added the optional browser models (encoder.onnx, decoder.onnx)
+DATA_SCHEMA_VERSION = 3  # 3 added the data block of a data set other than Fashion-MNIST
 MAX_JSON_BYTES = {"manifest.json": 1_000_000, "history.json": 20_000_000}  # far above real ones
 ONNX_PARTS = ("encoder", "decoder")
 ONNX_OUTPUTS = {"encoder": 2, "decoder": 1}  # [z_mean, z_log_var]; Bernoulli means
@@ -70,8 +71,9 @@ def build_manifest(
 ) -> dict:
     """Every manifest a bundle gets is made here: its fields in the contract's order, then ``extra``
     (data, training, command, ...)."""
+    own_data = "image_shape" in (extra.get("data") or {})
     manifest = {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": DATA_SCHEMA_VERSION if own_data else SCHEMA_VERSION,
         "name": name,
         "latent_dim": config.latent_dim,
         "config": config.to_dict(),

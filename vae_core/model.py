@@ -1,9 +1,14 @@
 """The VAE: a Sampling layer, encoder/decoder builders per preset, priors and the training model.
 
-Encoder: images (N, 28, 28, 1) in [0, 1] -> [z_mean, z_log_var], each (N, latent_dim).
-Decoder: z (N, latent_dim) -> Bernoulli means (N, 28, 28, 1). Its last two layers are a linear
+Encoder: images (N, H, W, C) in [0, 1] -> [z_mean, z_log_var], each (N, latent_dim).
+Decoder: z (N, latent_dim) -> Bernoulli means (N, H, W, C). Its last two layers are a linear
 layer named "logits" and a sigmoid named "bernoulli_mean", so losses can use the logits
 (numerically stable) while the saved decoder still outputs probabilities.
+
+Every preset builds for the config's ``image_shape`` (8 to 64 pixels a side, grey or RGB): the
+convolutional ones halve the size ``stages`` times (two for 28x28, as published; three from 33
+pixels a side), so their smallest feature map is at most 8 a side, and the decoder crops what
+its upsampling made too large (``architecture_notes`` says what was chosen).
 """
 
 from __future__ import annotations
@@ -136,18 +141,61 @@ def _residual_block(x, channels):
     return layers.Activation("relu")(layers.Add()([x, y]))
 
 
+def stages(image_shape) -> int:
+    """How many times the convolutional presets halve an image: the fewest (at least 2) that leave
+    at most 8 pixels a side (28 -> 7, 32 -> 8, 64 -> 8, 8 -> 2)."""
+    side = max(image_shape[:2])
+    n = 2
+    while math.ceil(side / 2**n) > 8:
+        n += 1
+    return n
+
+
+def _seed_shape(image_shape) -> tuple[int, int]:
+    """The decoder's first feature map: the image halved ``stages`` times, rounded up."""
+    n = stages(image_shape)
+    return math.ceil(image_shape[0] / 2**n), math.ceil(image_shape[1] / 2**n)
+
+
+def architecture_notes(config: VAEConfig) -> dict:
+    """What the builders chose for the config's image shape (for the manifest)."""
+    h, w = _seed_shape(config.image_shape)
+    n = stages(config.image_shape)
+    return {
+        "image_shape": list(config.image_shape),
+        "downsampling_stages": n if config.preset != "mlp" else 0,
+        "decoder_seed": [h, w] if config.preset != "mlp" else None,
+        "decoder_crop": [h * 2**n - config.image_shape[0], w * 2**n - config.image_shape[1]]
+        if config.preset != "mlp"
+        else [0, 0],
+    }
+
+
+def _to_size(x, image_shape):
+    """Crop a feature map to the image's height and width (upsampling rounds up)."""
+    extra_h, extra_w = x.shape[1] - image_shape[0], x.shape[2] - image_shape[1]
+    if extra_h or extra_w:
+        x = layers.Cropping2D(
+            ((extra_h // 2, extra_h - extra_h // 2), (extra_w // 2, extra_w - extra_w // 2))
+        )(x)
+    return x
+
+
 def build_encoder(config: VAEConfig) -> keras.Model:
-    """Images (N, 28, 28, 1) -> [z_mean, z_log_var] for the config's preset."""
-    images = keras.Input(shape=(28, 28, 1), name="images")
+    """Images (N, H, W, C) -> [z_mean, z_log_var] for the config's preset."""
+    images = keras.Input(shape=config.image_shape, name="images")
     w = config.width
+    extra = stages(config.image_shape) - 2  # halvings beyond the published two (images above 32 a side)
     if config.preset == "keras-io":
-        x = _conv_encoder(images, [(32, 2), (64, 2)], dense_units=16)
+        x = _conv_encoder(images, [(32, 2), (64, 2)] + [(64, 2)] * extra, dense_units=16)
     elif config.preset == "beta-vae-seed":
-        x = _conv_encoder(images, [(32, 1), (64, 2), (64, 2), (64, 1)], dense_units=0)
+        x = _conv_encoder(images, [(32, 1), (64, 2), (64, 2)] + [(64, 2)] * extra + [(64, 1)], dense_units=0)
     elif config.preset == "mlp":
         x = layers.Dense(512, activation="relu")(layers.Flatten()(images))
     else:  # default, conv
-        x = _conv_encoder(images, [(w // 2, 2), (w, 2), (2 * w, 1)], dense_units=256)
+        x = _conv_encoder(
+            images, [(w // 2, 2), (w, 2)] + [(2 * w, 2)] * extra + [(2 * w, 1)], dense_units=256
+        )
         if config.preset == "default":
             x = layers.Dense(256, activation="relu")(x)
     z_mean = layers.Dense(config.latent_dim, name="z_mean")(x)
@@ -164,44 +212,52 @@ def build_encoder(config: VAEConfig) -> keras.Model:
     return keras.Model(images, [z_mean, z_log_var], name="encoder")
 
 
-def _conv_decoder(x, channels, transposed, final_conv):
-    x = layers.Reshape((7, 7, channels[0]))(x)
+def _conv_decoder(x, seed, channels, transposed, final_conv, image_shape):
+    x = layers.Reshape((*seed, channels))(x)
     for filters in transposed:
         x = layers.Conv2DTranspose(filters, 3, strides=2, padding="same", activation="relu")(x)
+    x = _to_size(x, image_shape)
     conv = layers.Conv2D if final_conv else layers.Conv2DTranspose
-    return conv(1, 3, padding="same", name="logits")(x)
+    return conv(image_shape[2], 3, padding="same", name="logits")(x)
 
 
 def build_decoder(config: VAEConfig) -> keras.Model:
-    """z (N, latent_dim) -> Bernoulli means (N, 28, 28, 1) for the config's preset."""
+    """z (N, latent_dim) -> Bernoulli means (N, H, W, C) for the config's preset."""
     z = keras.Input(shape=(config.latent_dim,), name="z")
-    w = config.width
-    if config.preset == "keras-io":
-        x = layers.Dense(7 * 7 * 64, activation="relu")(z)
-        logits = _conv_decoder(x, [64], [64, 32], final_conv=False)
-    elif config.preset == "beta-vae-seed":
-        x = layers.Dense(7 * 7 * 64, activation="relu")(z)
-        logits = _conv_decoder(x, [64], [64, 32], final_conv=True)
+    w, shape = config.width, config.image_shape
+    seed = _seed_shape(shape)
+    area = seed[0] * seed[1]
+    extra = stages(shape) - 2
+    if config.preset in ("keras-io", "beta-vae-seed"):
+        x = layers.Dense(area * 64, activation="relu")(z)
+        final_conv = config.preset == "beta-vae-seed"
+        logits = _conv_decoder(x, seed, 64, [64] * (1 + extra) + [32], final_conv, shape)
     elif config.preset == "mlp":
         x = layers.Dense(512, activation="relu")(z)
-        logits = layers.Reshape((28, 28, 1), name="logits")(layers.Dense(784)(x))  # "logits": image-shaped
+        flat = layers.Dense(shape[0] * shape[1] * shape[2])(x)
+        logits = layers.Reshape(shape, name="logits")(flat)  # "logits": image-shaped
     elif config.preset == "conv":  # the default until the residual decoder; better above 2-D
         x = layers.Dense(256, activation="relu")(z)
-        x = layers.Dense(7 * 7 * 2 * w, activation="relu")(x)
-        x = layers.Reshape((7, 7, 2 * w))(x)
-        x = layers.Conv2DTranspose(w, 3, strides=2, padding="same", activation="relu")(x)
-        x = layers.Conv2DTranspose(w // 2, 3, strides=2, padding="same", activation="relu")(x)
+        x = layers.Dense(area * 2 * w, activation="relu")(x)
+        x = layers.Reshape((*seed, 2 * w))(x)
+        for filters in [2 * w] * extra + [w, w // 2]:
+            x = layers.Conv2DTranspose(filters, 3, strides=2, padding="same", activation="relu")(x)
+        x = _to_size(x, shape)
         x = layers.Conv2D(w // 2, 3, padding="same", activation="relu")(x)
-        logits = layers.Conv2D(1, 3, padding="same", name="logits")(x)
+        logits = layers.Conv2D(shape[2], 3, padding="same", name="logits")(x)
     else:  # default: a wide MLP on z (cheap: z is tiny), then residual blocks at 7x7 and 14x14
         x = layers.Dense(512, activation="relu")(z)
         x = layers.Dense(512, activation="relu")(x)
-        x = layers.Dense(7 * 7 * 2 * w, activation="relu")(x)
-        x = _residual_block(layers.Reshape((7, 7, 2 * w))(x), 2 * w)
+        x = layers.Dense(area * 2 * w, activation="relu")(x)
+        x = _residual_block(layers.Reshape((*seed, 2 * w))(x), 2 * w)
+        for _ in range(extra):  # images above 32 a side: one more halving, undone here
+            x = layers.Conv2DTranspose(2 * w, 3, strides=2, padding="same", activation="relu")(x)
+            x = _residual_block(x, 2 * w)
         x = layers.Conv2DTranspose(w, 3, strides=2, padding="same", activation="relu")(x)
         x = _residual_block(x, w)
         x = layers.Conv2DTranspose(w // 2, 3, strides=2, padding="same", activation="relu")(x)
-        logits = layers.Conv2D(1, 3, padding="same", name="logits")(x)
+        x = _to_size(x, shape)
+        logits = layers.Conv2D(shape[2], 3, padding="same", name="logits")(x)
     probs = layers.Activation("sigmoid", name="bernoulli_mean")(logits)
     return keras.Model(z, probs, name="decoder")
 
@@ -233,7 +289,7 @@ class VAE(keras.Model):
         # VampPrior pseudo-images, as logits so the images stay in (0, 1); they start as noise.
         self.pseudo_logits = (
             self.add_weight(
-                shape=(config.vamp_components, 28, 28, 1),
+                shape=(config.vamp_components, *config.image_shape),
                 initializer=keras.initializers.RandomNormal(stddev=1.0, seed=config.seed),
                 name="pseudo_logits",
             )
@@ -267,7 +323,7 @@ class VAE(keras.Model):
         """(reconstruction, KL[, z_mean, z_log_var]) per image, one posterior sample. (batch[, d])"""
         z_mean, z_log_var = self.encoder(images, training=training)  # (batch, latent_dim)
         z = z_mean if self.config.deterministic else self.sampling([z_mean, z_log_var])
-        logits = self.decoder_logits(z, training=training)  # (batch, 28, 28, 1)
+        logits = self.decoder_logits(z, training=training)  # (batch, H, W, C)
         if self.config.likelihood == "mse":
             recon = mse_loss(images, logits)
         else:
@@ -365,5 +421,5 @@ class VAE(keras.Model):
 
 def build_vae(config: VAEConfig) -> VAE:
     vae = VAE(build_encoder(config), build_decoder(config), config)
-    vae.build((None, 28, 28, 1))
+    vae.build((None, *config.image_shape))
     return vae

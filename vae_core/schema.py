@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import jsonschema
 
-READABLE_VERSIONS = (1, 2)  # schema 2 adds the optional "onnx" browser models
+READABLE_VERSIONS = (1, 2, 3)  # 2 adds the optional "onnx" browser models, 3 the "data" block
 MAX_LATENT_DIM = 256  # as VAEConfig allows
 MAX_NAME_CHARS = 200
 
@@ -20,6 +20,35 @@ LIMIT = 1e12  # no metric is anywhere near this; beyond it a number is damage, n
 NUMBER = {"type": "number", "minimum": -LIMIT, "maximum": LIMIT}
 NATS = {"type": "number", "minimum": 0, "maximum": LIMIT}
 STRING = {"type": "string", "maxLength": 10_000}
+
+MAX_CLASSES = 50
+# Schema 3's data block (own data sets); a Fashion-MNIST bundle's "data" holds only source and sha256.
+DATA = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS},
+        "image_shape": {
+            "type": "array",
+            "prefixItems": [
+                {"type": "integer", "minimum": 8, "maximum": 64},
+                {"type": "integer", "minimum": 8, "maximum": 64},
+                {"enum": [1, 3]},
+            ],
+            "minItems": 3,
+            "maxItems": 3,
+        },
+        "class_names": {
+            "type": ["array", "null"],
+            "minItems": 1,
+            "maxItems": MAX_CLASSES,
+            "items": {"type": "string", "maxLength": MAX_NAME_CHARS},
+        },
+        "n_train": {"type": "integer", "minimum": 0},
+        "n_test": {"type": "integer", "minimum": 1, "maximum": 10_000},
+        "floor_nats": NATS,
+        "background": {"enum": ["dark", "light"]},
+    },
+}
 
 MANIFEST = {
     "type": "object",
@@ -40,7 +69,8 @@ MANIFEST = {
                 "test_neg_elbo_nats": NUMBER,
                 "test_recon_bce_nats": NATS,
                 "test_kl_nats": NUMBER,  # a Monte Carlo estimate (mixture prior) may dip below 0
-                "knn5_accuracy": {"type": "number", "minimum": 0, "maximum": 1},
+                # null when the data set has no labels (schema 3)
+                "knn5_accuracy": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
                 "test_iw_nll_nats": NUMBER,
                 "test_recon_mse": {"type": "number", "minimum": 0},
                 "iw_samples": {"type": "integer", "minimum": 1},
@@ -62,7 +92,7 @@ MANIFEST = {
         },
         "architecture": {"type": "object"},
         "versions": {"type": "object", "additionalProperties": STRING},
-        "data": {"type": "object"},
+        "data": DATA,
         "training": {
             "type": "object",
             "properties": {

@@ -198,6 +198,7 @@ class LivePoint {
   show(pixels, z, event) {
     const S = hooks.live;
     paint(this.ui.canvas, pixels, this.data.shape, this.data.size);
+    this.ui.canvas.style.setProperty("--live-px", `${this.ui.canvas.width}px`); // no wider than painted: crisp
     this.shown = z.slice();
     this.ui.caption.textContent = this.caption(z);
     this.syncSliders(z);

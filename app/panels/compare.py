@@ -24,6 +24,7 @@ from app.resources import DEFAULT_BUNDLE, bundle_version, default_bundle_name, l
 from app.style import CURRENT_COLOR, PATH_COLOR, class_chip
 from app.text import literal, public_message
 from app.view import Set
+from vae_core.bundle import DataInfo
 from vae_core.images import upscale
 from vae_core.manifest import BundleError
 
@@ -37,19 +38,19 @@ RING_SIZE = 22  # px: the highlighted image's ring
 MIN_ELLIPSE = 0.004  # an ellipse narrower than this share of the map's span is not drawn (a point)
 
 EXPLANATION = (
-    "**What the KL term buys.** Each model squeezes an image into a few numbers, its code z: a point "
-    "on the map. The encoder answers with a centre, *mu* (the ring on each map), and, in a VAE, a "
-    "spread, *sigma* (the ellipse around it): the code is drawn at random from that cloud. A plain "
+    "**What the KL term buys.** Each model squeezes an image into a few numbers, its code z: a point on "
+    "the map. The encoder answers with a centre, *mu* (the ring on each map), and, in a VAE, a spread, "
+    "*sigma* (the ellipse around it): the code is drawn at random from that cloud. A plain "
     "**autoencoder** has no KL term and no spread: nothing asks its codes to stay near the middle of the "
     "map or to leave no room between them, so its map has holes, and a point in a hole decodes to "
-    "garbage: its decoder never saw a code there. The **VAE**'s KL term is a price for codes far from the "
-    "middle and for spreads smaller than 1, so the clouds of neighbouring images overlap and fill the "
-    "space: wherever there is data nearby, a point decodes to a garment. A **β-VAE** with β = 4 pays "
-    "four times that price: it squeezes harder, so its map is more crowded, the classes overlap more and "
-    "its images are blurrier. The two maps' axes were learned separately, so the same z is not the same "
-    "garment in both; what to compare is whether each model decodes something sensible at a point off "
-    "its data (the number under each image says how far off that is). *Hole, left map* and *Hole, right "
-    "map* put z (the red cross) in the deepest hole of either map."
+    "garbage: its decoder never saw a code there. The **VAE**'s KL term is a price for codes far from the"
+    " middle and for spreads smaller than 1, so the clouds of neighbouring images overlap and fill the "
+    "space: wherever there is data nearby, a point decodes to something like the data. A **β-VAE** with β"
+    " = 4 pays four times that price: it squeezes harder, so its map is more crowded, the classes overlap"
+    " more and its images are blurrier. The two maps' axes were learned separately, so the same z is not "
+    "the same image in both; what to compare is whether each model decodes something sensible at a point "
+    "off its data (the number under each image says how far off that is). *Hole, left map* and *Hole, "
+    "right map* put z (the red cross) in the deepest hole of either map."
 )
 
 
@@ -277,6 +278,12 @@ def _table_ui(entries: list[tuple[str, dict | str]], floor_of) -> None:
     st.caption(" ".join(notes))
 
 
+def data_key(manifest: dict) -> tuple:
+    """What makes two bundles comparable: the same data set (its name and image shape)."""
+    data = DataInfo.of(manifest)
+    return data.name, data.image_shape
+
+
 def _explorer(root: Path, name: str) -> Explorer | None:
     """The bundle's Explorer, or None after saying (without server paths) why it cannot be used."""
     path = root / name
@@ -293,8 +300,11 @@ def compare_fragment(root: Path, names: list[str], left_explorer: Explorer) -> N
     view = session.apply_events()
     entries = comparison.read_manifests(root, names, lambda e: public_message(e, root))
     manifests = {n: m for n, m in entries if isinstance(m, dict)}
-    if view.vs not in names:  # the page's own choice, kept in the view (and the link)
-        view = session.apply(Set("vs", default_pair(names, manifests, view.bundle)[1]))
+    # Only models of the same data set compare: the same images, the same pixels to reconstruct.
+    ours = data_key(left_explorer.bundle.manifest)
+    pairable = [n for n in names if n == view.bundle or (n in manifests and data_key(manifests[n]) == ours)]
+    if view.vs not in pairable:  # the page's own choice, kept in the view (and the link)
+        view = session.apply(Set("vs", default_pair(pairable, manifests, view.bundle)[1]))
     right_name = view.vs
     controls = st.columns([2.2, 2.2, 1, 1.1, 0.9, 0.9, 1.8, 1.8], vertical_alignment="bottom")
     controls[0].selectbox(
@@ -302,8 +312,8 @@ def compare_fragment(root: Path, names: list[str], left_explorer: Explorer) -> N
     )
     controls[1].selectbox(
         "Right model",
-        names,
-        help="A bundle to set beside it.",
+        pairable,
+        help=f"A bundle of the same data set ({left_explorer.bundle.data.name}) to set beside it.",
         **session.bind("vs", RIGHT_KEY, to_widget=lambda _: right_name),
     )
     maps_col, side_col = st.columns([8, 3], gap="small")

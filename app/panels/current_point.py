@@ -24,7 +24,7 @@ from app.overlay import MAP_TARGET, polyline
 from app.panels import neighbours
 from app.style import CURRENT_COLOR, class_chip
 from app.view import Chosen, Committed, View
-from vae_core.images import upscale
+from vae_core.images import crisp_width, upscale
 
 KEY = "live_point"  # the component's key: its trigger values live in st.session_state[KEY]
 IMAGE_PX = 280  # width of the decoded image (nearest neighbour)
@@ -169,7 +169,7 @@ def live_data(explorer: Explorer, view: View, pv: PointView, sliders: list[dict]
         "shape": list(explorer.bundle.data.image_shape),
         "hover": view.hover,
         "target": MAP_TARGET,
-        "size": IMAGE_PX,
+        "size": crisp_width(explorer.bundle.data.image_shape, IMAGE_PX),
         "limit": SHOWN_COORDINATES,
         "prefix": CAPTION_PREFIX,
         "marker": {"color": CURRENT_COLOR, "ellipse": ellipse},

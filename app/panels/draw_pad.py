@@ -23,6 +23,7 @@ from app import components
 from app.browser_assets import RUNTIME_URL
 from app.explorer import Explorer
 from app.style import class_colors
+from vae_core.images import crisp_width
 
 KEY = "draw_pad"  # the default key: the component's trigger values live in st.session_state[key]
 PAD_PX = 252  # side of the pad on screen
@@ -137,7 +138,7 @@ def pad_data(explorer: Explorer, key: str) -> dict:
         "decoder": explorer.browser.decoder,
         "runtime": RUNTIME_URL,
         "shape": list(explorer.bundle.data.image_shape),
-        "size": PAD_PX,
+        "size": crisp_width(explorer.bundle.data.image_shape, PAD_PX),
         "shown": SHOWN_DIMS,
         "nStd": N_STD,
     }

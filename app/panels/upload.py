@@ -29,8 +29,17 @@ def ood_hint(share_below: float, data_name: str) -> str:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _prepared(data: bytes):
-    return prepare_upload(data)
+def _prepared(data: bytes, shape: tuple[int, int, int], background: str, centre: bool):
+    return prepare_upload(data, shape=shape, background=background, centre=centre)
+
+
+def conversion_text(data) -> str:
+    """What an upload goes through, for this bundle's data set."""
+    h, w, c = data.image_shape
+    colour = "grayscale" if c == 1 else "colour kept"
+    invert = ", a light background inverted" if data.background == "dark" else ""
+    fit = "centred and shrunk" if not data.own else "resized whole"
+    return f"It is converted like the training data: {colour}{invert}, {fit} to the model's {h} x {w} pixels."
 
 
 def source_ui(explorer: Explorer, view: View) -> tuple[np.ndarray | None, str, int | None]:
@@ -53,19 +62,18 @@ def source_ui(explorer: Explorer, view: View) -> tuple[np.ndarray | None, str, i
         key="enc_file",
     )
     if file is None:
-        st.caption(
-            "It is converted like the training data: grayscale, a light background inverted, "
-            "centred and shrunk to the model's size."
-        )
+        st.caption(conversion_text(explorer.bundle.data))
         return None, "", None
     try:
-        prepared = _prepared(file.getvalue())
+        data = explorer.bundle.data
+        # Fashion-MNIST's garments are centred; any other set's pictures are taken whole.
+        prepared = _prepared(file.getvalue(), data.image_shape, data.background, not data.own)
     except ImageError as e:
         st.error(f"Cannot use {literal(file.name)}: {e}.")
         return None, "", None
     for note in prepared.notes:
         st.caption(f"Note: {note}.")
-    return prepared.pixels[..., None], file.name, None
+    return prepared.pixels, file.name, None
 
 
 def _follow_inside(pixels: np.ndarray, title: str) -> None:

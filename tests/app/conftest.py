@@ -42,7 +42,7 @@ def roots(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("artifacts")
     out = {
         name: base / name
-        for name in ("one", "two", "wide", "empty", "corrupt", "schema", "noimages", "mixed", "family")
+        for name in ("one", "two", "wide", "empty", "corrupt", "schema", "noimages", "mixed", "family", "own")
     }
     for p in out.values():
         p.mkdir()
@@ -57,6 +57,20 @@ def roots(tmp_path_factory) -> dict[str, Path]:
     shutil.copytree(tiny2, out["family"] / "tiny-2d")
     make_bundle(out["family"], "tiny-2d-autoencoder", 2, seed=3, deterministic=True, beta=0.0)
     make_bundle(out["family"], "tiny-2d-beta4", 2, seed=4, beta=4.0)
+    # Data sets of their own (schema 3): 32x32 colour shapes in three classes, an unlabelled grey
+    # 12x20 set, a second colour bundle to compare with, and a Fashion-MNIST one beside them.
+    make_bundle(out["own"], "shapes-2d", 2, seed=5, image_shape=(32, 32, 3))
+    make_bundle(out["own"], "shapes-3d", 3, seed=6, image_shape=(32, 32, 3))
+    make_bundle(
+        out["own"],
+        "plain-2d",
+        2,
+        seed=7,
+        image_shape=(12, 20, 1),
+        data={"name": "Plain", "class_names": None},
+    )
+    shutil.copytree(tiny2, out["own"] / "tiny-2d")
+    shutil.copy(out["one"] / "fashion-mnist-test.npz", out["own"])
     for name in ("corrupt", "schema", "mixed"):
         shutil.copy(out["one"] / "fashion-mnist-test.npz", out[name])
     for broken in (out["corrupt"] / "tiny-2d", out["mixed"] / "broken-2d"):

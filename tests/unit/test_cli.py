@@ -1,7 +1,8 @@
 import pytest
 
 from tests.conftest import FAKE_METRICS, make_bundle
-from vae_core.cli import build_parser, format_metrics, main
+from vae_core.cli import build_parser, main
+from vae_core.console import format_metrics
 
 
 @pytest.mark.parametrize(

@@ -60,8 +60,9 @@ def test_module_does_not_import_tensorflow():
 
 def test_white_background_dark_shirt_is_inverted_and_centred():
     prepared = images.prepare_upload(_encode(_shirt(255, 40, "RGB"), "PNG"))
-    px = prepared.pixels
-    assert px.shape == (28, 28) and px.dtype == np.float32
+    assert prepared.pixels.shape == (28, 28, 1)
+    px = prepared.pixels[..., 0]
+    assert px.dtype == np.float32
     assert 0.0 <= px.min() and px.max() <= 1.0
     assert any("inverted" in note for note in prepared.notes)
     assert px[0].max() == 0.0 and px[:, 0].max() == 0.0  # black margin
@@ -73,8 +74,8 @@ def test_white_background_dark_shirt_is_inverted_and_centred():
 def test_black_background_jpeg_is_not_inverted():
     prepared = images.prepare_upload(_encode(_shirt(0, 200), "JPEG", quality=95))
     assert not any("inverted" in note for note in prepared.notes)
-    assert prepared.pixels.max() == pytest.approx(200 / 255, abs=0.1)
-    assert prepared.pixels[:2].max() < 0.05  # background stays black
+    assert prepared.pixels[..., 0].max() == pytest.approx(200 / 255, abs=0.1)
+    assert prepared.pixels[..., 0][:2].max() < 0.05  # background stays black
 
 
 def test_transparent_background_is_composited_on_white():
@@ -83,7 +84,7 @@ def test_transparent_background_is_composited_on_white():
     prepared = images.prepare_upload(_encode(img, "PNG"))
     assert any("transparent" in note for note in prepared.notes)
     assert any("inverted" in note for note in prepared.notes)
-    assert prepared.pixels[14, 14] > 0.7 and prepared.pixels[0, 0] == 0.0
+    assert prepared.pixels[..., 0][14, 14] > 0.7 and prepared.pixels[..., 0][0, 0] == 0.0
 
 
 def test_sixteen_bit_png_is_scaled_not_clipped():
@@ -91,7 +92,7 @@ def test_sixteen_bit_png_is_scaled_not_clipped():
     values[10:30, 12:28] = 30000  # ~46% of full scale
     data = _encode(Image.fromarray(values), "PNG")
     assert Image.open(io.BytesIO(data)).mode.startswith("I")
-    px = images.prepare_upload(data).pixels
+    px = images.prepare_upload(data).pixels[..., 0]
     assert 0.35 < px.max() < 0.55
     assert px[14, 14] == pytest.approx(30000 / 65535, abs=0.02)
 
@@ -103,7 +104,7 @@ def test_animated_gif_uses_first_frame():
     data = _encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50)
     prepared = images.prepare_upload(data)
     assert any("first of 3" in note for note in prepared.notes)
-    assert prepared.pixels.max() > 0.9
+    assert prepared.pixels[..., 0].max() > 0.9
 
 
 @pytest.mark.parametrize(
@@ -117,7 +118,7 @@ def test_other_modes_and_formats(mode, fmt):
     img = base.convert(mode) if mode != "P" else base.convert("P", palette=Image.Palette.ADAPTIVE)
     prepared = images.prepare_upload(_encode(img, fmt))
     assert not any("inverted" in note for note in prepared.notes)
-    assert prepared.pixels.max() > 0.8 and prepared.pixels[0, 0] < 0.05
+    assert prepared.pixels[..., 0].max() > 0.8 and prepared.pixels[..., 0][0, 0] < 0.05
 
 
 def test_truncated_png_is_rejected():
@@ -156,11 +157,15 @@ def test_pixel_cap_is_checked_before_decoding():
 def test_a_big_photo_gives_the_same_image_as_a_small_one(fmt, monkeypatch):
     small = _shirt(255, 40, size=(100, 80))
     big = small.resize((3000, 2400), Image.Resampling.NEAREST)  # the same picture, 30x larger
-    expected = images.prepare_upload(_encode(small, "PNG")).pixels
+    expected = images.prepare_upload(_encode(small, "PNG")).pixels[..., 0]
     seen = []  # sizes reaching the float steps: a 25-megapixel upload must not (memory)
-    to_gray = images._to_gray
-    monkeypatch.setattr(images, "_to_gray", lambda img, notes: seen.append(img.size) or to_gray(img, notes))
-    got = images.prepare_upload(_encode(big, fmt, **({"quality": 95} if fmt == "JPEG" else {}))).pixels
+    to_array = images._to_array
+    monkeypatch.setattr(
+        images, "_to_array", lambda img, notes, c: seen.append(img.size) or to_array(img, notes, c)
+    )
+    got = images.prepare_upload(_encode(big, fmt, **({"quality": 95} if fmt == "JPEG" else {}))).pixels[
+        ..., 0
+    ]
     assert max(seen[0]) <= images.WORK_SIDE < max(big.size)
     assert float(np.abs(got - expected).mean()) < 0.02
 
@@ -194,7 +199,8 @@ def test_upscale_is_crisp():
     blocks = big.reshape(28, 8, 28, 8)
     assert np.all(blocks.min(axis=(1, 3)) == blocks.max(axis=(1, 3)))
     np.testing.assert_array_equal(blocks[:, 0, :, 0], images.to_uint8(img))
-    assert images.upscale(img, 100).shape == (100, 100)
+    assert images.upscale(img, 100).shape == (112, 112)  # 4 whole pixels each: the nearest to 100
+    assert images.upscale(np.zeros((32, 32, 3)), 280).shape == (288, 288, 3)  # 9 each, never 8.75
 
 
 def test_png_bytes_round_trip():
@@ -223,3 +229,38 @@ def test_gif_bytes_frame_count(bounce, expected):
     gif = Image.open(io.BytesIO(data))
     assert gif.format == "GIF" and gif.n_frames == expected and gif.size == (56, 56)
     assert gif.info.get("loop") == 0
+
+
+def test_a_colour_upload_keeps_its_colour_at_the_bundles_size():
+    picture = Image.new("RGB", (90, 60), (250, 250, 250))
+    picture.paste((200, 30, 30), (20, 10, 70, 50))  # a red block on white
+    prepared = images.prepare_upload(
+        _encode(picture, "PNG"), shape=(16, 24, 3), background="light", centre=False
+    )
+    px = prepared.pixels
+    assert px.shape == (16, 24, 3) and px.dtype == np.float32
+    red, green = px[8, 12, 0], px[8, 12, 1]
+    assert red > 0.7 and green < 0.3  # still red: no grey conversion, no inversion on a light set
+    assert px[0, 0].min() > 0.9  # the white ground stays white
+    assert any("resized to 16x24" in n for n in prepared.notes)
+
+
+def test_a_grey_upload_to_a_dark_background_set_is_inverted_and_resized_whole():
+    picture = _shirt(255, 40, size=(64, 64))  # dark on white
+    prepared = images.prepare_upload(
+        _encode(picture, "PNG"), shape=(32, 32, 1), background="dark", centre=False
+    )
+    assert prepared.pixels.shape == (32, 32, 1)
+    assert prepared.pixels[0, 0, 0] < 0.05 and prepared.pixels.max() > 0.7
+    assert any("inverted" in n for n in prepared.notes)
+
+
+def test_colour_display_helpers_keep_three_channels():
+    tiles = np.random.default_rng(0).random((4, 8, 12, 3))
+    assert images.to_uint8(tiles[0]).shape == (8, 12, 3)
+    assert images.upscale(tiles[0], 96).shape == (64, 96, 3)  # the longer side, aspect kept
+    assert images.image_grid(tiles, 2, scale=2, gap=1).shape == (33, 49, 3)
+    assert images.image_strip(tiles, scale=1, gap=2).shape == (8, 54, 3)
+    gif = Image.open(io.BytesIO(images.gif_bytes(tiles, scale=2)))
+    assert gif.n_frames == 4 and gif.size == (24, 16)
+    assert Image.open(io.BytesIO(images.png_bytes(tiles[1]))).mode == "RGB"
