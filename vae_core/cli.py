@@ -255,17 +255,17 @@ def load_data(args: argparse.Namespace, seed: int, progress: BatchProgress | Non
 
 
 def training_splits(data, config: VAEConfig, n_train_given: bool):
-    """(config for this data, training images, their labels, validation images), float32. Fashion-MNIST
+    """(config for this data, training images, their labels, validation images), uint8. Fashion-MNIST
     validates on its last 10,000 training images, as always; other sets on their last tenth (up to
     10,000) and train on all the rest unless --n-train says otherwise."""
-    from .data import split_validation, to_float
+    from .data import split_validation
 
     n = len(data.x_train)
     n_val = 10_000 if data.is_fashion_mnist else min(10_000, max(1, n // 10))
     x_train, y_train, x_val, _ = split_validation(data.x_train, data.y_train, n_val)
     n_train = config.n_train if n_train_given or data.is_fashion_mnist else min(len(x_train), 200_000)
     config = dataclasses.replace(config, image_shape=data.image_shape, n_train=n_train)
-    return config, to_float(x_train), y_train, to_float(x_val)
+    return config, x_train, y_train, x_val
 
 
 def cmd_train(
@@ -383,7 +383,7 @@ def cmd_evaluate(args: argparse.Namespace, progress: BatchProgress | None) -> No
                 "pass the --data it was trained on"
             )
         test, test_labels = data.x_test, data.y_test
-        knn = (to_float(data.x_train[:50_000]), data.y_train[:50_000]) if data.labelled else (None, None)
+        knn = (data.x_train[:50_000], data.y_train[:50_000]) if data.labelled else (None, None)
     metrics, _ = evaluate(
         networks,
         to_float(test),

@@ -73,6 +73,16 @@ def floor_nats(images_uint8: np.ndarray, batch: int = 1000) -> float:
     return total / max(1, len(images_uint8))
 
 
+IW_VALUES = 6400 * 784  # pixel values decoded at once by iw_nll
+
+
+def unit_images(images: np.ndarray) -> np.ndarray:
+    """float32 in [0, 1] from uint8 images (as vae_core.data.to_float computes it), else as given."""
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) * np.float32(1.0 / 255.0)
+    return images
+
+
 def _batches(n: int, size: int, progress: BatchProgress | None = None, task: str = ""):
     slices = (slice(start, min(n, start + size)) for start in range(0, n, size))
     return tracked(slices, progress, task, n_batches(n, size), size)
@@ -119,10 +129,12 @@ def iw_nll(
 ) -> np.ndarray:
     """Importance-weighted upper bound on -log p(x) with k samples (Burda et al. 2016). (n,)
 
-    The images are taken in batches small enough that k * batch decodes stay near 6,400 at once,
-    so memory does not grow with k (at most MAX_IW_SAMPLES)."""
+    The images are taken in batches small enough that k * batch decodes hold about as many values
+    as 6,400 Fashion-MNIST images (5 million), so memory grows neither with k (at most
+    MAX_IW_SAMPLES) nor with the image size."""
     k = as_int(k, "k (importance samples)", 1, MAX_IW_SAMPLES)
-    batch_size = max(1, min(batch_size, 6400 // k))
+    per_image = int(np.prod(images.shape[1:]))
+    batch_size = max(1, min(batch_size, IW_VALUES // (per_image * k)))
     rng = np.random.default_rng(seed)
     out = []
     for sl in _batches(len(images), batch_size, progress, f"IWAE bound, k={k}"):
@@ -294,8 +306,11 @@ def percentile_of(value: float, sample: np.ndarray) -> float:
 def encode_all(
     networks: Networks, images: np.ndarray, batch_size: int = 1000, *, progress=None, task: str = "encoding"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """z_mean, z_log_var (n, latent_dim) float32 of images (n, H, W, C) float32 in [0, 1]."""
-    parts = [networks.encode(images[sl]) for sl in _batches(len(images), batch_size, progress, task)]
+    """z_mean, z_log_var (n, latent_dim) float32 of images (n, H, W, C): float32 in [0, 1], or uint8
+    (scaled a batch at a time, so a large training set is never held as floats)."""
+    parts = [
+        networks.encode(unit_images(images[sl])) for sl in _batches(len(images), batch_size, progress, task)
+    ]
     z_mean, z_log_var = (np.concatenate([p[i] for p in parts]).astype(np.float32) for i in (0, 1))
     return z_mean, z_log_var
 

@@ -197,8 +197,8 @@ def _strategy(config: VAEConfig):
 
 def train(
     config: VAEConfig,
-    x_train: np.ndarray,  # (n, 28, 28, 1) float32 in [0, 1]
-    x_val: np.ndarray,  # (n_val, 28, 28, 1) float32 in [0, 1]
+    x_train: np.ndarray,  # (n, H, W, C) uint8, or float32 in [0, 1]
+    x_val: np.ndarray,  # (n_val, H, W, C) likewise
     work_dir: str | Path,
     *,
     progress: Callable[[str], None] = log.info,  # one line per epoch (and per notable event)
