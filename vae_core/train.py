@@ -19,9 +19,9 @@ import numpy as np
 
 from .atomic import write_atomically
 from .config import VAEConfig
-from .data import make_dataset, make_pair_dataset, pixel_neighbours
 from .density import Prior
 from .model import VAE, build_vae
+from .pipeline import make_dataset, make_pair_dataset, pixel_neighbours
 from .progress import BatchProgress
 from .workdir import CONFIG_FILE, HISTORY_FILE, check_resumable, read_history
 

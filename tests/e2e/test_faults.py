@@ -1,7 +1,7 @@
 """Faults: while one session hits errors, the server keeps serving the others (issue 6).
 
 A `streamlit run` server of its own (a free port) over a temporary artifacts folder: the
-shipped default bundle plus ``broken-2d``, a copy of it with a damaged ``decoder.keras``.
+shipped default bundle plus ``broken-2d``, a copy of it with a damaged ``decoder.onnx`` (served).
 Session A (one browser context) opens a link full of garbage values, then a link to the
 broken bundle, then uploads a truncated image, each step started while session B (another
 context of the same Chromium) moves a slider and clicks the map. B must get a new decoded
@@ -40,7 +40,7 @@ def fault_root(tmp_path_factory) -> Path:
     shutil.copytree(shipped / GOOD, root / GOOD)  # a linked bundle folder would be refused (issue 15)
     (root / "fashion-mnist-test.npz").symlink_to(shipped / "fashion-mnist-test.npz")
     shutil.copytree(shipped / GOOD, root / "broken-2d")
-    (root / "broken-2d" / "decoder.keras").write_bytes(b"PK\x03\x04 not really a zip archive")
+    (root / "broken-2d" / "decoder.onnx").write_bytes(b"\x08\x07 not really an ONNX model")
     return root
 
 
@@ -161,10 +161,10 @@ def test_errors_in_one_session_do_not_disturb_another(browser, fault_url, fault_
         a.wait_idle()
         text = error.inner_text()
         assert text.startswith("The bundle broken-2d cannot be used:")
-        assert "$VAE_ARTIFACTS/broken-2d/decoder.keras" in text  # named in the bundle ...
+        assert "$VAE_ARTIFACTS/broken-2d/decoder.onnx" in text  # named in the bundle ...
         assert str(fault_root) not in text  # ... never by its server path
-        assert "could not be loaded as a Keras 3 model" in text
-        assert "python -m vae_core train --out" in text  # the fix
+        assert "does not match its SHA-256 in the manifest" in text
+        assert "python -m vae_core export-onnx $VAE_ARTIFACTS/broken-2d" in text  # the fix
         a.assert_no_traceback()
         a.screenshot("faults-broken-bundle")
         a.page.get_by_test_id("stSelectbox").click()

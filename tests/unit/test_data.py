@@ -17,14 +17,12 @@ from vae_core.data import (
     DataError,
     find_data_dir,
     load_fashion_mnist,
-    make_dataset,
-    make_pair_dataset,
-    pixel_neighbours,
     read_idx_images,
     read_idx_labels,
     split_validation,
     to_float,
 )
+from vae_core.pipeline import make_dataset, make_pair_dataset, pixel_neighbours
 
 # --------------------------------------------------------------------------- tiny IDX writer
 

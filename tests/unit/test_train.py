@@ -108,7 +108,7 @@ MIRRORED = textwrap.dedent(
         out[mode] = [r["val_loss"] for r in result.history]
     # One plain-SGD step (Adam would hide a wrong gradient scale): compare the weight updates.
     import keras
-    from vae_core.data import make_dataset
+    from vae_core.pipeline import make_dataset
     from vae_core.model import build_vae
     config = VAEConfig(width=16, batch_size=256)
     batch = make_dataset(images[:256], 256, shuffle=False, seed=0)
