@@ -6,7 +6,8 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-PRESETS = ("default", "conv", "keras-io", "beta-vae-seed", "mlp")
+PRESETS = ("default", "conv", "keras-io", "beta-vae-seed", "mlp")  # what `train --preset` builds
+IMPORTED = "imported"  # the preset of an imported model (vae_core.import_bundle): nothing to build
 LIKELIHOODS = ("bernoulli", "mse")
 DETERMINISTIC_LOG_VAR = -13.815510557964274  # log(1e-6): sigma = 0.001
 DISTRIBUTE = ("none", "mirrored")
@@ -78,7 +79,7 @@ class VAEConfig:
             if isinstance(value, float) and not math.isfinite(value):
                 raise ConfigError(f"{f.name}={value!r} is invalid: use a finite number")
         checks = [
-            (self.preset in PRESETS, "preset", f"one of {', '.join(PRESETS)}"),
+            (self.preset in (*PRESETS, IMPORTED), "preset", f"one of {', '.join(PRESETS)}"),
             (self.likelihood in LIKELIHOODS, "likelihood", f"one of {', '.join(LIKELIHOODS)}"),
             (self.distribute in DISTRIBUTE, "distribute", f"one of {', '.join(DISTRIBUTE)}"),
             (1 <= self.latent_dim <= 256, "latent_dim", "an integer from 1 to 256"),

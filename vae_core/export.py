@@ -54,16 +54,18 @@ def export_bundle(
     browser_models: bool = True,
     probe_images: np.ndarray | None = None,
     test_images: np.ndarray | None = None,
+    verify=None,
 ) -> Path:
     """Write a bundle atomically: into a staged folder beside ``out_dir``, then renamed.
 
-            An export killed at any point leaves the previous bundle (if any) intact and loadable; a folder
-            that is not a bundle is never replaced (``vae_core.atomic.check_replaceable``). With
-            ``browser_models`` (the default) the encoder and decoder are also exported to ONNX; tests that
-            never decode with ONNX turn it off to save the export's seconds. ``probe_images`` (test images,
-        (n, H, W, C) float32 in [0, 1]) are what the light encoder for the browser is measured on.
+    An export killed at any point leaves the previous bundle (if any) intact and loadable; a folder
+    that is not a bundle is never replaced (``vae_core.atomic.check_replaceable``). With
+    ``browser_models`` (the default) the encoder and decoder are also exported to ONNX; tests that
+    never decode with ONNX turn it off to save the export's seconds. ``probe_images`` (test images,
+    (n, H, W, C) float32 in [0, 1]) are what the light encoder for the browser is measured on.
     ``test_images`` (uint8 (n, H, W, C), in the latents' order) go into the bundle: a data set other
     than Fashion-MNIST (schema 3, with ``extra["data"]`` its data block) carries the images it shows.
+    ``verify(folder)``, when given, checks the written bundle before it lands (an error keeps it out).
     """
     out = Path(out_dir)
     with staged_folder(out) as tmp:
@@ -99,4 +101,6 @@ def export_bundle(
             **(extra or {}),
         )
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        if verify is not None:
+            verify(tmp)
     return out

@@ -21,7 +21,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras
 from keras import layers, ops
 
-from .config import DETERMINISTIC_LOG_VAR, VAEConfig
+from .config import DETERMINISTIC_LOG_VAR, PRESETS, VAEConfig
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -181,8 +181,14 @@ def _to_size(x, image_shape):
     return x
 
 
+def _buildable(config: VAEConfig) -> None:
+    if config.preset not in PRESETS:
+        raise ValueError(f"preset {config.preset!r} has no architecture to build (an imported model)")
+
+
 def build_encoder(config: VAEConfig) -> keras.Model:
     """Images (N, H, W, C) -> [z_mean, z_log_var] for the config's preset."""
+    _buildable(config)
     images = keras.Input(shape=config.image_shape, name="images")
     w = config.width
     extra = stages(config.image_shape) - 2  # halvings beyond the published two (images above 32 a side)
@@ -223,6 +229,7 @@ def _conv_decoder(x, seed, channels, transposed, final_conv, image_shape):
 
 def build_decoder(config: VAEConfig) -> keras.Model:
     """z (N, latent_dim) -> Bernoulli means (N, H, W, C) for the config's preset."""
+    _buildable(config)
     z = keras.Input(shape=(config.latent_dim,), name="z")
     w, shape = config.width, config.image_shape
     seed = _seed_shape(shape)

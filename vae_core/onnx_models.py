@@ -92,6 +92,31 @@ class OnnxNetworks:
         self, encoder: BrowserModel, decoder: BrowserModel, latent_dim: int, image_shape, threads: int
     ):
         import onnx
+
+        self._open(
+            onnx.load(str(encoder.file), load_external_data=False),
+            onnx.load(str(decoder.file), load_external_data=False),
+            (encoder.inputs[0], list(encoder.outputs), decoder.inputs[0], decoder.outputs[0]),
+            latent_dim,
+            image_shape,
+            threads,
+        )
+
+    @classmethod
+    def of_graphs(cls, encoder, decoder, latent_dim: int, image_shape, threads: int = 1) -> OnnxNetworks:
+        """Networks of in-memory graphs (an import, before its bundle is written): the encoder's first
+        two outputs are z_mean and z_log_var."""
+        self = cls.__new__(cls)
+        names = (
+            encoder.graph.input[0].name,
+            [o.name for o in encoder.graph.output[:2]],
+            decoder.graph.input[0].name,
+            decoder.graph.output[0].name,
+        )
+        self._open(encoder, decoder, names, latent_dim, image_shape, threads)
+        return self
+
+    def _open(self, encoder, decoder, names, latent_dim: int, image_shape, threads: int) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -102,15 +127,11 @@ class OnnxNetworks:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         cpu = ["CPUExecutionProvider"]
         self.latent_dim, self.image_shape = latent_dim, tuple(image_shape)
-        self._encoder = ort.InferenceSession(str(encoder.file), options, providers=cpu)
-        self._encoder_outputs = list(encoder.outputs)
-        self._encoder_input = encoder.inputs[0]
-        proto = onnx.load(str(decoder.file), load_external_data=False)
-        logits = logits_model(proto)
+        self._encoder_input, self._encoder_outputs, self._decoder_input, self._decoder_output = names
+        self._encoder = ort.InferenceSession(encoder.SerializeToString(), options, providers=cpu)
+        logits = logits_model(decoder)
         self._logits_given = logits is not None
-        graph = (logits or proto).SerializeToString()
-        self._decoder = ort.InferenceSession(graph, options, providers=cpu)
-        self._decoder_input, self._decoder_output = decoder.inputs[0], decoder.outputs[0]
+        self._decoder = ort.InferenceSession((logits or decoder).SerializeToString(), options, providers=cpu)
 
     def encode(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray(images, dtype=np.float32).reshape(-1, *self.image_shape)

@@ -21,9 +21,10 @@ class ResumeError(ValueError):
     """A work folder holds another run's checkpoints; the message says what differs and what to do."""
 
 
-def check_resumable(work_dir: Path, config: VAEConfig) -> None:
+def check_resumable(work_dir: Path, config: VAEConfig, ignore: tuple[str, ...] = ()) -> None:
     """Raise ResumeError unless ``work_dir`` is empty or holds a run of exactly ``config`` (resuming
-    another config would write a bundle whose manifest lies about its weights)."""
+    another config would write a bundle whose manifest lies about its weights). ``ignore`` names
+    fields not known yet (the CLI checks the flags' fields before it reads the data, the rest after)."""
     work_dir = Path(work_dir)
     if not work_dir.exists() or not any(work_dir.iterdir()):
         return
@@ -39,7 +40,7 @@ def check_resumable(work_dir: Path, config: VAEConfig) -> None:
     differs = [
         f"{f}: {getattr(saved, f)!r} there, {getattr(config, f)!r} now"
         for f in config.to_dict()
-        if getattr(saved, f) != getattr(config, f)
+        if f not in ignore and getattr(saved, f) != getattr(config, f)
     ]
     if differs:
         raise ResumeError(

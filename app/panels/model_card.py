@@ -153,15 +153,21 @@ def model_card_ui(explorer: Explorer) -> None:
         training = manifest.get("training", {})
         named = manifest.get("name")
         also = f" (its manifest calls it {literal(named)})" if named != bundle.name else ""
-        st.markdown(
+        imported = manifest.get("imported") if isinstance(manifest.get("imported"), dict) else None
+        data = (
             f"{literal(bundle.name)}{also} — data {literal(bundle.data.name)} "
             f"({' × '.join(map(str, bundle.data.image_shape))}, floor {explorer.floor_nats:.1f} nats), "
-            f"preset `{cfg.preset}`, latent_dim {cfg.latent_dim}, "
-            f"{cfg.likelihood} likelihood, "
-            f"β = {cfg.beta:g}, prior {manifest.get('prior', {}).get('type', 'standard_normal')}; "
-            f"{training.get('epochs_run', '?')} epochs in {training.get('seconds', '?')} s; "
-            f"created {literal(manifest.get('created', '?'))}."
         )
+        if imported:
+            _imported_ui(data, imported, cfg.latent_dim, manifest)
+        else:
+            st.markdown(
+                data + f"preset `{cfg.preset}`, latent_dim {cfg.latent_dim}, "
+                f"{cfg.likelihood} likelihood, "
+                f"β = {cfg.beta:g}, prior {manifest.get('prior', {}).get('type', 'standard_normal')}; "
+                f"{training.get('epochs_run', '?')} epochs in {training.get('seconds', '?')} s; "
+                f"created {literal(manifest.get('created', '?'))}."
+            )
         if cfg.neighbour_weight:
             st.markdown(
                 f"Trained with a **neighbour term** (weight {cfg.neighbour_weight:g}): besides the ELBO, "
@@ -176,6 +182,13 @@ def model_card_ui(explorer: Explorer) -> None:
             st.code(manifest["command"], language="bash")
         if bundle.history:
             st.plotly_chart(history_figure(bundle.history), key="mc_history")
+        elif imported:
+            st.caption(
+                "No training history: this model was trained outside the explorer. The metrics below were "
+                "computed on import, the same way as for every bundle (Bernoulli -ELBO on [0, 1] pixels, "
+                "whatever loss it was trained with)."
+            )
+            _conventions_table(imported)
         import pandas as pd
 
         rows = metric_rows(m)  # every meaning readable at once; names from the manifest escaped
@@ -189,3 +202,28 @@ def model_card_ui(explorer: Explorer) -> None:
                 f"(average KL ≥ {ACTIVE_KL} nats); grey bars are unused dimensions."
             )
             st.plotly_chart(kl_figure(kl), key="mc_kl")
+
+
+def _imported_ui(data: str, imported: dict, latent_dim: int, manifest: dict) -> None:
+    """The card's first line for a model made elsewhere (python -m vae_core import)."""
+    parts = [imported.get(part) for part in ("encoder", "decoder")]
+    files = " and ".join(literal(str(p.get("file", "?") if isinstance(p, dict) else "?")) for p in parts)
+    trust = " Loaded with Keras's safe mode off (--trust-code)." if imported.get("trust_code") else ""
+    st.markdown(
+        data + f"imported from {files} ({literal(str(imported.get('format', '?')))}), latent_dim "
+        f"{latent_dim}; created {literal(manifest.get('created', '?'))}.{trust}"
+    )
+
+
+def _conventions_table(imported: dict) -> None:
+    """How the imported models read and write, and how each was decided (text, never Markdown)."""
+    import pandas as pd
+
+    conventions = imported.get("conventions")
+    rows = [
+        {"convention": str(k), "value": str(v.get("value")), "how": str(v.get("how", ""))}
+        for k, v in (conventions.items() if isinstance(conventions, dict) else [])
+        if isinstance(v, dict)
+    ]
+    if rows:
+        st.table(pd.DataFrame(rows).set_index("convention"))

@@ -21,7 +21,17 @@ from pathlib import Path
 
 import pytest
 
-from harness.browser import CHROMIUM_ARGS, IDLE, MAP, OVERLAY, REPO, ServerError, new_context, serve_app
+from harness.browser import (
+    CHROMIUM_ARGS,
+    IDLE,
+    MAP,
+    OVERLAY,
+    REPO,
+    SLIDER,
+    ServerError,
+    new_context,
+    serve_app,
+)
 from tests import needs
 
 OUTPUT = REPO / "test-output" / "e2e"
@@ -69,6 +79,24 @@ class Explorer:
         return self.decoded()
 
     # -- what is shown -------------------------------------------------------------------
+    def drag_slider_held(self, index: int = 0, steps: int = 7) -> str:
+        """Hold slider ``index`` down and drag it right in small steps, as a hand does; wait until a
+        new decoded image is painted while it is still held; release. Returns the painted src."""
+        p = self.page
+        p.wait_for_function("() => vaePage.liveStatus() && vaePage.liveStatus().live === '1'")
+        first = self.decoded()["src"]
+        box = p.locator(SLIDER.format(index)).bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        p.mouse.move(x, y)
+        p.mouse.down()
+        for k in range(1, steps + 1):
+            p.mouse.move(x + k * box["width"] / 20, y)
+            p.wait_for_timeout(60)
+        p.wait_for_function("(old) => vaePage.decodedChanged(old)", arg=first)
+        painted = self.decoded()["src"]
+        p.mouse.up()
+        return painted
+
     def decoded(self) -> dict:
         """The main decoded image: ``{"src", "caption"}`` (its caption shows z)."""
         found = self.page.evaluate("() => vaePage.decoded()")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harness.browser import SLIDER, new_context
+from harness.browser import new_context
 from harness.image_sets import SHAPE_CLASSES, coloured_shapes
 from tests.e2e.conftest import OUTPUT, TIMEOUT_MS, Explorer
 
@@ -55,19 +55,7 @@ def test_the_map_names_the_data_sets_classes(page):
 
 def test_a_held_slider_drag_paints_the_bundles_size_in_colour(page):
     p = page.page
-    p.wait_for_function("() => vaePage.liveStatus() && vaePage.liveStatus().live === '1'")
-    first = page.decoded()["src"]
-    slider = p.locator(SLIDER.format(0))
-    box = slider.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    p.mouse.move(x, y)
-    p.mouse.down()
-    for k in range(1, 8):
-        p.mouse.move(x + k * box["width"] / 20, y)
-        p.wait_for_timeout(60)
-    p.wait_for_function("(old) => vaePage.decodedChanged(old)", arg=first)
-    painted = _rgb(page.decoded()["src"])
-    p.mouse.up()
+    painted = _rgb(page.drag_slider_held(0))
     assert painted.shape[0] == painted.shape[1]  # a 32x32 image: square
     assert painted.shape[0] % 32 == 0  # crisp: whole pixels of the bundle's size
     assert np.abs(painted[..., 0] - painted[..., 1]).max() > 0  # colour, not grey
