@@ -9,7 +9,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run train-deps test lint system-deps test-fast bench-quality bench-decode bench-browser bench-load container-check \
+.PHONY: run cluster train-deps test lint system-deps test-fast bench-quality bench-decode bench-browser bench-load container-check \
 	clean
 
 # Set-up takes a minute or more: say what each step does, and let pip show its own progress.
@@ -37,6 +37,13 @@ $(VENV)/.dev: $(VENV)/.train requirements-dev.txt
 run: $(VENV)/.runtime
 	@echo "==> starting the explorer on http://localhost:$(PORT) (Ctrl-C stops it)"
 	$(PY) -m streamlit run app/streamlit_app.py --server.port $(PORT)
+
+# A classroom on this machine: N replicas behind nginx (deploy/nginx/explorer.conf) on PORT, without
+# containers; Ctrl-C stops them all. make cluster N=3 PORT=8080
+N ?= 3
+cluster: $(VENV)/.runtime
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { echo "make cluster needs nginx: apt-get install nginx" >&2; exit 1; }
+	$(PY) deploy/cluster.py --replicas $(N) --port $(PORT)
 
 # First the Debian packages the browser and real-data tests need (installed if root, else
 # the command to run), so that `make test` runs the whole suite, never skipping it; then the

@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL = (
     "apt-get update && apt-get install -y --no-install-recommends "
-    "dataset-fashion-mnist chromium fonts-liberation"
+    "dataset-fashion-mnist chromium fonts-liberation nginx"
 )
 
 
@@ -29,16 +29,17 @@ def write_script(path: Path, body: str) -> Path:
 
 @pytest.fixture
 def machine(tmp_path):
-    """A machine where Chromium and the dataset are absent, root-ness is chosen and apt-get is a stand-in."""
+    """A machine without Chromium, the dataset and nginx; root-ness is chosen, apt-get is a stand-in."""
     bin_dir = tmp_path / "bin"
     log = tmp_path / "apt.log"
-    # apt-get records its arguments; `install` provides the two packages when APT_WORKS=1.
+    # apt-get records its arguments; `install` provides the packages when APT_WORKS=1.
     write_script(
         bin_dir / "apt-get",
         f"""
 echo "$*" >> {log}
 if [[ $1 == install && ${{APT_WORKS:-0}} == 1 ]]; then
-  touch "$VAE_CHROMIUM" && chmod +x "$VAE_CHROMIUM" && mkdir -p "$VAE_DEBIAN_DATASET"
+  touch "$VAE_CHROMIUM" "$VAE_NGINX" && chmod +x "$VAE_CHROMIUM" "$VAE_NGINX"
+  mkdir -p "$VAE_DEBIAN_DATASET"
 fi
 """,
     )
@@ -48,6 +49,7 @@ fi
         PATH=f"{bin_dir}:{os.environ['PATH']}",
         VAE_CHROMIUM=str(tmp_path / "chromium"),
         VAE_DEBIAN_DATASET=str(tmp_path / "fashion-mnist"),
+        VAE_NGINX=str(tmp_path / "nginx"),
     )
     return env, log
 
@@ -58,9 +60,10 @@ def system_deps(env: dict, **extra) -> subprocess.CompletedProcess:
     )
 
 
-def test_nothing_to_do_when_both_packages_are_there(machine, tmp_path):
+def test_nothing_to_do_when_the_packages_are_there(machine, tmp_path):
     env, log = machine
     write_script(tmp_path / "chromium", "")
+    write_script(tmp_path / "nginx", "")
     (tmp_path / "fashion-mnist").mkdir()
     result = system_deps(env, FAKE_UID="0")
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
@@ -71,7 +74,7 @@ def test_without_root_it_stops_with_the_one_command_that_installs_them(machine):
     env, log = machine
     result = system_deps(env)  # FAKE_UID 1000
     assert result.returncode == 1
-    assert "Chromium" in result.stderr and "Fashion-MNIST" in result.stderr
+    assert "Chromium" in result.stderr and "Fashion-MNIST" in result.stderr and "nginx" in result.stderr
     assert INSTALL in result.stderr
     assert not log.exists()
 
@@ -82,7 +85,7 @@ def test_as_root_with_apt_get_it_installs_them(machine):
     assert result.returncode == 0, result.stderr
     assert log.read_text().splitlines() == [
         "update",
-        "install -y --no-install-recommends dataset-fashion-mnist chromium fonts-liberation",
+        "install -y --no-install-recommends dataset-fashion-mnist chromium fonts-liberation nginx",
     ]
 
 
