@@ -66,7 +66,13 @@ STEPS = (
         "- **KL**: how far the encoder's cloud is from the **prior** N(0, I), one round cloud at the "
         "centre of the map. Being very sure (small sigma) or far from the centre (large mu) costs nats.\n\n"
         "The first part wants precise, spread-out codes; the KL term pulls every cloud towards the "
-        "centre and keeps it wide. The map is their compromise.",
+        "centre and keeps it wide. The map is their compromise.\n\n"
+        "The *evidence* is how likely the model finds an image (log p(x)); the ELBO is a lower "
+        "*bound* on it, so the −ELBO is at least the real surprise. **Why the decodes look blurry**: "
+        "the picture is the decoder's *mean*, each pixel's probability of ink, which is the average "
+        "of all the images that could have this code. Where the code cannot tell two details apart, "
+        "the average is a soft grey between them. Drawing each pixel as ink or not at its probability "
+        "would give a sharp but speckled sample; the mean is the decoder's best single guess.",
     ),
     Step(
         "4 · Draw your own",
@@ -91,7 +97,10 @@ STEPS = (
         "codes may spread anywhere, in any shape, with holes between them. The "
         "**VAE**'s KL term packs the codes into one round cloud (the prior), so almost any point decodes "
         "to something like the data and you can *sample* new images from N(0, I). A **β-VAE with "
-        "β = 4** charges the KL four times: rounder, more crowded map, blurrier images. The dashed "
+        "β = 4** charges the KL four times: rounder, more crowded map, blurrier images; as β goes "
+        "to 0 the price of the KL vanishes and the VAE becomes the autoencoder. (The autoencoder's "
+        "KL in its model card is measured afterwards, reading its codes as very sure clouds: it was "
+        "never trained with one.) The dashed "
         "circle holds 86% of N(0, I): the VAEs fill it, the autoencoder's codes ignore it (so you "
         "cannot sample from it). "
         "Under each map, its decodes at the eight numbered places (the same places relative to each "
