@@ -18,6 +18,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -25,6 +26,34 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from harness.image_sets import coloured_shapes  # noqa: E402
+
+
+def _run_sampled(command: list[str]):
+    """Run the training command, sampling its RSS twice a second beside its log: (process, log
+    lines, the last log line before the highest sample and that sample in MB)."""
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
+    peak = {"mb": 0.0, "after": ""}
+    while process.poll() is None:
+        try:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+            mb = int(next(x for x in status.splitlines() if x.startswith("VmRSS:")).split()[1]) / 1024
+        except (OSError, StopIteration):
+            mb = 0.0
+        if mb > peak["mb"]:
+            peak = {"mb": round(mb), "after": lines[-1].strip()[:160] if lines else ""}
+        time.sleep(0.5)
+    reader.join(timeout=10)
+    return process, lines, peak
 
 
 def main() -> None:
@@ -46,12 +75,10 @@ def main() -> None:
         command = [sys.executable, "-m", "vae_core", "train", "--data", data, "--preset", args.preset]
         command += ["--epochs", str(args.epochs), "--iw-samples", "4", "--out", out]
         start = time.perf_counter()
-        run = subprocess.run(
-            command, cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}
-        )
+        run, lines, peak = _run_sampled(command)
         total_s = time.perf_counter() - start
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        log = run.stdout + run.stderr
+        log = "".join(lines)
         if run.returncode:
             raise SystemExit(f"training failed:\n{log[-3000:]}")
         seconds = [float(s) for s in re.findall(r"epoch\s+\d+/\d+ .*?(\d+)s", log)]
@@ -69,6 +96,7 @@ def main() -> None:
         "training_images": trained,
         "images_per_second": trained / per_epoch,
         "peak_rss_mb": round(peak_mb),
+        "peak_during": peak,  # the log line printed last before the highest RSS sample
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg(),
     }

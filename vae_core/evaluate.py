@@ -73,7 +73,11 @@ def floor_nats(images_uint8: np.ndarray, batch: int = 1000) -> float:
     return total / max(1, len(images_uint8))
 
 
-IW_VALUES = 6400 * 784  # pixel values decoded at once by iw_nll
+# Pixel values encoded or decoded at once (1,000 Fashion-MNIST images): the networks' activations
+# grow with them. At 64x64 colour, batches of 500 images took evaluation from 0.7 to 2.2 GB, batches
+# of 64 to 0.9 GB (an untrained default-preset model, 450 test images).
+BATCH_VALUES = 1000 * 784
+IW_VALUES = BATCH_VALUES  # by iw_nll, its k samples of each image counted
 
 
 def unit_images(images: np.ndarray) -> np.ndarray:
@@ -81,6 +85,11 @@ def unit_images(images: np.ndarray) -> np.ndarray:
     if images.dtype == np.uint8:
         return images.astype(np.float32) * np.float32(1.0 / 255.0)
     return images
+
+
+def _fitting(size: int, images: np.ndarray) -> int:
+    """At most ``size`` images, and about BATCH_VALUES pixel values."""
+    return max(1, min(size, BATCH_VALUES // max(1, int(np.prod(images.shape[1:])))))
 
 
 def _batches(n: int, size: int, progress: BatchProgress | None = None, task: str = ""):
@@ -107,7 +116,7 @@ def elbo_terms(
     """Per-image Bernoulli reconstruction NLL and KL (nats), one posterior sample each."""
     rng = np.random.default_rng(seed)
     recon, kl = [], []
-    for sl in _batches(len(images), batch_size, progress, "ELBO terms"):
+    for sl in _batches(len(images), _fitting(batch_size, images), progress, "ELBO terms"):
         x = images[sl]
         z_mean, z_log_var = networks.encode(x)
         eps = rng.standard_normal(z_mean.shape).astype(np.float32)
@@ -309,7 +318,8 @@ def encode_all(
     """z_mean, z_log_var (n, latent_dim) float32 of images (n, H, W, C): float32 in [0, 1], or uint8
     (scaled a batch at a time, so a large training set is never held as floats)."""
     parts = [
-        networks.encode(unit_images(images[sl])) for sl in _batches(len(images), batch_size, progress, task)
+        networks.encode(unit_images(images[sl]))
+        for sl in _batches(len(images), _fitting(batch_size, images), progress, task)
     ]
     z_mean, z_log_var = (np.concatenate([p[i] for p in parts]).astype(np.float32) for i in (0, 1))
     return z_mean, z_log_var
@@ -341,7 +351,7 @@ def evaluate(
         knn = knn_accuracy(train_z, knn_labels, z_mean, test_labels, k=5)
     squared = [
         float(np.sum((expit(networks.decode_logits(z_mean[sl])) - test_images[sl]) ** 2))
-        for sl in _batches(len(z_mean), 1000, progress, "reconstructions")
+        for sl in _batches(len(z_mean), _fitting(1000, test_images), progress, "reconstructions")
     ]
     stats = latent_stats(z_mean)
     metrics = {
