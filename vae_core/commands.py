@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import os
 import shlex
 import shutil
@@ -14,7 +15,7 @@ from .config import MAX_IW_SAMPLES, VAEConfig
 from .data import DataError
 from .progress import BatchProgress
 
-log = __import__("logging").getLogger("vae_core")
+log = logging.getLogger("vae_core")
 
 
 def default_bundle_path(config: VAEConfig, data_name: str = "fashion-mnist") -> Path:

@@ -17,6 +17,7 @@ import numpy as np
 from .importer import RANGES, ImportProblem, Source
 
 MIN_OPSET = 11  # Slice and Clip with their arguments as inputs
+RESERVED = ("images", "z", "z_mean", "z_log_var", "means")  # the adapted models' tensor names
 
 
 def _dims(value) -> tuple:
@@ -67,9 +68,27 @@ class _Graph:
         self.model.CopyFrom(source.model)
         self.graph = self.model.graph
         self.count = 0
+        self._rename(RESERVED)
         weights = {t.name for t in self.graph.initializer}
         self.old_input = next(i.name for i in self.graph.input if i.name not in weights)
         self.before, self.after = [], []
+
+    def _rename(self, names: tuple[str, ...]) -> None:
+        """Tensors of the source named like the bundle's own get another name (no clash)."""
+        g = self.graph
+        taken = {
+            *(o for n in g.node for o in n.output),
+            *(i.name for i in g.input),
+            *(t.name for t in g.initializer),
+        }
+        renames = {name: f"source_{name}" for name in names if name in taken}
+        if not renames:
+            return
+        for n in g.node:
+            n.input[:] = [renames.get(x, x) for x in n.input]
+            n.output[:] = [renames.get(x, x) for x in n.output]
+        for value in (*g.input, *g.output, *g.value_info, *g.initializer):
+            value.name = renames.get(value.name, value.name)
 
     def name(self, what: str) -> str:
         self.count += 1

@@ -204,3 +204,35 @@ def test_an_existing_bundle_folder_is_kept_when_the_import_fails(models, tmp_pat
     before = (out / "manifest.json").read_bytes()
     code, _ = run_import(capsys, data, built["course"][0], built["onnx"][1], out)
     assert code == 1 and (out / "manifest.json").read_bytes() == before
+
+
+def test_an_onnx_pair_whose_tensors_have_the_bundles_names_imports(models, tmp_path, capsys):
+    """A source graph may already call its tensors images, z, z_mean or means: they are renamed."""
+    import onnx
+
+    root, data, built = models
+    renamed = {}
+    for part, names in (
+        ("encoder", {"input": "images", "output": "z_mean"}),
+        ("decoder", {"latent": "z", "logits": "means"}),
+    ):
+        model = onnx.load(str(built["onnx"][0 if part == "encoder" else 1]))
+        for n in model.graph.node:
+            n.input[:] = [names.get(x, x) for x in n.input]
+            n.output[:] = [names.get(x, x) for x in n.output]
+        for value in (*model.graph.input, *model.graph.output):
+            value.name = names.get(value.name, value.name)
+        renamed[part] = tmp_path / f"{part}.onnx"
+        onnx.save(model, str(renamed[part]))
+    code, said = run_import(
+        capsys, data, renamed["encoder"], renamed["decoder"], tmp_path / "artifacts" / "named"
+    )
+    assert code == 0, said
+    assert load_onnx_networks(load_bundle(tmp_path / "artifacts" / "named")).decode(
+        np.zeros((1, 2))
+    ).shape == (
+        1,
+        28,
+        28,
+        1,
+    )
