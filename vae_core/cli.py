@@ -185,7 +185,7 @@ def config_from_args(args: argparse.Namespace) -> VAEConfig:
     return preset_config(args.preset, **overrides)
 
 
-TRAINING_MODULES = {"tensorflow", "keras", "tf2onnx"}  # requirements-train.txt, not requirements.txt
+TRAINING_MODULES = {"tensorflow", "keras", "tf2onnx", "h5py"}  # requirements-train.txt, not requirements.txt
 
 
 def training_missing(command: str, module: str | None) -> str:
