@@ -65,10 +65,12 @@ div[class*="st-key-overlay_"] { position: absolute; width: 0; height: 0; overflo
 /* The map fills a box whose height depends on the screen (st.plotly_chart(height="stretch")). */
 .stVerticalBlock.st-key-latent_map_box { flex: 0 0 680px; height: 680px; }
 .st-key-latent_map_box > .stElementContainer { flex: 1 1 auto; height: 100%; }
-/* The interpolation strip: one row of frames that scrolls sideways. */
+/* The interpolation strip: one row. Frames shrink (down to 56 px, still readable) so that the
+   default 10, the named end included, show at once; past that the row scrolls, scrollbar shown. */
 .st-key-ip_strip [data-testid="stImage"] { flex-wrap: nowrap; overflow-x: auto; max-width: 100%;
-  padding-bottom: 6px; }
-.st-key-ip_strip [data-testid="stImageContainer"] { flex: 0 0 auto; }
+  padding-bottom: 6px; scrollbar-width: thin; scrollbar-color: #888 #eee; }
+.st-key-ip_strip [data-testid="stImageContainer"] { flex: 1 1 0; min-width: 56px; max-width: 84px; }
+.st-key-ip_strip [data-testid="stImageContainer"] img { width: 100% !important; height: auto; }
 /* A phone: the map first, the current point right under it, then the views; the introduction
    and the model card last. The explorer row's columns are flattened so that order can interleave them. */
 @media (max-width: 640px) {

@@ -326,6 +326,21 @@ def test_the_interpolation_strip_is_one_row_at_32_steps(browser, app_url):
         app.page.context.close()
 
 
+def test_the_interpolation_strip_shows_every_frame_at_the_default_steps(browser, app_url):
+    """Ten frames at 1280 px: the last one (the named end B) is inside the strip, not behind a scroll."""
+    app = open_page(browser, app_url, "strip_ten", query="?view=interpolate")
+    try:
+        app.wait_images_loaded("0.00")
+        frames = frame_boxes(app.page)
+        strip = app.page.locator(".st-key-ip_strip").bounding_box()
+        assert len(frames) == 10
+        assert frames[-1]["x"] + frames[-1]["w"] <= strip["x"] + strip["width"] + 1, (frames[-1], strip)
+        assert min(f["w"] for f in frames) >= 56
+        assert_no_errors(app)
+    finally:
+        app.page.context.close()
+
+
 def test_the_prior_grid_keeps_its_size_as_n_grows(browser, app_url):
     widths = {}
     for n in (4, 12):
