@@ -87,6 +87,8 @@ def _fit(encoder, decoder, x, target, steps: int, mse: bool = False, sigma_is_st
 def keras_io(folder: Path, images: np.ndarray, latent_dim: int = 2, steps: int = 60) -> tuple[Path, Path]:
     """keras.io's conv VAE for (28, 28, 1) images in [0, 1]: encoder.keras, decoder.keras."""
     import keras
+
+    keras.utils.set_random_seed(0)  # the same weights every run: the tests' numbers repeat
     from keras import layers
 
     sampling = _layers(folder).Sampling
@@ -115,6 +117,8 @@ def keras_io(folder: Path, images: np.ndarray, latent_dim: int = 2, steps: int =
 def notebook(folder: Path, images: np.ndarray, latent_dim: int = 2, steps: int = 80) -> tuple[Path, Path]:
     """The Chollet-style dense VAE on flattened 784-pixel images: encoder.h5, decoder.h5, vae.h5."""
     import keras
+
+    keras.utils.set_random_seed(0)  # the same weights every run: the tests' numbers repeat
     from keras import layers
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -146,6 +150,8 @@ def notebook(folder: Path, images: np.ndarray, latent_dim: int = 2, steps: int =
 def course(folder: Path, images: np.ndarray, latent_dim: int = 2, steps: int = 80) -> tuple[Path, Path]:
     """A SampleLayer + MSE model: (H, W) images in [-1, 1], [mu, sigma, z] out, tanh decoder."""
     import keras
+
+    keras.utils.set_random_seed(0)  # the same weights every run: the tests' numbers repeat
     from keras import layers
 
     sample_layer = _layers(folder).SampleLayer
