@@ -119,6 +119,15 @@ def import_models(
     return write(out, config, metrics, z_mean, z_log_var, data, extra, own)
 
 
+def _check(encoder_what: str, decoder_what: str, networks, probes01, points, want) -> None:
+    """The networks (vae_core.evaluate.Networks) give the source's z_mean, z_log_var and images
+    (``want``) on the probe images and points; ImportProblem names the first that does not."""
+    mean, log_var = networks.encode(probes01)
+    check_close(f"{encoder_what} z_mean", mean, want[0])
+    check_close(f"{encoder_what} z_log_var", log_var, want[1])
+    check_close(f"{decoder_what} images", networks.decode(points), want[2])
+
+
 def _keras(encoder, decoder, conv: Conventions, shape, probes01, points, want):
     from .adapters import wrap_decoder, wrap_encoder
     from .keras_models import KerasNetworks
@@ -128,23 +137,18 @@ def _keras(encoder, decoder, conv: Conventions, shape, probes01, points, want):
     except ValueError as e:
         raise ImportProblem(str(e)) from None
     networks = KerasNetworks(enc, dec)
-    mean, log_var = networks.encode(probes01)
-    check_close("the adapted encoder's z_mean", mean, want[0])
-    check_close("the adapted encoder's z_log_var", log_var, want[1])
-    check_close("the adapted decoder's images", networks.decode(points), want[2])
+    _check("the adapted encoder's", "the adapted decoder's", networks, probes01, points, want)
 
     def write(out, config, metrics, z_mean, z_log_var, data, extra, own):
         from .export import export_bundle
 
         def verify(folder: Path) -> None:  # the ONNX the server and the browser run, before the bundle lands
+            from .manifest import browser_models_of
             from .onnx_models import OnnxNetworks
 
-            models = {p: _browser_model(folder, p) for p in ("encoder", "decoder")}
+            models = browser_models_of(folder, json.loads((folder / "manifest.json").read_text()))
             served = OnnxNetworks(models["encoder"], models["decoder"], conv.latent_dim, shape, 1)
-            got_mean, got_log_var = served.encode(probes01)
-            check_close("the ONNX export's z_mean", got_mean, want[0])
-            check_close("the ONNX export's z_log_var", got_log_var, want[1])
-            check_close("the ONNX export's images", served.decode(points), want[2])
+            _check("the ONNX export's", "the ONNX export's", served, probes01, points, want)
 
         export_bundle(
             out,
@@ -166,28 +170,15 @@ def _keras(encoder, decoder, conv: Conventions, shape, probes01, points, want):
     return networks, write
 
 
-def _browser_model(folder: Path, part: str):
-    from .browser_models import tensor_names
-    from .manifest import BrowserModel
-
-    file = folder / f"{part}.onnx"
-    inputs, outputs = tensor_names(file)
-    return BrowserModel(file, sha256_file(file), tuple(inputs), tuple(outputs))
-
-
 def _onnx(encoder, decoder, conv: Conventions, shape, probes01, points, want):
     import onnx
 
-    from .onnx_adapt import adapt_decoder, adapt_encoder, run
-
-    enc, dec = adapt_encoder(encoder, conv, shape), adapt_decoder(decoder, conv, shape)
-    mean, log_var = run(enc, probes01)
-    check_close("the adapted encoder's z_mean", mean, want[0])
-    check_close("the adapted encoder's z_log_var", log_var, want[1])
-    check_close("the adapted decoder's images", run(dec, points)[0], want[2])
+    from .onnx_adapt import adapt_decoder, adapt_encoder
     from .onnx_models import OnnxNetworks
 
+    enc, dec = adapt_encoder(encoder, conv, shape), adapt_decoder(decoder, conv, shape)
     networks = OnnxNetworks.of_graphs(enc, dec, conv.latent_dim, shape)
+    _check("the adapted encoder's", "the adapted decoder's", networks, probes01, points, want)
 
     def write(out, config, metrics, z_mean, z_log_var, data, extra, own):
         from .bundle import save_bundle_test_images

@@ -43,6 +43,12 @@ def load_onnx_source(path: Path) -> Source:
     inputs = [i for i in model.graph.input if i.name not in weights]
     if len(inputs) != 1:
         raise ImportProblem(f"{path}: expected one input, got {len(inputs)}")
+    batch = (_dims(inputs[0]) or (None,))[0]
+    if batch is not None and batch > 0:
+        raise ImportProblem(
+            f"{path}: its input takes batches of exactly {batch}; export it with a dynamic batch dimension "
+            "(torch.onnx.export(..., dynamic_axes={'input': {0: 'batch'}}))"
+        )
     try:
         session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     except Exception as e:  # noqa: BLE001 - ONNX Runtime's own exception types
@@ -189,17 +195,3 @@ def adapt_decoder(source: Source, conv, image_shape: tuple[int, int, int]):
             y = g.node("Div", [y, g.const(high - low)], g.after)
         g.node("Clip", [y, g.const(0.0), g.const(1.0)], g.after, output="means")
     return g.finish(_value("z", ["N", conv.latent_dim]), [_value("means", ["N", h, w, c])])
-
-
-def run(model, x: np.ndarray) -> list[np.ndarray]:
-    """An ONNX model on a batch; ImportProblem when it cannot take the batch (a fixed batch size)."""
-    import onnxruntime as ort
-
-    try:
-        session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-        return session.run(None, {session.get_inputs()[0].name: np.asarray(x, np.float32)})
-    except Exception as e:  # noqa: BLE001 - ONNX Runtime's own exception types
-        raise ImportProblem(
-            f"the ONNX model cannot run a batch of {len(x)} ({str(e)[:160]}); export it with a dynamic batch "
-            "dimension (torch.onnx.export(..., dynamic_axes={'input': {0: 'batch'}}))"
-        ) from None

@@ -236,3 +236,16 @@ def test_an_onnx_pair_whose_tensors_have_the_bundles_names_imports(models, tmp_p
         28,
         1,
     )
+
+
+def test_an_onnx_model_with_a_fixed_batch_size_is_refused_with_how_to_export_it(models, tmp_path, capsys):
+    import onnx
+
+    root, data, built = models
+    model = onnx.load(str(built["onnx"][0]))
+    model.graph.input[0].type.tensor_type.shape.dim[0].dim_value = 1  # torch.onnx.export without dynamic_axes
+    fixed = tmp_path / "encoder.onnx"
+    onnx.save(model, str(fixed))
+    code, said = run_import(capsys, data, fixed, built["onnx"][1], tmp_path / "artifacts" / "fixed")
+    assert code == 1 and "takes batches of exactly 1" in said and "dynamic_axes" in said
+    assert not (tmp_path / "artifacts").exists()
