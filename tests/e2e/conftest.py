@@ -97,6 +97,16 @@ class Explorer:
         p.mouse.up()
         return painted
 
+    def upload(self, name: str, png: bytes) -> None:
+        """Open the Encode view, wait for its uploader and the page to be idle, and give it a PNG."""
+        self.page.get_by_role("radio", name="Encode an image").click()
+        uploader = self.page.get_by_test_id("stFileUploader")
+        uploader.wait_for()
+        self.wait_idle()
+        uploader.locator("input[type=file]").set_input_files(
+            {"name": name, "mimeType": "image/png", "buffer": png}
+        )
+
     def decoded(self) -> dict:
         """The main decoded image: ``{"src", "caption"}`` (its caption shows z)."""
         found = self.page.evaluate("() => vaePage.decoded()")

@@ -244,14 +244,7 @@ def _garment_png() -> bytes:
 
 def test_uploading_an_image_shows_its_reconstruction(explorer):
     page = explorer.page
-    page.get_by_role("radio", name="Encode an image").click()
-    uploader = page.get_by_test_id("stFileUploader")
-    uploader.wait_for()
-    explorer.wait_idle()
-
-    uploader.locator("input[type=file]").set_input_files(
-        {"name": "trousers.png", "mimeType": "image/png", "buffer": _garment_png()}
-    )
+    explorer.upload("trousers.png", _garment_png())
     seen = explorer.image("As the model sees it (28 x 28)")
     recon = explorer.image("Reconstruction")
     recon.wait_for()

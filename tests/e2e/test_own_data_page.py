@@ -65,17 +65,11 @@ def test_a_held_slider_drag_paints_the_bundles_size_in_colour(page):
 
 def test_a_colour_upload_lands_on_the_map(page):
     p = page.page
-    p.get_by_role("radio", name="Encode an image").click()
-    uploader = p.get_by_test_id("stFileUploader")
-    uploader.wait_for()
-    page.wait_idle()
     picture = Image.new("RGB", (96, 96), (0, 0, 0))
     picture.paste((40, 170, 60), (24, 24, 72, 72))  # a green square
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
-    uploader.locator("input[type=file]").set_input_files(
-        {"name": "green.png", "mimeType": "image/png", "buffer": buffer.getvalue()}
-    )
+    page.upload("green.png", buffer.getvalue())
     seen = page.image("As the model sees it (32 x 32)")
     seen.wait_for()
     page.wait_idle()
