@@ -5,12 +5,11 @@ models are given this project's conventions). Nothing is written unless every ch
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from .atomic import sha256_file, staged_folder
+from .atomic import sha256_file
 from .config import IMPORTED, VAEConfig
 from .data import to_float
 from .datasets import ImageSet
@@ -181,11 +180,10 @@ def _onnx(encoder, decoder, conv: Conventions, shape, probes01, points, want):
     _check("the adapted encoder's", "the adapted decoder's", networks, probes01, points, want)
 
     def write(out, config, metrics, z_mean, z_log_var, data, extra, own):
-        from .bundle import save_bundle_test_images
+        from .export import write_bundle
         from .light_models import export_light_models
-        from .manifest import build_manifest
 
-        with staged_folder(out) as tmp:
+        def onnx_networks(tmp: Path) -> tuple[dict, dict, dict]:
             entry = {}
             for part, model in (("encoder", enc), ("decoder", dec)):
                 file = tmp / f"{part}.onnx"
@@ -199,24 +197,21 @@ def _onnx(encoder, decoder, conv: Conventions, shape, probes01, points, want):
             opset = max(o.version for o in enc.opset_import if o.domain in ("", "ai.onnx"))
             entry["exporter"] = {"imported": "onnx", "onnx": onnx.__version__, "opset": opset}
             entry["light"] = export_light_models(tmp, entry, z_mean, to_float(data.x_test), report=print)
-            np.savez_compressed(tmp / "latents.npz", z_mean=z_mean, z_log_var=z_log_var, labels=data.y_test)
-            (tmp / "history.json").write_text("[]")
-            if own:
-                save_bundle_test_images(tmp, data.x_test, data.y_test)
-            manifest = build_manifest(
-                Path(out).name,
-                replace(config),
-                metrics=metrics,
-                architecture={
-                    "preset": IMPORTED,
-                    "encoder": {"format": "onnx"},
-                    "decoder": {"format": "onnx"},
-                },
-                onnx=entry,
-                versions={"onnx": onnx.__version__},
-                **extra,
-            )
-            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
-        return manifest
+            architecture = {"preset": IMPORTED, "encoder": {"format": "onnx"}, "decoder": {"format": "onnx"}}
+            return architecture, entry, {"onnx": onnx.__version__}
+
+        write_bundle(
+            out,
+            write_networks=onnx_networks,
+            config=config,
+            z_mean=z_mean,
+            z_log_var=z_log_var,
+            labels=data.y_test,
+            history=[],
+            metrics=metrics,
+            test_images=data.x_test if own else None,
+            extra=extra,
+        )
+        return json.loads((Path(out) / "manifest.json").read_text())
 
     return networks, write

@@ -15,13 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from .importer import RANGES, ImportProblem, Source
+from .onnx_models import tensor_dims
 
 MIN_OPSET = 11  # Slice and Clip with their arguments as inputs
 RESERVED = ("images", "z", "z_mean", "z_log_var", "means")  # the adapted models' tensor names
-
-
-def _dims(value) -> tuple:
-    return tuple(d.dim_value if d.HasField("dim_value") else None for d in value.type.tensor_type.shape.dim)
 
 
 def load_onnx_source(path: Path) -> Source:
@@ -43,7 +40,7 @@ def load_onnx_source(path: Path) -> Source:
     inputs = [i for i in model.graph.input if i.name not in weights]
     if len(inputs) != 1:
         raise ImportProblem(f"{path}: expected one input, got {len(inputs)}")
-    batch = (_dims(inputs[0]) or (None,))[0]
+    batch = (tensor_dims(inputs[0]) or [None])[0]
     if batch is not None and batch > 0:
         raise ImportProblem(
             f"{path}: its input takes batches of exactly {batch}; export it with a dynamic batch dimension "
@@ -57,8 +54,8 @@ def load_onnx_source(path: Path) -> Source:
         path,
         "onnx",
         model,
-        _dims(inputs[0])[1:],
-        [_dims(o)[1:] for o in model.graph.output],
+        tuple(tensor_dims(inputs[0])[1:]),
+        [tuple(tensor_dims(o)[1:]) for o in model.graph.output],
         [o.name for o in model.graph.output],
         session,
     )

@@ -15,7 +15,7 @@ import numpy as np
 from .manifest import ONNX_PARTS, BrowserModel, BundleError, command_path, export_hint
 
 
-def _dims(value) -> list[int | None]:
+def tensor_dims(value) -> list[int | None]:
     """A graph tensor's dimensions: ints where fixed, None where symbolic (the batch)."""
     dims = value.type.tensor_type.shape.dim
     return [d.dim_value if d.HasField("dim_value") else None for d in dims]
@@ -33,8 +33,8 @@ def shape_problem(
     except Exception as e:  # noqa: BLE001 - a damaged file may fail any way inside protobuf
         return f"{model.file.name} cannot be read as an ONNX model ({type(e).__name__})"
     weights = {t.name for t in graph.initializer}
-    inputs = {v.name: _dims(v) for v in graph.input if v.name not in weights}
-    outputs = {v.name: _dims(v) for v in graph.output}
+    inputs = {v.name: tensor_dims(v) for v in graph.input if v.name not in weights}
+    outputs = {v.name: tensor_dims(v) for v in graph.output}
     if set(inputs) != set(model.inputs) or set(outputs) != set(model.outputs):
         return (
             f"{model.file.name} has inputs {sorted(inputs)[:5]} and {len(outputs)} output(s) "
