@@ -10,7 +10,7 @@ PRESETS = ("default", "conv", "keras-io", "beta-vae-seed", "mlp")  # what `train
 IMPORTED = "imported"  # the preset of an imported model (vae_core.import_bundle): nothing to build
 LIKELIHOODS = ("bernoulli", "mse")
 DETERMINISTIC_LOG_VAR = -13.815510557964274  # log(1e-6): sigma = 0.001
-DISTRIBUTE = ("none", "mirrored")
+DISTRIBUTE = ("none", "mirrored", "multi-worker")
 MAX_IW_SAMPLES = 5000  # importance samples per image: beyond, minutes and gigabytes for a bound
 MIN_SIDE, MAX_SIDE = 8, 64  # image sides the presets build for
 
@@ -59,7 +59,7 @@ class VAEConfig:
     # data and evaluation
     n_train: int = 50_000  # training images used (Fashion-MNIST: the last 10,000 are always validation)
     iw_samples: int = 16  # importance samples for the IWAE bound in the manifest's metrics
-    distribute: str = "none"  # none | mirrored (tf.distribute.MirroredStrategy over all devices)
+    distribute: str = "none"  # none | mirrored (all devices) | multi-worker (machines in TF_CONFIG)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "image_shape", tuple(self.image_shape))  # a manifest gives a list

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from . import multi_worker
 from .atomic import write_atomically
 from .config import VAEConfig
 from .density import Prior
@@ -36,6 +38,7 @@ class TrainResult:
     history: list[dict]  # one row per completed epoch: losses, val losses, seconds
     best_epoch: int  # 1-based epoch whose weights the model holds
     seconds: float  # wall time of all epochs, including those of interrupted runs
+    chief: bool = True  # False on a multi-worker run's other workers: the chief writes the bundle
 
 
 class KLWarmup(keras.callbacks.Callback):
@@ -188,6 +191,10 @@ def _optimizer(config: VAEConfig, steps_per_epoch: int) -> keras.optimizers.Opti
 def _strategy(config: VAEConfig):
     import tensorflow as tf
 
+    if config.distribute == "multi-worker":
+        strategy = multi_worker.strategy_from_env()
+        log.info("training as one of %d workers", strategy.num_replicas_in_sync)
+        return strategy
     if config.distribute == "mirrored":
         strategy = tf.distribute.MirroredStrategy()
         log.info("training on %d replicas", strategy.num_replicas_in_sync)
@@ -204,10 +211,15 @@ def train(
     progress: Callable[[str], None] = log.info,  # one line per epoch (and per notable event)
     batch_progress: BatchProgress | None = None,  # within each epoch: see vae_core.progress
     callbacks: tuple[keras.callbacks.Callback, ...] = (),  # extra ones, after ours
+    resume: bool = True,  # False: a multi-worker run's other worker ignores the chief's old checkpoints
 ) -> TrainResult:
     """Train (or resume training) a VAE; returns the model holding its best validation weights."""
-    work_dir = Path(work_dir)
-    check_resumable(work_dir, config)
+    work_dir, chief = Path(work_dir), config.distribute != "multi-worker" or multi_worker.is_chief()
+    if resume or chief:
+        check_resumable(work_dir, config)
+    strategy = _strategy(config)  # first: a multi-worker strategy must precede other TensorFlow work
+    if not chief:  # only the chief writes the work folder
+        work_dir = multi_worker.worker_dir(work_dir, resume)
     work_dir.mkdir(parents=True, exist_ok=True)
     write_atomically(work_dir / CONFIG_FILE, lambda p: p.write_text(json.dumps(config.to_dict(), indent=1)))
     keras.utils.set_random_seed(config.seed)
@@ -223,7 +235,7 @@ def train(
         train_ds = make_dataset(x_train, config.batch_size, shuffle=True, seed=config.seed)
     val_ds = make_dataset(x_val, config.batch_size, shuffle=False, seed=config.seed)
     steps = int(train_ds.cardinality())  # batches per epoch, for the learning-rate schedule
-    with _strategy(config).scope():
+    with strategy.scope():
         vae = build_vae(config)
         vae.compile(optimizer=_optimizer(config, steps))
     done = read_history(work_dir)
@@ -249,18 +261,22 @@ def train(
             BestWeights(work_dir),
             *callbacks,
         ]
-        # shuffle=False: train_ds shuffles itself (seeded), fit's own flag would only warn.
-        vae.fit(
-            train_ds,
-            validation_data=val_ds,
-            epochs=config.epochs,
-            callbacks=all_callbacks,
-            shuffle=False,
-            verbose=0,
-        )
+        if config.distribute == "multi-worker":  # Keras 3's fit does not run there
+            multi_worker.fit(vae, strategy, train_ds, val_ds, epochs=config.epochs, callbacks=all_callbacks)
+        else:  # shuffle=False: train_ds shuffles itself (seeded), fit's own flag would only warn.
+            vae.fit(
+                train_ds,
+                validation_data=val_ds,
+                epochs=config.epochs,
+                callbacks=all_callbacks,
+                shuffle=False,
+                verbose=0,
+            )
     history = read_history(work_dir)
     best = min(history, key=lambda r: r["val_loss"])
-    return TrainResult(vae, history, best["epoch"], sum(r["seconds"] for r in history))
+    if not chief:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    return TrainResult(vae, history, best["epoch"], sum(r["seconds"] for r in history), chief)
 
 
 def prior_of(vae: VAE) -> Prior | None:
