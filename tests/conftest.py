@@ -35,6 +35,8 @@ def make_bundle(
     test_images: bool = False,
     browser_models: bool = False,
     data: dict | None = None,
+    factors: dict[str, np.ndarray] | None = None,
+    metrics: dict | None = None,
     **config_fields,
 ) -> Path:
     """Write an untrained but valid bundle with n fake test latents (no training: ~0.5 s).
@@ -44,7 +46,8 @@ def make_bundle(
     bundle has them; off by default because the ONNX export adds ~2 s per bundle on these 2 cores
     (schema 2 without "onnx"). With ``data`` (fields of a schema-3 data block, e.g. class_names None
     for an unlabelled set) or an ``image_shape`` other than (28, 28, 1), a bundle of a data set of
-    its own: schema 3, its random test images inside it.
+    its own: schema 3, its random test images inside it; ``factors`` (name -> (n,) values, described in
+    ``data["factors"]``) go in with them; ``metrics`` are added to the fake ones.
     """
     import keras
 
@@ -98,7 +101,7 @@ def make_bundle(
         z_log_var=np.full((n, latent_dim), -2.0, np.float32),
         labels=labels,
         history=history,
-        metrics={**FAKE_METRICS, "kl_per_dimension": [2.0] + [0.01] * (latent_dim - 1)},
+        metrics={**FAKE_METRICS, "kl_per_dimension": [2.0] + [0.01] * (latent_dim - 1), **(metrics or {})},
         extra={
             "training": {"epochs_run": 2, "seconds": 2.0},
             "command": f"python -m vae_core train --out {path}",
@@ -107,6 +110,7 @@ def make_bundle(
         browser_models=browser_models,
         probe_images=images.reshape(n, *config.image_shape).astype(np.float32) / 255.0,
         test_images=images if own else None,
+        test_factors=factors,
     )
     if test_images and not own:
         save_test_images(path.parent, images, labels)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +54,8 @@ class DataInfo:
     floor_nats: float | None  # mean binary entropy of the test pixels; None: compute from the images
     background: str = "dark"  # "dark": light objects on a dark ground (uploads are inverted to match)
     own: bool = False  # a data set of its own (schema 3): test images in the bundle
+    # known factors: name -> {"kind": "categorical", "names"} or {"kind": "continuous", "min", "max"}
+    factors: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, manifest: dict) -> DataInfo:
@@ -69,6 +71,7 @@ class DataInfo:
             floor_nats=float(floor) if isinstance(floor, (int, float)) else None,
             background="light" if data.get("background") == "light" else "dark",
             own="image_shape" in data,
+            factors=dict(data.get("factors") or {}) if "image_shape" in data else {},
         )
 
 
@@ -238,9 +241,39 @@ def save_test_images(root: str | Path, images: np.ndarray, labels: np.ndarray) -
     )
 
 
-def save_bundle_test_images(folder: Path, images: np.ndarray, labels: np.ndarray) -> None:
-    """Schema 3: the test images (uint8 (n, H, W, C)) and labels inside the bundle folder."""
-    np.savez_compressed(Path(folder) / BUNDLE_TEST_IMAGES, images=images.astype(np.uint8), labels=labels)
+def save_bundle_test_images(
+    folder: Path, images: np.ndarray, labels: np.ndarray, factors: dict[str, np.ndarray] | None = None
+) -> None:
+    """Schema 3: the test images (uint8 (n, H, W, C)), labels and factors (``y_<name>``) in the bundle."""
+    columns = {f"y_{name}": values for name, values in (factors or {}).items()}
+    np.savez_compressed(
+        Path(folder) / BUNDLE_TEST_IMAGES, images=images.astype(np.uint8), labels=labels, **columns
+    )
+
+
+def bundle_factors(bundle: Bundle) -> dict[str, np.ndarray]:
+    """The test images' factor values (name -> (n,) array, in the latents' order) the manifest lists:
+    categories as int indices into their names, continuous values as float32. BundleError if damaged."""
+    info = bundle.data.factors
+    if not info:
+        return {}
+    n = len(bundle.labels)
+    where, fix = bundle.path / BUNDLE_TEST_IMAGES, retrain_hint(bundle.path)
+    arrays = bundle_arrays(bundle.path, BUNDLE_TEST_IMAGES, {f"y_{name}": (n,) for name in info}, {}, "")
+    factors = {}
+    for name, entry in info.items():
+        values = arrays[f"y_{name}"]
+        if not np.issubdtype(values.dtype, np.number) or not np.all(np.isfinite(values)):
+            raise BundleError(f"{where}: y_{name} must hold finite numbers. {fix}")
+        if entry["kind"] == "categorical":
+            if np.any(values < 0) or np.any(values >= len(entry["names"])) or np.any(values % 1):
+                raise BundleError(
+                    f"{where}: y_{name} must be indices into its {len(entry['names'])} names. {fix}"
+                )
+            factors[name] = values.astype(np.int64)
+        else:
+            factors[name] = values.astype(np.float32)
+    return factors
 
 
 def bundle_test_images(bundle: Bundle) -> np.ndarray:

@@ -80,8 +80,8 @@ def build_parser() -> Parser:
         "--data",
         type=Path,
         help="your own images: a folder (one subfolder per class, or none; optionally train/ and test/), "
-        "an .npz (x_train, x_test[, y_train, y_test, class_names]) or a folder of IDX files "
-        "(default: Fashion-MNIST)",
+        "an .npz (x_train, x_test[, y_train, y_test, class_names, y_<factor>_train/_test]) or a folder "
+        "of IDX files (default: Fashion-MNIST)",
     )
     train.add_argument("--image-size", metavar="H[xW]", help="resize every image (Pillow, Lanczos), 8 to 64")
     train.add_argument(
@@ -116,6 +116,19 @@ def build_parser() -> Parser:
     )
     images.add_argument("--out", type=Path, default=Path("artifacts"))
     images.add_argument("--data-dir", type=Path)
+
+    sprites = sub.add_parser(
+        "make-sprites", help="write a dSprites-style data set with known factors (an .npz train --data reads)"
+    )
+    sprites.add_argument(
+        "--out", type=Path, default=Path("data/sprites"), help="folder (default data/sprites)"
+    )
+    sprites.add_argument("--size", type=int, default=32, help="image side in pixels, 8-64 (dSprites: 64)")
+    sprites.add_argument("--scales", type=int, default=6, help="scale values (default 6)")
+    sprites.add_argument("--rotations", type=int, default=10, help="angles over a full turn (dSprites: 40)")
+    sprites.add_argument("--positions", type=int, default=16, help="x and y values each (dSprites: 32)")
+    sprites.add_argument("--count", type=int, help="draw this many combinations (default: all of them)")
+    sprites.add_argument("--seed", type=int, default=0, help="seeds the test split and --count's draw")
 
     onnx = sub.add_parser("export-onnx", help="add browser models (ONNX) to bundles, without retraining")
     onnx.add_argument(
@@ -164,8 +177,8 @@ def add_data_arguments(command: argparse.ArgumentParser) -> None:
         "--data",
         type=Path,
         help="your own images: a folder (one subfolder per class, or none; optionally train/ and test/), "
-        "an .npz (x_train, x_test[, y_train, y_test, class_names]) or a folder of IDX files "
-        "(default: Fashion-MNIST)",
+        "an .npz (x_train, x_test[, y_train, y_test, class_names, y_<factor>_train/_test]) or a folder "
+        "of IDX files (default: Fashion-MNIST)",
     )
     command.add_argument(
         "--image-size", metavar="H[xW]", help="resize every image (Pillow, Lanczos), 8 to 64"
@@ -217,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     from .atomic import ReplaceError
     from .console import command_output, terminal_text
     from .manifest import BundleError
+    from .multi_worker import ClusterError
     from .workdir import ResumeError
 
     # Progress bars for the long commands, and only where a person watches a terminal.
@@ -230,11 +244,13 @@ def main(argv: list[str] | None = None) -> int:
                 commands.cmd_list(args.root)
             elif args.command == "export-onnx":
                 commands.cmd_export_onnx(args)
+            elif args.command == "make-sprites":
+                commands.cmd_make_sprites(args)
             elif args.command == "import":
                 commands.cmd_import(args, argv, progress)
             else:
                 commands.cmd_export_test_images(args)
-        except (DataError, BundleError, ReplaceError, ResumeError) as e:
+        except (DataError, BundleError, ReplaceError, ResumeError, ClusterError) as e:
             print(f"vae-core {args.command}: error: {terminal_text(str(e), 4000)}", file=sys.stderr)
             return 1
         except ModuleNotFoundError as e:  # export-onnx of a bundle without ONNX models, on the serving set

@@ -11,7 +11,7 @@ import shlex
 import shutil
 from pathlib import Path
 
-from .config import MAX_IW_SAMPLES, VAEConfig
+from .config import MAX_IW_SAMPLES, MAX_SIDE, MIN_SIDE, VAEConfig
 from .data import DataError
 from .progress import BatchProgress
 
@@ -66,16 +66,20 @@ def training_splits(data, config: VAEConfig, n_train_given: bool):
 def cmd_train(
     config: VAEConfig, args: argparse.Namespace, argv: list[str], progress: BatchProgress | None
 ) -> None:
+    from . import multi_worker
     from .atomic import check_replaceable
     from .bundle import TEST_IMAGES_FILE, save_test_images
     from .console import format_metrics
     from .data import to_float
+    from .disentangle import disentanglement
     from .evaluate import evaluate, floor_nats
     from .export import export_bundle
     from .keras_models import KerasNetworks
     from .train import prior_of, train
     from .workdir import check_resumable
 
+    if config.distribute == "multi-worker":
+        multi_worker.cluster_task()  # TF_CONFIG: before reading the data
     if args.out is not None:  # before reading the data and hours of training, not after
         check_replaceable(args.out)
         if not args.fresh:
@@ -85,9 +89,11 @@ def cmd_train(
     out = args.out or default_bundle_path(config, data.name if not data.is_fashion_mnist else "fashion-mnist")
     check_replaceable(out)
     work_dir = work_dir_of(out)
-    if args.fresh and work_dir.exists():
+    writer = config.distribute != "multi-worker" or multi_worker.is_chief()  # the others only read
+    if args.fresh and work_dir.exists() and writer:
         shutil.rmtree(work_dir)
-    check_resumable(work_dir, config)
+    if writer or not args.fresh:
+        check_resumable(work_dir, config)
     h, w, c = config.image_shape
     log.info(
         "training %s (latent_dim %d) on %d images of %s (%dx%dx%d), validating on %d; checkpoints in %s",
@@ -104,8 +110,17 @@ def cmd_train(
     for note in data.notes:
         log.info("data: %s", note)
     result = train(
-        config, x_train[: config.n_train], x_val, work_dir, progress=log.info, batch_progress=progress
+        config,
+        x_train[: config.n_train],
+        x_val,
+        work_dir,
+        progress=log.info,
+        batch_progress=progress,
+        resume=not args.fresh,
     )
+    if not result.chief:
+        log.info("this worker is done: the chief (worker 0) evaluates and writes %s", out)
+        return
     log.info("evaluating on the test set ...")
     prior = prior_of(result.vae)
     x_test = to_float(data.x_test)
@@ -120,6 +135,8 @@ def cmd_train(
         seed=config.seed,
         progress=progress,
     )
+    if data.factors_test:
+        metrics.update(disentanglement(z_mean, data.factors_test))
     training = {
         "epochs_run": len(result.history),
         "best_epoch": result.best_epoch,
@@ -144,6 +161,7 @@ def cmd_train(
         prior=prior,
         probe_images=x_test,
         test_images=data.x_test if own else None,
+        test_factors=data.factors_test,
         extra={
             "data": block,
             "training": training,
@@ -157,9 +175,10 @@ def cmd_train(
 
 
 def cmd_evaluate(args: argparse.Namespace, progress: BatchProgress | None) -> None:
-    from .bundle import bundle_test_images, load_bundle
+    from .bundle import bundle_factors, bundle_test_images, load_bundle
     from .console import format_metrics
     from .data import to_float
+    from .disentangle import disentanglement
     from .evaluate import evaluate
 
     bundle = load_bundle(args.bundle)
@@ -187,7 +206,7 @@ def cmd_evaluate(args: argparse.Namespace, progress: BatchProgress | None) -> No
             )
         test, test_labels = data.x_test, data.y_test
         knn = (data.x_train[:50_000], data.y_train[:50_000]) if data.labelled else (None, None)
-    metrics, _ = evaluate(
+    metrics, (z_mean, _) = evaluate(
         networks,
         to_float(test),
         test_labels if bundle.data.labelled else None,
@@ -197,6 +216,9 @@ def cmd_evaluate(args: argparse.Namespace, progress: BatchProgress | None) -> No
         seed=bundle.config.seed,
         progress=progress,
     )
+    factors = data.factors_test if args.data is not None or not bundle.data.own else bundle_factors(bundle)
+    if factors:
+        metrics.update(disentanglement(z_mean, factors))
     print(
         format_metrics(
             metrics, title=f"{bundle.path} ({bundle.config.preset}, latent_dim {bundle.latent_dim})"
@@ -267,6 +289,26 @@ def cmd_import(args: argparse.Namespace, argv: list[str], progress: BatchProgres
 
 def _score(value) -> str:
     return "  n/a" if value is None else f"{value:.3f}"
+
+
+def cmd_make_sprites(args: argparse.Namespace) -> None:
+    from .sprites import Recipe, write_sprites
+
+    if not MIN_SIDE <= args.size <= MAX_SIDE:
+        raise DataError(f"--size must be from {MIN_SIDE} to {MAX_SIDE}, not {args.size}")
+    if not (1 <= args.scales <= 64 and 1 <= args.rotations <= 360 and 1 <= args.positions <= args.size):
+        raise DataError("--scales (1-64), --rotations (1-360) and --positions (1 to --size) are out of range")
+    if args.out.exists() and not args.out.is_dir():
+        raise DataError(f"{args.out} is a file: --out names the folder the data set goes into")
+    recipe = Recipe(args.size, args.scales, args.rotations, args.positions, seed=args.seed, count=args.count)
+    try:
+        path = write_sprites(recipe, args.out)
+    except ValueError as e:  # --count beyond the grid
+        raise DataError(f"--count: {e}") from None
+    print(
+        f"wrote {path} and {args.out / 'recipe.json'}: train on it with "
+        f"python -m vae_core train --data {path}"
+    )
 
 
 def cmd_export_test_images(args: argparse.Namespace) -> None:

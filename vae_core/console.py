@@ -138,6 +138,15 @@ def format_metrics(metrics: dict, title: str = "") -> str:
         f"{name:40} {value:>10.4f}  {note}" if value is not None else f"{name:40} {'n/a':>10}"
         for name, value, note in rows
     ]
+    factors = (metrics.get("disentanglement") or {}).get("factors") or {}
+    if factors:
+        lines.append(
+            f"{'MIG (mutual information gap)':40} {metrics['mig']:>10.4f}  higher = more disentangled"
+        )
+        lines += [
+            f"  {name:38} dim {f['dim']:>3}: {f['share']:.0%} of its entropy, gap {f['gap']:.2f}"
+            for name, f in factors.items()
+        ]
     stats = metrics.get("latent_stats")
     if stats:
         lines += ["", f"{'dim':>5} {'min':>9} {'max':>9} {'mean':>9} {'std':>9} {'KL':>9}"]

@@ -8,7 +8,9 @@ training and a test split, labels and class names or none, digests, notes on wha
   as ``PATH/train/<class>/`` and ``PATH/test/<class>/``; images with no subfolders are an
   unlabelled set;
 * an ``.npz`` with ``x_train``, ``x_test`` (uint8 ``(N, H, W)`` or ``(N, H, W, C)``) and optional
-  ``y_train``, ``y_test``, ``class_names``;
+  ``y_train``, ``y_test``, ``class_names``, and known generating factors: ``y_<factor>_train`` and
+  ``y_<factor>_test`` (one number per image: integers are categories, named by an optional
+  ``<factor>_names``; other numbers are continuous), as ``make-sprites`` writes;
 * a folder of IDX files in the MNIST layout (``*train*idx3*``, ``*train*idx1*``, ``*t10k*`` or
   ``*test*`` for the test split), at any image size; the four canonical Fashion-MNIST files are
   Fashion-MNIST.
@@ -23,7 +25,8 @@ names the file or folder, what is wrong and the flag that fixes it. Reading runs
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +37,8 @@ from .progress import BatchProgress
 
 MIN_SIDE, MAX_SIDE = 8, 64
 MAX_TEST = 10_000  # a bundle carries at most this many test images
+MAX_FACTORS = 16
+FACTOR_KEY = re.compile(r"y_([A-Za-z][A-Za-z0-9_]{0,31}?)_(?:train|test)")  # an .npz's factor arrays
 FASHION_MNIST = "Fashion-MNIST"
 
 
@@ -51,6 +56,10 @@ class ImageSet:
     class_names: tuple[str, ...] | None  # None: an unlabelled set
     digests: dict[str, str]
     notes: tuple[str, ...] = ()  # what was done to the images on the way
+    # known generating factors (an .npz's y_<factor>_train/_test): name -> values, per split
+    factors_train: dict[str, np.ndarray] = field(default_factory=dict)
+    factors_test: dict[str, np.ndarray] = field(default_factory=dict)
+    factor_info: dict[str, dict] = field(default_factory=dict)  # name -> {"kind", "names"?}
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -90,6 +99,7 @@ class ImageSet:
             "floor_nats": float(floor_nats),
             "background": self.background(),
             "notes": list(self.notes),
+            **({"factors": self.factor_info} if self.factor_info else {}),
         }
 
 
@@ -145,6 +155,9 @@ class _Raw:
     class_names: tuple[str, ...] | None
     files: dict[int, str] | None = None  # image index -> file name, for errors about one image
     digests: dict[str, str] | None = None  # of the files read, when they identify the data set
+    factors_train: dict[str, np.ndarray] = field(default_factory=dict)
+    factors_test: dict[str, np.ndarray] = field(default_factory=dict)
+    factor_info: dict[str, dict] = field(default_factory=dict)
 
 
 def _from_fashion_mnist(data: FashionMNIST) -> _Raw:
@@ -205,7 +218,52 @@ def _from_npz(path: Path) -> _Raw:
         if names
         else (np.zeros(len(x), np.uint8) for x in images.values())
     )
-    return _Raw(path.stem, "npz", str(path), images["x_train"], y_train, images["x_test"], y_test, names)
+    raw = _Raw(path.stem, "npz", str(path), images["x_train"], y_train, images["x_test"], y_test, names)
+    raw.factors_train, raw.factors_test, raw.factor_info = _factors_of(path, arrays, images)
+    return raw
+
+
+def _factors_of(path: Path, arrays: dict, images: dict) -> tuple[dict, dict, dict]:
+    """An .npz's factor arrays: y_<name>_train and y_<name>_test, numbers, one per image; integers are
+    categorical (named by an optional <name>_names), other numbers continuous."""
+    found = list(dict.fromkeys(m.group(1) for key in arrays if (m := FACTOR_KEY.fullmatch(key))))
+    if len(found) > MAX_FACTORS:
+        raise DataError(f"{path}: {len(found)} factors; at most {MAX_FACTORS} are read")
+    train, test, info = {}, {}, {}
+    for name in found:
+        columns = {}
+        for part, x in (("train", images["x_train"]), ("test", images["x_test"])):
+            key = f"y_{name}_{part}"
+            v = arrays.get(key)
+            if (
+                v is None
+                or v.ndim != 1
+                or len(v) != len(x)
+                or not (np.issubdtype(v.dtype, np.integer) or np.issubdtype(v.dtype, np.floating))
+                or not np.all(np.isfinite(v))
+            ):
+                raise DataError(
+                    f"{path}: factor {name!r} needs y_{name}_train and y_{name}_test, finite numbers, "
+                    f"one per image ({key} is {'missing' if v is None else f'{v.dtype} {v.shape}'})"
+                )
+            columns[part] = v
+        if np.issubdtype(columns["train"].dtype, np.integer):
+            top = int(max(columns["train"].max(initial=0), columns["test"].max(initial=0)))
+            given = arrays.get(f"{name}_names")
+            if min(columns["train"].min(initial=0), columns["test"].min(initial=0)) < 0 or top >= MAX_CLASSES:
+                raise DataError(
+                    f"{path}: factor {name!r} (integers: categories) must be 0 to {MAX_CLASSES - 1}"
+                )
+            if given is not None and (given.ndim != 1 or len(given) <= top):
+                raise DataError(f"{path}: {name}_names lists {given.size} names but {name} uses {top + 1}")
+            names = [str(n) for n in given] if given is not None else [str(i) for i in range(top + 1)]
+            info[name] = {"kind": "categorical", "names": names}
+            train[name], test[name] = (columns[p].astype(np.uint8) for p in ("train", "test"))
+        else:
+            both = np.concatenate([columns["train"], columns["test"]]).astype(np.float64)
+            info[name] = {"kind": "continuous", "min": float(both.min()), "max": float(both.max())}
+            train[name], test[name] = (columns[p].astype(np.float32) for p in ("train", "test"))
+    return train, test, info
 
 
 def _idx_files(folder: Path) -> dict[str, Path]:
@@ -338,25 +396,26 @@ def _finish(
     else:  # Fashion-MNIST as it comes
         x_train, x_test = np.asarray(raw.train), np.asarray(raw.test)
     unchanged = raw.kind == "fashion-mnist" and image_size is None and channels == 1
-    y_train, y_test = np.asarray(raw.y_train, np.uint8), raw.y_test
+    # Labels and factors, one column each ("" the class), follow their images through every move.
+    train = {"": np.asarray(raw.y_train, np.uint8), **raw.factors_train}
+    test = None if raw.y_test is None else {"": raw.y_test, **raw.factors_test}
     if x_test is None:
         n_test = min(MAX_TEST, max(1, round(test_share * len(x_train))))
         order = np.random.default_rng(seed).permutation(len(x_train))
         test_rows, train_rows = np.sort(order[:n_test]), np.sort(order[n_test:])
-        x_train, x_test, y_test = x_train[train_rows], x_train[test_rows], y_train[test_rows]
-        y_train = y_train[train_rows]
+        x_train, x_test = x_train[train_rows], x_train[test_rows]
+        train, test = _rows(train, train_rows), _rows(train, test_rows)
         notes.append(f"held out {n_test:,} images ({test_share:.0%}, seed {seed}) as the test split")
     elif len(x_test) > MAX_TEST:  # a bundle carries at most MAX_TEST test images: the rest train
         extra = len(x_test) - MAX_TEST
-        x_train, y_train = (
-            np.concatenate([x_train, x_test[MAX_TEST:]]),
-            np.concatenate([y_train, y_test[MAX_TEST:]]),
-        )
-        x_test, y_test = x_test[:MAX_TEST], y_test[:MAX_TEST]
+        x_train = np.concatenate([x_train, x_test[MAX_TEST:]])
+        train = {k: np.concatenate([v, test[k][MAX_TEST:]]) for k, v in train.items()}
+        x_test, test = x_test[:MAX_TEST], _rows(test, slice(None, MAX_TEST))
         notes.append(f"moved {extra:,} test images beyond the first {MAX_TEST:,} to the training split")
     if not unchanged:  # a folder lists class by class: mix them, so the validation split holds every class
         order = np.random.default_rng(seed).permutation(len(x_train))
-        x_train, y_train = x_train[order], y_train[order]
+        x_train, train = x_train[order], _rows(train, order)
+    y_train, y_test = train.pop(""), test.pop("")
     if len(x_train) < MIN_IMAGES:
         raise DataError(
             f"{raw.source}: {len(x_train)} training image(s); a data set needs at least {MIN_IMAGES}"
@@ -374,7 +433,14 @@ def _finish(
         if unchanged
         else {"train": _digest(x_train, y_train), "test": _digest(x_test, y_test)},
         notes=tuple(notes),
+        factors_train=train,
+        factors_test=test,
+        factor_info=raw.factor_info,
     )
+
+
+def _rows(columns: dict[str, np.ndarray], rows) -> dict[str, np.ndarray]:
+    return {k: v[rows] for k, v in columns.items()}
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -52,6 +52,7 @@ def write_bundle(
     prior: Prior | None = None,
     extra: dict | None = None,
     test_images: np.ndarray | None = None,
+    test_factors: dict[str, np.ndarray] | None = None,
     verify=None,
 ) -> Path:
     """Write a bundle atomically: into a staged folder beside ``out_dir``, then renamed.
@@ -61,7 +62,8 @@ def write_bundle(
     An export killed at any point leaves the previous bundle (if any) intact and loadable; a folder
     that is not a bundle is never replaced (``vae_core.atomic.check_replaceable``).
     ``test_images`` (uint8 (n, H, W, C), in the latents' order) go into the bundle: a data set other
-    than Fashion-MNIST (schema 3, with ``extra["data"]`` its data block) carries the images it shows.
+    than Fashion-MNIST (schema 3, with ``extra["data"]`` its data block) carries the images it shows,
+    and ``test_factors`` (name -> (n,) values) their known factors, if its data has any.
     ``verify(folder)``, when given, checks the written bundle before it lands (an error keeps it out).
     """
     out = Path(out_dir)
@@ -74,7 +76,7 @@ def write_bundle(
             labels=labels.astype(np.uint8),
         )
         if test_images is not None:
-            save_bundle_test_images(tmp, test_images, labels.astype(np.uint8))
+            save_bundle_test_images(tmp, test_images, labels.astype(np.uint8), test_factors)
         prior_entry = {"type": "standard_normal"}
         if prior is not None:
             np.savez(tmp / "prior.npz", weights=prior.weights, means=prior.means, log_vars=prior.log_vars)

@@ -22,6 +22,59 @@ NATS = {"type": "number", "minimum": 0, "maximum": LIMIT}
 STRING = {"type": "string", "maxLength": 10_000}
 
 MAX_CLASSES = 50
+MAX_FACTORS = 16
+FACTOR_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,31}$"
+# Known generating factors of a data set (schema 3, optional): their values are in test_images.npz.
+FACTORS = {
+    "type": "object",
+    "maxProperties": MAX_FACTORS,
+    "propertyNames": {"pattern": FACTOR_NAME},
+    "additionalProperties": {
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["kind", "names"],
+                "properties": {
+                    "kind": {"const": "categorical"},
+                    "names": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": MAX_CLASSES,
+                        "items": {"type": "string", "maxLength": MAX_NAME_CHARS},
+                    },
+                },
+            },
+            {
+                "type": "object",
+                "required": ["kind", "min", "max"],
+                "properties": {"kind": {"const": "continuous"}, "min": NUMBER, "max": NUMBER},
+            },
+        ]
+    },
+}
+SHARE = {"type": "number", "minimum": -1, "maximum": 1.0001}
+# Per factor, the latent dimension that carries it most (vae_core.disentangle.mig).
+DISENTANGLEMENT = {
+    "type": "object",
+    "properties": {
+        "bins": {"type": "integer", "minimum": 2},
+        "factors": {
+            "type": "object",
+            "maxProperties": MAX_FACTORS,
+            "propertyNames": {"pattern": FACTOR_NAME},
+            "additionalProperties": {
+                "type": "object",
+                "required": ["dim", "share", "gap"],
+                "properties": {
+                    "dim": {"type": "integer", "minimum": 0, "maximum": MAX_LATENT_DIM - 1},
+                    "share": SHARE,
+                    "gap": SHARE,
+                    "shares": {"type": "array", "maxItems": MAX_LATENT_DIM, "items": SHARE},
+                },
+            },
+        },
+    },
+}
 # Schema 3's data block (own data sets); a Fashion-MNIST bundle's "data" holds only source and sha256.
 DATA = {
     "type": "object",
@@ -47,6 +100,7 @@ DATA = {
         "n_test": {"type": "integer", "minimum": 1, "maximum": 10_000},
         "floor_nats": NATS,
         "background": {"enum": ["dark", "light"]},
+        "factors": FACTORS,
     },
 }
 
@@ -75,6 +129,8 @@ MANIFEST = {
                 "test_recon_mse": {"type": "number", "minimum": 0},
                 "iw_samples": {"type": "integer", "minimum": 1},
                 "kl_per_dimension": {"type": "array", "maxItems": MAX_LATENT_DIM, "items": NUMBER},
+                "mig": {"type": ["number", "null"], "minimum": -1, "maximum": 1.0001},
+                "disentanglement": DISENTANGLEMENT,
                 "latent_stats": {
                     "type": "object",
                     "additionalProperties": {"type": "array", "maxItems": MAX_LATENT_DIM, "items": NUMBER},

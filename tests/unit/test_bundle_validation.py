@@ -236,3 +236,56 @@ def test_an_oversized_manifest_is_refused_unread(broken):
         BundleError, match="manifest.json is 2,000,002 bytes, more than the 1,000,000 allowed"
     ):
         read_manifest(broken)
+
+
+@pytest.fixture(scope="module")
+def with_factors(tmp_path_factory):
+    data = {
+        "class_names": ["a", "b"],
+        "factors": {
+            "shape": {"kind": "categorical", "names": ["a", "b"]},
+            "x": {"kind": "continuous", "min": 0.0, "max": 1.0},
+        },
+    }
+    factors = {"shape": np.arange(20) % 2, "x": np.linspace(0, 1, 20).astype(np.float32)}
+    return make_bundle(
+        tmp_path_factory.mktemp("f") / "sprites", n=20, image_shape=(8, 8, 1), data=data, factors=factors
+    )
+
+
+def test_a_bundles_factor_values_are_read_and_damaged_ones_refused(with_factors, tmp_path):
+    from vae_core.bundle import BUNDLE_TEST_IMAGES, bundle_factors
+
+    good = bundle_factors(load_bundle(with_factors))
+    assert list(good) == ["shape", "x"] and good["x"][-1] == 1.0 and good["shape"].tolist()[:3] == [0, 1, 0]
+    for name, values, expected in (
+        ("x", np.full(20, np.nan, np.float32), "finite numbers"),
+        ("shape", np.full(20, 7), "indices into its 2 names"),
+        ("x", np.zeros(3, np.float32), "shape"),
+    ):
+        copy = tmp_path / f"{name}-{expected[:5]}"
+        shutil.copytree(with_factors, copy)
+        with np.load(copy / BUNDLE_TEST_IMAGES) as arrays:
+            columns = {k: arrays[k] for k in arrays.files}
+        np.savez(copy / BUNDLE_TEST_IMAGES, **{**columns, f"y_{name}": values})
+        with pytest.raises(BundleError, match=expected):
+            bundle_factors(load_bundle(copy))
+
+
+@pytest.mark.parametrize(
+    "factors",
+    [
+        {"<b>x</b>": {"kind": "continuous", "min": 0, "max": 1}},  # a name that is not a plain name
+        {"x": {"kind": "continuous", "min": 0}},  # no max
+        {"shape": {"kind": "categorical", "names": []}},
+        {"x": {"kind": "colour"}},
+    ],
+)
+def test_a_manifest_with_malformed_factors_is_refused(with_factors, tmp_path, factors):
+    copy = tmp_path / "bad"
+    shutil.copytree(with_factors, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["data"]["factors"] = factors
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="factors"):
+        read_manifest(copy)

@@ -171,3 +171,25 @@ def test_flags_out_of_range_and_missing_paths(tmp_path):
     assert parse_size("32") == (32, 32) and parse_size("24x40") == (24, 40)
     with pytest.raises(DataError, match="give a side"):
         parse_size("big")
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"y_x_train": np.zeros(80, np.float32)}, "needs y_x_train and y_x_test"),
+        ({"y_x_train": np.full(80, np.nan), "y_x_test": np.zeros(20)}, "finite numbers"),
+        ({"y_x_train": np.zeros(79), "y_x_test": np.zeros(20)}, "one per image"),
+        ({"y_s_train": np.full(80, 60), "y_s_test": np.zeros(20, int)}, "must be 0 to 49"),
+        (
+            {"y_s_train": np.ones(80, int), "y_s_test": np.ones(20, int), "s_names": np.array(["a"])},
+            "lists 1",
+        ),
+    ],
+)
+def test_malformed_factor_arrays_get_one_line(tmp_path, extra, expected):
+    path = grey_blobs_npz(tmp_path / "blobs.npz")
+    with np.load(path) as arrays:
+        base = {k: arrays[k] for k in arrays.files}
+    np.savez(path, **base, **extra)
+    with pytest.raises(DataError, match=expected):
+        load_images(path)
