@@ -15,6 +15,7 @@ from scipy.spatial import cKDTree
 from app.explorer import ACTIVE_KL, Explorer
 from vae_core import geometry
 from vae_core.config import VAEConfig
+from vae_core.disentangle import CLEAR_GAP
 from vae_core.manifest import BundleError, read_manifest
 
 GAP_GRID = 48  # candidate points per side when looking for a spot off the data
@@ -40,8 +41,12 @@ COLUMNS = {
     "IWAE bound": "A tighter estimate of -log p(x) from several samples per image, in nats.",
     "5-NN": "How often the 5 nearest training codes have the test image's class.",
     "active dims": f"Dimensions whose average KL exceeds {ACTIVE_KL} nats: the ones the model uses.",
+    "MIG": "Disentanglement, for data with known factors (mutual information gap): 1 when each factor "
+    "is carried by a latent dimension of its own, 0 when it is spread over several.",
+    "factor dims": "For each known factor, the latent dimension that carries most of it.",
     "note": "",
 }
+FACTOR_COLUMNS = ("MIG", "factor dims")  # shown only when a bundle's data has known factors
 
 
 def plain(text: str) -> str:
@@ -87,6 +92,15 @@ def active_dims(metrics: dict, latent_dim: int) -> str:
     return f"{int(np.sum(np.asarray(kl, dtype=np.float64) >= ACTIVE_KL))} of {latent_dim}"
 
 
+def factor_dims(metrics: dict) -> str:
+    """ "x z3, y z1; shape, rotation: spread": each known factor that one latent dimension clearly
+    carries (a lead of CLEAR_GAP over the next), then those none does ("" without factors)."""
+    factors = (metrics.get("disentanglement") or {}).get("factors") or {}
+    clear = [f"{name} z{f['dim'] + 1}" for name, f in factors.items() if f["gap"] >= CLEAR_GAP]
+    spread = [name for name, f in factors.items() if f["gap"] < CLEAR_GAP]
+    return ", ".join(clear) + (f"{'; ' if clear else ''}{', '.join(spread)}: spread" if spread else "")
+
+
 def epochs_run(manifest: dict) -> int | None:
     """How many epochs the bundle trained, or None when its manifest does not say."""
     value = (manifest.get("training") or {}).get("epochs_run")
@@ -110,6 +124,8 @@ def metrics_row(name: str, manifest: dict, floor: float | None = None) -> dict:
         "IWAE bound": _number(metrics, "test_iw_nll_nats"),
         "5-NN": _number(metrics, "knn5_accuracy"),
         "active dims": active_dims(metrics, int(manifest["latent_dim"])),
+        "MIG": _number(metrics, "mig"),
+        "factor dims": factor_dims(metrics),
         "note": AUTOENCODER_NOTE if config.deterministic else "",
     }
 

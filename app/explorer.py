@@ -20,7 +20,7 @@ import numpy as np
 from scipy.special import expit
 
 from vae_core import geometry
-from vae_core.bundle import Bundle
+from vae_core.bundle import Bundle, bundle_factors
 from vae_core.density import aggregate_posterior_log_density, prior_log_density, sample_prior
 from vae_core.evaluate import ImageTrip, Networks, elbo_terms, floor_nats, image_trip, percentile_of
 from vae_core.latent_map import LatentMap, MapFacts, class_centroids
@@ -72,6 +72,7 @@ class Explorer:
         self.centroids = class_centroids(bundle.z_mean, bundle.labels, len(self.class_names))  # (C, d)
         self.posterior_std = np.exp(0.5 * bundle.z_log_var).mean(axis=1)  # (n,) mean posterior std
         self.floor_nats = bundle.data.floor_nats or floor_nats(images)
+        self.factors = bundle_factors(bundle)  # name -> (n,) values of the test images' known factors
         self._reference: np.ndarray | None = None
         self._lock = threading.Lock()
 

@@ -30,6 +30,7 @@ class MapStyle:
     """How a latent map is drawn."""
 
     classes: tuple[int, ...] | None = None  # the classes drawn (None: all)
+    colour: str = ""  # colour by this factor of the data ("": by class)
     size_by_std: bool = False  # point size = the image's mean posterior std
     background: str = "none"  # one of BACKGROUNDS: shade by a density
     sample: int | None = None  # draw a fixed random sample of this many images (a light small map)
@@ -64,6 +65,53 @@ def _background_trace(explorer: Explorer, kind: str) -> go.Heatmap:
     )
 
 
+def _factor_traces(explorer: Explorer, style: MapStyle, rows: np.ndarray, sizes) -> list[go.Scattergl]:
+    """The points coloured by a factor: one trace per category (with the legend), or one trace on a
+    sequential colour scale with its colour bar for a continuous factor."""
+    name, values = style.colour, explorer.factors[style.colour]
+    info = explorer.bundle.data.factors[name]
+    xy = explorer.map.xy
+    common = {"mode": "markers", "hoverinfo": None if style.hover else "skip"}
+
+    def marker(idx, **more):
+        return {"size": sizes[idx] if style.size_by_std else sizes, "opacity": style.opacity, **more}
+
+    if info["kind"] == "categorical":
+        labels, colors = info["names"], class_colors(len(info["names"]))
+        traces = []
+        for k, label in enumerate(labels):
+            idx = rows[values[rows] == k]
+            traces.append(
+                go.Scattergl(
+                    x=xy[idx, 0],
+                    y=xy[idx, 1],
+                    name=f"{name}: {label}",
+                    marker=marker(idx, color=colors[k]),
+                    customdata=idx,
+                    hovertemplate=f"#%{{customdata}} · {name} {label}<extra></extra>"
+                    if style.hover
+                    else None,
+                    showlegend=style.legend,
+                    **common,
+                )
+            )
+        return traces
+    colorbar = {"title": {"text": name, "side": "right"}, "thickness": 12, "len": 0.6, "outlinewidth": 0}
+    return [
+        go.Scattergl(
+            x=xy[rows, 0],
+            y=xy[rows, 1],
+            name=name,
+            marker=marker(rows, color=values[rows], colorscale="Viridis", showscale=True, colorbar=colorbar),
+            customdata=rows,  # the test image (the overlay reads it), as in every map trace
+            text=[f"{v:.3g}" for v in values[rows]],
+            hovertemplate=f"#%{{customdata}} · {name} %{{text}}<extra></extra>" if style.hover else None,
+            showlegend=False,
+            **common,
+        )
+    ]
+
+
 def build_map(explorer: Explorer, style: MapStyle, revision: str = "") -> go.Figure:
     """The map of ``explorer``'s encoded test set drawn with ``style`` (``revision`` keeps the user's
     zoom across reruns: Plotly's uirevision)."""
@@ -82,6 +130,11 @@ def build_map(explorer: Explorer, style: MapStyle, revision: str = "") -> go.Fig
         std = explorer.posterior_std
         sizes = 3.0 + 9.0 * (std - std.min()) / max(float(np.ptp(std)), 1e-9)
     shown = range(len(names)) if style.classes is None else style.classes
+    if style.colour in explorer.factors:
+        rows = rows[np.isin(bundle.labels[rows], list(shown))]
+        for trace in _factor_traces(explorer, style, rows, sizes):
+            fig.add_trace(trace)
+        shown = ()  # the factor's traces replace the classes'
     for c in shown:
         idx = rows[bundle.labels[rows] == c]
         name = names[c] if labelled else "test images"

@@ -11,6 +11,7 @@ one and why, so the app can show it and carry on with its defaults.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ GRID_SIZES = (2, 30)  # the decoded grid's N
 SAMPLE_SIZES = (2, 12)  # the prior samples grid's size
 MAX_SEED = 2**31 - 1
 BACKGROUNDS = ("none", "prior", "aggregate")
+FACTOR_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")  # vae_core.schema.FACTOR_NAME
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class LinkState:
     classes: tuple[int, ...] | None = None  # the classes shown (sorted; () = none)
     sized: bool | None = None  # point size = encoder uncertainty
     background: str | None = None  # one of BACKGROUNDS
+    colour: str | None = None  # colour the map by this factor of the data (None: by class)
     hover: bool | None = None  # decode under the pointer (False: off)
     compact: bool | None = None  # the compact (one-screen) layout
 
@@ -87,6 +90,7 @@ KEYS = {
     "classes": "classes",
     "size": "sized",
     "bg": "background",
+    "colour": "colour",
     "hover": "hover",
     "layout": "compact",
 }
@@ -238,6 +242,10 @@ def _parse_background(raw: str, _n: int | None) -> tuple[str | None, str]:
     return (raw, "") if raw in BACKGROUNDS else (None, f"expected one of {', '.join(BACKGROUNDS)}")
 
 
+def _parse_colour(raw: str, _n: int | None) -> tuple[str | None, str]:
+    return (raw, "") if FACTOR_NAME.fullmatch(raw) else (None, "expected the name of a factor of the data")
+
+
 _PARSERS = {
     "bundle": _parse_bundle,
     "mode": _parse_mode,
@@ -258,6 +266,7 @@ _PARSERS = {
     "classes": _parse_classes,
     "size": _parse_size,
     "bg": _parse_background,
+    "colour": _parse_colour,
     "hover": _parse_hover,
     "layout": _parse_layout,
 }

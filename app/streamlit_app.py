@@ -118,12 +118,14 @@ def title_ui(view: View, explorer: Explorer) -> None:
             )
 
 
-def intro_ui(explorer: Explorer, compact: bool) -> None:
+def intro_ui(explorer: Explorer, compact: bool, colour: str = "") -> None:
     """What the page is, the headline metrics and, for d > 2, what the map shows."""
     d, data = explorer.bundle.latent_dim, explorer.bundle.data
     h, w, c = data.image_shape
     if not compact:
         coloured = " coloured by class," if data.labelled else ""
+        if colour:
+            coloured = f" coloured by their {escape_markdown(colour)} (the map's legend or colour bar),"
         st.markdown(
             f"A variational autoencoder squeezed each {h}×{w} image of {escape_markdown(data.name, 60)} into "
             f"**{d} numbers**. "
@@ -153,7 +155,7 @@ def explore_page(explorer: Explorer, view: View, key: str, root: Path, names: li
     if compact:
         st.markdown(COMPACT_CSS, unsafe_allow_html=True)
     with st.container(key="page_intro"):  # below the explorer on a phone (PAGE_CSS)
-        intro_ui(explorer, compact)
+        intro_ui(explorer, compact, view.colour)
     with st.container(key="explorer_row"):
         if compact:  # three columns: map | current point | the open view
             map_col, point_col, view_col = st.columns([5, 3, 4], gap="small")
@@ -209,6 +211,7 @@ def main() -> None:
             len(bundle.labels),
             len(explorer.class_names),
             lambda i: tuple(map(float, bundle.z_mean[i])),
+            tuple(explorer.factors),
         )
     )
     notices_ui(view)

@@ -54,6 +54,7 @@ class View:
     classes: tuple[int, ...] | None = None  # the classes shown (None: all)
     sized: bool = False  # point size = encoder uncertainty
     background: str = "none"  # one of link.BACKGROUNDS
+    colour: str = ""  # colour the map by this factor of the data ("": by class)
     hover: bool = True  # decode under the pointer
     # the interpolation: each endpoint is a class centroid, a test image or the current point
     a_kind: str = "centroid"
@@ -116,6 +117,7 @@ class Loaded:
     n_images: int
     n_classes: int
     point_of: Callable[[int], tuple[float, ...]]
+    factors: tuple[str, ...] = ()  # the known factors of its data, by name
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,7 @@ _CHOICES: dict[str, Callable[[object], bool]] = {
     ),
     "sized": lambda v: isinstance(v, bool),
     "background": lambda v: v in link.BACKGROUNDS,
+    "colour": lambda v: v == "" or (isinstance(v, str) and link.FACTOR_NAME.fullmatch(v) is not None),
     "hover": lambda v: isinstance(v, bool),
     "a_kind": lambda v: v in link.ENDPOINT_KINDS,
     "b_kind": lambda v: v in link.ENDPOINT_KINDS,
@@ -257,6 +260,7 @@ def _link_opened(view: View, event: LinkOpened) -> View:
         "classes": s.classes,
         "sized": s.sized,
         "background": s.background,
+        "colour": s.colour,
         "hover": s.hover,
         "steps": s.steps,
         "path": s.path,
@@ -333,25 +337,36 @@ def _loaded(view: View, event: Loaded) -> View:
         changes.update(loaded=event.key, z=tuple(float(v) for v in z), index=index, painted=False, commit_n=0)
         if not first:
             changes.update(box=None, region="prior")  # a box on the old map means nothing on the new one
-    # Values the link (or the last bundle) set that this bundle cannot show fall back to defaults.
+    # Values the link (or the last bundle) set that this bundle cannot show fall back to defaults;
+    # a notice says so for the link's own values (a person chose the last bundle's, and left it).
+    from_link = view.loaded == ""
     last = event.n_classes - 1
     if view.classes is not None and any(c > last for c in view.classes):
         notices.append(f"Ignored classes beyond {last}: this bundle has {event.n_classes} classes.")
         changes["classes"] = tuple(c for c in view.classes if c <= last)
     for which in ("a", "b"):
         if getattr(view, f"{which}_class") > last:
-            notices.append(
-                f"Ignored the link's class {getattr(view, f'{which}_class')} for endpoint {which.upper()}: "
-                f"this bundle has {event.n_classes} classes."
-            )
+            if from_link:
+                notices.append(
+                    f"Ignored the link's class {getattr(view, f'{which}_class')} for endpoint "
+                    f"{which.upper()}: this bundle has {event.n_classes} classes."
+                )
             changes[f"{which}_class"] = 0 if which == "a" else last
         if getattr(view, f"{which}_image") >= event.n_images:
             image = getattr(view, f"{which}_image")
-            notices.append(
-                f"Ignored the link's test image {image} for endpoint {which.upper()}: "
-                f"this bundle has {event.n_images} test images."
-            )
+            if from_link:
+                notices.append(
+                    f"Ignored the link's test image {image} for endpoint {which.upper()}: "
+                    f"this bundle has {event.n_images} test images."
+                )
             changes[f"{which}_image"] = 0
+    if view.colour and view.colour not in event.factors:
+        if from_link:
+            notices.append(
+                f"Ignored the map colour {literal(view.colour)}: "
+                "this bundle's data has no factor of that name."
+            )
+        changes["colour"] = ""
     if view.b_class < 0:
         changes["b_class"] = last
     for field in ("lesson_image", "compare_index"):
@@ -437,6 +452,7 @@ def link_of(view: View) -> link.LinkState:
         "classes": view.classes,
         "sized": view.sized or None,
         "background": None if view.background == "none" else view.background,
+        "colour": view.colour or None,
         "hover": None if view.hover else False,
     }
     if view.view == "interpolate":

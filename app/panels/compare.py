@@ -260,15 +260,21 @@ def _table_ui(entries: list[tuple[str, dict | str]], floor_of) -> None:
 
     rows = comparison.metrics_table(entries, floor_of)
     formats = {name: "%.1f" for name in ("-ELBO", "above floor", "reconstruction", "KL", "IWAE bound")}
-    formats.update({"latent dim": "%d", "5-NN": "percent"})
+    formats.update({"latent dim": "%d", "5-NN": "percent", "MIG": "%.2f"})
+    columns = [
+        name
+        for name in comparison.COLUMNS
+        if name not in comparison.FACTOR_COLUMNS or any(row["MIG"] is not None for row in rows)
+    ]
     config = {
         name: st.column_config.NumberColumn(name, help=meaning, format=formats[name])
         if name in formats
         else st.column_config.TextColumn(name, help=meaning or None)
         for name, meaning in comparison.COLUMNS.items()
+        if name in columns
     }
     st.markdown("**Every bundle in the artifacts folder** (test-set values from each bundle's manifest)")
-    st.dataframe(pd.DataFrame(rows, columns=list(comparison.COLUMNS)), hide_index=True, column_config=config)
+    st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True, column_config=config)
     notes = [
         "Nats above the floor: -ELBO minus the test pixels' own entropy (each data set's, from its bundle), "
         "which no model can beat."

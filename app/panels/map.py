@@ -20,7 +20,9 @@ MAP_KEY = "latent_map"  # the chart's widget key (its box selection)
 
 def style_of(view: View) -> MapStyle:
     """The big map's style for the view's display options."""
-    return MapStyle(classes=view.classes, size_by_std=view.sized, background=view.background)
+    return MapStyle(
+        classes=view.classes, colour=view.colour, size_by_std=view.sized, background=view.background
+    )
 
 
 def map_options_ui(explorer: Explorer) -> None:
@@ -42,6 +44,15 @@ def map_options_ui(explorer: Explorer) -> None:
                     else tuple(i for i, n in enumerate(names) if n in picked)
                 ),
             ),
+        )
+    if explorer.factors:
+        box.selectbox(
+            "Colour by",
+            ["", *explorer.factors],
+            format_func=lambda f: f or "Class",
+            help="This data set comes with the values that generated each image (its factors): colour "
+            "the map by one to see which direction of the map carries it.",
+            **session.bind("colour", "map_colour"),
         )
     box.toggle(
         "Point size = encoder uncertainty",

@@ -8,7 +8,8 @@ Built once per test session (a few seconds). Folders (each an artifacts root):
 * ``empty``: no bundle; ``corrupt``: a damaged decoder.onnx; ``schema``: an unknown
   schema version; ``noimages``: a good bundle without the shared test images; ``mixed``:
   ``tiny-2d`` and ``broken-2d``, a copy with a damaged decoder.onnx; ``family``: ``tiny-2d`` with
-  an autoencoder and a beta = 4 model of the same shape (the lesson's last step, the compare view).
+  an autoencoder and a beta = 4 model of the same shape (the lesson's last step, the compare view);
+  ``own``: data sets of their own; ``factors``: a 3-D bundle whose data has known factors.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tests.conftest
@@ -42,7 +44,10 @@ def roots(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("artifacts")
     out = {
         name: base / name
-        for name in ("one", "two", "wide", "empty", "corrupt", "schema", "noimages", "mixed", "family", "own")
+        for name in (
+            *("one", "two", "wide", "empty", "corrupt", "schema", "noimages", "mixed", "family", "own"),
+            "factors",
+        )
     }
     for p in out.values():
         p.mkdir()
@@ -70,6 +75,37 @@ def roots(tmp_path_factory) -> dict[str, Path]:
         data={"name": "Plain", "class_names": None},
     )
     shutil.copytree(tiny2, out["own"] / "tiny-2d")
+    # A set with known factors (as make-sprites writes): a categorical and a continuous one.
+    shapes = ["square", "ellipse", "heart"]
+    make_bundle(
+        out["factors"],
+        "sprites-3d",
+        3,
+        seed=8,
+        image_shape=(16, 16, 1),
+        data={
+            "name": "Sprites",
+            "class_names": shapes,
+            "factors": {
+                "shape": {"kind": "categorical", "names": shapes},
+                "x": {"kind": "continuous", "min": 0.2, "max": 0.8},
+            },
+        },
+        factors={
+            "shape": (np.arange(N_IMAGES) % 3).astype(np.uint8),
+            "x": np.linspace(0.2, 0.8, N_IMAGES).astype(np.float32),
+        },
+        metrics={
+            "mig": 0.3,
+            "disentanglement": {
+                "bins": 20,
+                "factors": {
+                    "shape": {"dim": 1, "share": 0.1, "gap": 0.05},
+                    "x": {"dim": 0, "share": 0.6, "gap": 0.55},
+                },
+            },
+        },
+    )
     shutil.copy(out["one"] / "fashion-mnist-test.npz", out["own"])
     for name in ("corrupt", "schema", "mixed"):
         shutil.copy(out["one"] / "fashion-mnist-test.npz", out[name])

@@ -34,6 +34,7 @@ VIEW_STATES = {  # everything each view shows, as a link carries it
     "map-options": LinkState(
         **BASE, view="prior", classes=(0, 3, 9), sized=True, background="aggregate", hover=False
     ),
+    "map-colour-by-factor": LinkState(**BASE, colour="scale_2"),
     "map-no-classes": LinkState(**BASE, classes=(), background="none"),
     "compact-layout": LinkState(**BASE, view="interpolate", compact=True),
 }
@@ -94,6 +95,8 @@ def test_format_query_leaves_out_unset_fields():
         ("classes", "", "class numbers from 0 to 49"),
         ("size", "big", "expected std"),
         ("bg", "stars", "none, prior, aggregate"),
+        ("colour", "x y", "name of a factor"),
+        ("colour", "9lives", "name of a factor"),
         ("layout", "wide", "expected compact"),
         ("hover", "on", "expected off"),
     ],

@@ -192,3 +192,16 @@ def live_max(at) -> float:
     from tests.app.conftest import live_data
 
     return live_data(at)["sliders"][0]["max"]
+
+
+def test_the_map_colour_is_kept_for_a_bundle_with_that_factor_and_dropped_with_a_notice_otherwise():
+    v = next_view(View(), LinkOpened(link.LinkState(colour="x")))
+    v = next_view(v, Listed(("tiny-2d",), "tiny-2d"))
+    kept = next_view(v, dataclasses.replace(loaded(), factors=("shape", "x")))
+    assert kept.colour == "x" and link_of(kept).colour == "x" and not kept.notices
+    dropped = next_view(v, loaded())
+    assert dropped.colour == "" and link_of(dropped).colour is None
+    assert any("Ignored the map colour" in n for n in dropped.notices)
+    assert next_view(kept, Set("colour", "")).colour == ""
+    assert next_view(kept, Set("colour", "<x>")).colour == "x"  # not a factor name: ignored
+    assert redraw(kept, next_view(kept, Set("colour", "shape"))) == "app"

@@ -140,3 +140,21 @@ def test_a_map_point_lifts_to_the_latent_point_there():
     point = comparison.plane_point(projection, (0.3, -0.2))
     assert point.shape == (4,)
     assert geometry.project(projection, point)[0] == pytest.approx([0.3, -0.2])
+
+
+def test_factor_dims_names_the_clear_dimensions_and_the_spread_factors():
+    from app.comparison import factor_dims
+
+    metrics = {
+        "disentanglement": {
+            "factors": {
+                "x": {"dim": 2, "share": 0.5, "gap": 0.4},
+                "shape": {"dim": 0, "share": 0.1, "gap": 0.02},
+                "y": {"dim": 0, "share": 0.5, "gap": 0.3},
+            }
+        }
+    }
+    assert factor_dims(metrics) == "x z3, y z1; shape: spread"
+    assert factor_dims({}) == ""
+    only_spread = {"disentanglement": {"factors": {"shape": {"dim": 0, "share": 0.1, "gap": 0.0}}}}
+    assert factor_dims(only_spread) == "shape: spread"
