@@ -1,5 +1,6 @@
 """The shipped bundles stay reproducible: the command in each manifest rebuilds its config and network."""
 
+import dataclasses
 import json
 import shlex
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from vae_core.cli import build_parser, config_from_args
+from vae_core.commands import FROM_DATA
 from vae_core.config import VAEConfig
 from vae_core.model import build_decoder, build_encoder
 
@@ -24,6 +26,9 @@ def test_the_recorded_command_rebuilds_the_same_config_and_network(manifest_path
     argv = shlex.split(manifest["command"])
     assert argv[:4] == ["python", "-m", "vae_core", "train"]
     config = config_from_args(build_parser().parse_args(argv[3:]))
+    if "--data" in argv:  # its own data set: the shape and the training images' count came from it
+        saved = VAEConfig.from_dict(manifest["config"])
+        config = dataclasses.replace(config, **{f: getattr(saved, f) for f in FROM_DATA})
     # A field added to the config later is absent from older manifests: it had its default then.
     assert config.to_dict() == VAEConfig.from_dict(manifest["config"]).to_dict()
     assert set(manifest["config"]) <= set(config.to_dict())
@@ -51,3 +56,19 @@ def test_the_lessons_autoencoder_and_beta_4_model_share_the_defaults_architectur
         assert other["config"]["preset"] == default["config"]["preset"] == "default"
         assert other["latent_dim"] == 2
         assert shape(other["architecture"]) == shape(default["architecture"])
+
+
+def test_the_sprites_bundles_carry_their_factors_and_disentanglement():
+    manifests = {p.parent.name: json.loads(p.read_text()) for p in MANIFESTS}
+    sprites = {name: m for name, m in manifests.items() if name.startswith("sprites-")}
+    assert "sprites-vae" in sprites and any(n.startswith("sprites-beta") for n in sprites)
+    for name, manifest in sprites.items():
+        factors = manifest["data"]["factors"]
+        assert list(factors) == ["shape", "scale", "rotation", "x", "y"], name
+        assert factors["shape"] == {"kind": "categorical", "names": ["square", "ellipse", "heart"]}
+        assert manifest["metrics"]["mig"] == pytest.approx(
+            sum(f["gap"] for f in manifest["metrics"]["disentanglement"]["factors"].values()) / 5, abs=1e-3
+        )
+        assert manifest["config"]["latent_dim"] == 6 and manifest["config"]["preset"] == "mlp"
+    budgets = {(m["config"]["epochs"], m["config"]["batch_size"]) for m in sprites.values()}
+    assert len(budgets) == 1  # the same training budget: only beta differs
