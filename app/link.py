@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from app.text import literal
 
-VIEWS = ("interpolate", "manifold", "prior", "encode", "inside")
+VIEWS = ("interpolate", "manifold", "prior", "encode", "inside", "traverse")
 MODES = ("explore", "learn", "compare")  # the page's three parts; explore is the default
 LESSON_STEPS = 6  # the lesson's steps, numbered from 1
 MAX_VALUE_CHARS = 4000  # a 256-D point at 4 decimals fits easily

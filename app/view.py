@@ -406,11 +406,13 @@ _COMPARE = {"vs", "compare_index", "cz", "cz_for"}
 
 def _view_follows(after: View, changed: set[str]) -> bool:
     """Whether the open view shows what changed about the point: an interpolation from or to the
-    current point, or Inside the VAE following the selected test image."""
+    current point, Inside the VAE following the selected test image, or the traversals at the point."""
     if after.view == "interpolate":
         return "z" in changed and "current" in (after.a_kind, after.b_kind)
     if after.view == "inside":
         return "index" in changed
+    if after.view == "traverse":
+        return "z" in changed
     return False
 
 

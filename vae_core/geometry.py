@@ -395,3 +395,27 @@ def neighbour_purity(z: object, labels: object, k: int = 5, n_classes: int = 10)
     sums = np.bincount(labels, weights=same, minlength=n_classes)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+TRAVERSAL_STEPS = 7
+TRAVERSAL_SPAN = 3.0  # each row runs from -3 to +3 of its dimension's spread over the data
+
+
+def traversal_points(
+    z: object, spread: object, kl: object, steps: int = TRAVERSAL_STEPS, span: float = TRAVERSAL_SPAN
+) -> tuple[np.ndarray, np.ndarray]:
+    """The latent traversals of a point: for each dimension j (a row), ``steps`` points that keep
+    every other coordinate of ``z`` and set z_j to z_j + t * spread_j for t from -span to +span.
+    Rows are sorted by the dimension's average KL, largest first (ties by index).
+    Returns (points (d, steps, d), the dimension of each row (d,))."""
+    z = np.asarray(z, dtype=np.float64).ravel()
+    spread, kl = np.asarray(spread, dtype=np.float64).ravel(), np.asarray(kl, dtype=np.float64).ravel()
+    d = len(z)
+    if spread.shape != (d,) or kl.shape != (d,):
+        raise ValueError(f"z, spread and kl must each have {d} values")
+    order = np.lexsort((np.arange(d), -kl))
+    offsets = np.linspace(-span, span, steps)
+    points = np.repeat(z[None, None, :], steps, axis=1).repeat(d, axis=0)  # (d, steps, d)
+    for row, j in enumerate(order):
+        points[row, :, j] = z[j] + offsets * spread[j]
+    return points, order

@@ -20,6 +20,7 @@ from app import comparison, session
 from app.explorer import Explorer, PointView
 from app.figures import MapStyle
 from app.figures import map_figure as base_map
+from app.panels import traversals
 from app.resources import DEFAULT_BUNDLE, bundle_version, default_bundle_name, load_explorer
 from app.style import CURRENT_COLOR, PATH_COLOR, class_chip
 from app.text import literal, public_message
@@ -30,6 +31,7 @@ from vae_core.manifest import BundleError
 
 LEFT_KEY, RIGHT_KEY = "cmp_left", "cmp_right"  # the two bundle selectors
 INDEX_KEY = "cmp_index"  # the highlighted test image
+TRAVERSALS_KEY = "cmp_traversals_open"  # the traversals expander: open or not
 X_KEY, Y_KEY = "cmp_x", "cmp_y"  # the decoded point, on the left map's plane
 MAP_KEYS = {"left": "cmp_map_left", "right": "cmp_map_right"}  # the charts (a clicked point)
 MAP_HEIGHT = 390  # px: two maps and the decoded images fit a 1280 x 720 screen
@@ -406,9 +408,25 @@ def compare_fragment(root: Path, names: list[str], left_explorer: Explorer) -> N
             st.markdown(" ".join(class_chip(c, names_) for c in range(len(names_))), unsafe_allow_html=True)
         _images_ui(models, views, z, (cx, cy))
     maps_col.markdown(EXPLANATION)
+    _traversals_ui(models, i)
     _table_ui(entries, lambda name: _floor(root, name, left_explorer))
     if session.in_fragment_run():
         session.write_link(view)
+
+
+def _traversals_ui(models: dict[str, Explorer], i: int) -> None:
+    """Both models' latent traversals at their own code (mu) of the ringed test image, side by side."""
+    title = f"Latent traversals of test image #{i}, in each model"
+    with st.expander(title, key=TRAVERSALS_KEY, on_change="rerun"):
+        if not st.session_state.get(TRAVERSALS_KEY):
+            return  # decoded only once opened
+        factors = any(e.bundle.metrics.get("disentanglement") for e in models.values())
+        st.caption(traversals.explanation(f"test image #{i}'s code (its mu in each model)", factors))
+        cols = st.columns(len(models), gap="medium")
+        for col, explorer in zip(cols, models.values(), strict=True):
+            with col:
+                st.markdown(f"**{literal(explorer.bundle.name)}**")
+                traversals.traversals_ui(explorer, explorer.test_point(i), compact=True, caption=False)
 
 
 def _floor(root: Path, name: str, loaded: Explorer) -> float | None:

@@ -1,5 +1,6 @@
 """The explorer's views, one open at a time under the map (or beside it in the compact layout):
-interpolation, the decoded grid, prior samples, encoding an image, and Inside the VAE.
+interpolation, the decoded grid, prior samples, encoding an image, Inside the VAE and the latent
+traversals.
 
 Runs as the fragment "view": a change in the open view reruns only it; a change of the current
 point reruns it too when the view follows the point (``app.view.redraw``).
@@ -7,11 +8,12 @@ point reruns it too when the view follows the point (``app.view.redraw``).
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from app import session
 from app.explorer import Explorer
-from app.panels import inside, interpolation, manifold, prior, upload
+from app.panels import inside, interpolation, manifold, prior, traversals, upload
 from app.view import View
 
 VIEW_LABELS = {
@@ -20,6 +22,7 @@ VIEW_LABELS = {
     "prior": "Prior samples",
     "encode": "Encode an image",
     "inside": "Inside the VAE",
+    "traverse": "Traversals",
 }
 SHORT_VIEW_LABELS = {
     "interpolate": "Interpolate",
@@ -27,6 +30,7 @@ SHORT_VIEW_LABELS = {
     "prior": "Prior",
     "encode": "Encode",
     "inside": "Inside",
+    "traverse": "Traverse",
 }
 INSIDE_SOURCES = {"test": "The clicked test image", "upload": "Your encoded image", "drawing": "Your drawing"}
 
@@ -88,6 +92,8 @@ def views_fragment(explorer: Explorer, key: str, compact: bool) -> None:
         prior.prior_ui(explorer, key, view)
     elif view.view == "encode":
         upload.upload_ui(explorer, view)
+    elif view.view == "traverse":
+        traversals.traversals_ui(explorer, np.asarray(view.z), compact=compact)
     else:
         inside_ui(explorer, view)
     if session.in_fragment_run():

@@ -31,6 +31,7 @@ VIEW_STATES = {  # everything each view shows, as a link carries it
     "manifold-prior-square": LinkState(**BASE, view="manifold", grid=2),
     "prior": LinkState(**BASE, view="prior", samples=12, seed=2**31 - 1),
     "encode": LinkState(**BASE, view="encode"),
+    "traverse": LinkState(**BASE, view="traverse"),
     "map-options": LinkState(
         **BASE, view="prior", classes=(0, 3, 9), sized=True, background="aggregate", hover=False
     ),
