@@ -34,6 +34,7 @@ def test_the_traversals_view_sorts_rows_by_kl_marks_unused_ones_and_names_the_fa
 
 def test_the_traversals_follow_the_point(app_at):
     at = app_at("one", {"view": "traverse"}).run()
+
     def strips():  # the traversals' images (media URLs, named by their content)
         return [str(i.value) for i in at.image if not i.captions or i.captions[0].startswith("unused")]
 
