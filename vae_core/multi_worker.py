@@ -38,7 +38,8 @@ def cluster_task() -> tuple[int, bool]:
         raise ClusterError(
             '--distribute multi-worker needs TF_CONFIG, e.g. TF_CONFIG=\'{"cluster": {"worker": '
             '["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}\' '
-            "on the first machine and index 1 on the second (README: Training on several machines)"
+            "on the first machine and index 1 on the second "
+            "(README: Training and evaluating, Several machines)"
         )
     try:
         spec = json.loads(raw)
