@@ -369,3 +369,10 @@ def gif_bytes(
         buf, format="GIF", save_all=True, append_images=pictures[1:], duration=duration_ms, **extra
     )
     return buf.getvalue()
+
+
+def bernoulli_sample(probabilities: object, seed: int = 0) -> np.ndarray:
+    """One image drawn from a Bernoulli decoder's output: each pixel (and channel) 1 with its
+    probability, else 0 (float32, the input's shape; the same seed gives the same image)."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    return (np.random.default_rng(seed).random(p.shape) < p).astype(np.float32)

@@ -25,7 +25,7 @@ from app.figures import MapStyle, map_figure
 from app.style import CURRENT_COLOR, UPLOAD_COLOR
 from app.view import Set
 from vae_core.evaluate import ImageTrip
-from vae_core.images import image_strip, upscale
+from vae_core.images import bernoulli_sample, image_strip, upscale
 
 SAMPLES = 16  # draws of epsilon shown at once
 SHOWN_DIMS = 8  # mu, sigma and KL listed for at most this many dimensions
@@ -222,12 +222,19 @@ def sampling_ui(explorer: Explorer, shown: Shown, seed: int) -> None:
 
 
 def loss_ui(explorer: Explorer, shown: Shown) -> None:
-    """Input beside reconstruction, and this image's -ELBO written out with its numbers."""
-    c1, c2 = st.columns(2)
+    """Input beside the decoder's mean and a sample drawn from it, and this image's -ELBO written
+    out with its numbers."""
+    c1, c2, c3 = st.columns(3)
     c1.image(upscale(shown.trip.pixels, 112), caption="Input x", output_format="PNG", width=112)
     c2.image(
         upscale(shown.trip.reconstruction, 112),
-        caption="Decoder's image of mu",
+        caption="Decoder's image of mu: its mean, each pixel's probability of ink",
+        output_format="PNG",
+        width=112,
+    )
+    c3.image(
+        upscale(bernoulli_sample(shown.trip.reconstruction), 112),
+        caption="A sample of it: each pixel ink or not, at that probability (sharp, speckled)",
         output_format="PNG",
         width=112,
     )

@@ -72,7 +72,8 @@ STEPS = (
         "the picture is the decoder's *mean*, each pixel's probability of ink, which is the average "
         "of all the images that could have this code. Where the code cannot tell two details apart, "
         "the average is a soft grey between them. Drawing each pixel as ink or not at its probability "
-        "would give a sharp but speckled sample; the mean is the decoder's best single guess.",
+        "gives a sharp but speckled sample (the third picture); the mean is the decoder's best single "
+        "guess.",
     ),
     Step(
         "4 · Draw your own",

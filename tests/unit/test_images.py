@@ -264,3 +264,15 @@ def test_colour_display_helpers_keep_three_channels():
     gif = Image.open(io.BytesIO(images.gif_bytes(tiles, scale=2)))
     assert gif.n_frames == 4 and gif.size == (24, 16)
     assert Image.open(io.BytesIO(images.png_bytes(tiles[1]))).mode == "RGB"
+
+
+def test_a_bernoulli_sample_is_ink_or_not_at_each_pixels_probability():
+    from vae_core.images import bernoulli_sample
+
+    p = np.tile(np.linspace(0, 1, 11), (400, 1))  # 400 draws of each probability
+    sample = bernoulli_sample(p, seed=3)
+    assert set(np.unique(sample)) <= {0.0, 1.0} and sample.dtype == np.float32
+    assert sample[:, 0].max() == 0 and sample[:, -1].min() == 1  # never and always
+    np.testing.assert_allclose(sample.mean(axis=0), p[0], atol=0.08)
+    assert np.array_equal(sample, bernoulli_sample(p, seed=3))
+    assert not np.array_equal(sample, bernoulli_sample(p, seed=4))
