@@ -381,7 +381,17 @@ def sprites_paragraph(root: Path, names: list[str]) -> str | None:
 
 def sprites_ui(root: Path, names: list[str]) -> None:
     """The sprites paragraph and the button that opens the pair in Compare (when installed)."""
-    sprites_ui(root, names)
+    sprites = sprites_paragraph(root, names)
+    if sprites:
+        st.markdown(sprites)
+        st.button(
+            "Compare the sprites VAE with its β twin",
+            key="lesson_sprites",
+            icon=":material/category:",
+            **session.on_click(
+                Set("bundle", SPRITES_PAIR[0]), Set("vs", SPRITES_PAIR[1]), Set("mode", "compare")
+            ),
+        )
 
 
 def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Path], Explorer]) -> None:
@@ -434,17 +444,7 @@ def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Pa
         icon=":material/compare:",
         **session.on_click(Set("mode", "compare")),
     )
-    sprites = sprites_paragraph(root, names)
-    if sprites:
-        st.markdown(sprites)
-        st.button(
-            "Compare the sprites VAE with its β twin",
-            key="lesson_sprites",
-            icon=":material/category:",
-            **session.on_click(
-                Set("bundle", SPRITES_PAIR[0]), Set("vs", SPRITES_PAIR[1]), Set("mode", "compare")
-            ),
-        )
+    sprites_ui(root, names)
 
 
 def prior_circle(explorer: Explorer) -> go.Scatter:

@@ -127,3 +127,39 @@ def test_the_compare_part_of_the_page_keeps_its_bundles_in_the_link(app_at):
     assert len(at.query_params["cz"].split(",")) == 2
     at.selectbox(key="cmp_right").set_value("tiny-2d-autoencoder").run()
     assert at.query_params["vs"] == "tiny-2d-autoencoder"
+
+
+def test_step_6_says_what_beta_buys_on_sprites_and_opens_the_pair_in_compare(roots, tmp_path, monkeypatch):
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+    from tests.conftest import make_bundle
+
+    root = tmp_path / "artifacts"
+    shutil.copytree(roots["family"], root)
+    shapes = {"name": "sprites", "class_names": ["square", "ellipse", "heart"]}
+    for name, beta, mig, recon in (("sprites-vae", 1.0, 0.2, 32.6), ("sprites-beta16", 16.0, 0.3, 81.9)):
+        make_bundle(
+            root / name,
+            3,
+            n=30,
+            beta=beta,
+            image_shape=(16, 16, 1),
+            data=shapes,
+            metrics={"mig": mig, "test_recon_bce_nats": recon},
+            browser_models=True,
+        )
+    monkeypatch.setenv("VAE_ARTIFACTS", str(root))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"mode": "learn", "step": "6", "bundle": "tiny-2d"})
+    at.run()
+    assert not at.exception and not at.error
+    (text,) = [m.value for m in at.markdown if "Does β buy disentanglement" in m.value]
+    assert "**0.20**" in text and "β = 16 model **0.30**" in text and "32.6 against 81.9" in text
+    at.button(key="lesson_sprites").click().run()
+    assert not at.exception
+    link = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert (link["mode"], link["bundle"], link["vs"]) == ("compare", "sprites-vae", "sprites-beta16")
+    assert not at.warning  # nothing from the last bundle is blamed on the link
