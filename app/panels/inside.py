@@ -201,16 +201,42 @@ def encoder_ui(explorer: Explorer, shown: Shown, title: str) -> None:
         )
 
 
+def widened(sigma: np.ndarray, spread: float) -> int | None:
+    """How many times wider sigma must be for its samples to visibly differ: about half the codes'
+    spread over the map (3 to 30 times); None when sigma is that wide already."""
+    ratio = float(np.mean(sigma)) / spread
+    if ratio >= 0.5:
+        return None
+    return int(np.clip(round(0.5 / ratio), 3, 30))
+
+
 def sampling_ui(explorer: Explorer, shown: Shown, seed: int) -> None:
-    """Sixteen draws z = mu + sigma * epsilon, their decodes, and a button for fresh epsilons."""
+    """Sixteen draws z = mu + sigma * epsilon, their decodes, and a button for fresh epsilons. When
+    sigma is too small for the draws to differ, the same epsilons with a wider sigma show what
+    epsilon does (and the text says why the real ones look alike)."""
+    trip = shown.trip
     st.image(
-        image_strip(shown.trip.sample_decodes, scale=2, gap=2),
-        caption=f"What the decoder makes of samples 1 to {len(shown.trip.z)} (left to right)",
+        image_strip(trip.sample_decodes, scale=2, gap=2),
+        caption=f"What the decoder makes of samples 1 to {len(trip.z)} (left to right)",
         output_format="PNG",
     )
+    spread = float(np.mean(explorer.bundle.z_mean.std(axis=0)))  # how far the codes spread per dimension
+    k = widened(trip.sigma, spread)
+    if k is not None:
+        st.caption(
+            f"These look alike because this image's sigma ({np.mean(trip.sigma):.2f} on average) is "
+            f"small next to how far the test images' codes spread ({spread:.2f}): the encoder is sure, "
+            f"so every draw lands near mu. The same epsilons with sigma × {k}, as a {k}× less sure "
+            "encoder would draw them:"
+        )
+        st.image(
+            image_strip(explorer.decode(trip.mu + k * trip.sigma * trip.eps), scale=2, gap=2),
+            caption=f"z = mu + {k} × sigma × epsilon (not the model: what epsilon does when sigma is wide)",
+            output_format="PNG",
+        )
     st.markdown(
-        f"Sample 1: mu {numbers(shown.trip.mu)} + sigma {numbers(shown.trip.sigma)} × "
-        f"**epsilon {numbers(shown.trip.eps[0])}** = **z {numbers(shown.trip.z[0])}**"
+        f"Sample 1: mu {numbers(trip.mu)} + sigma {numbers(trip.sigma)} × "
+        f"**epsilon {numbers(trip.eps[0])}** = **z {numbers(trip.z[0])}**"
     )
     st.button(
         "Resample epsilon",
@@ -225,18 +251,14 @@ def loss_ui(explorer: Explorer, shown: Shown) -> None:
     """Input beside the decoder's mean and a sample drawn from it, and this image's -ELBO written
     out with its numbers."""
     c1, c2, c3 = st.columns(3)
-    c1.image(upscale(shown.trip.pixels, 112), caption="Input x", output_format="PNG", width=112)
-    c2.image(
-        upscale(shown.trip.reconstruction, 112),
-        caption="Decoder's image of mu: its mean, each pixel's probability of ink",
-        output_format="PNG",
-        width=112,
-    )
-    c3.image(
-        upscale(bernoulli_sample(shown.trip.reconstruction), 112),
-        caption="A sample of it: each pixel ink or not, at that probability (sharp, speckled)",
-        output_format="PNG",
-        width=112,
+    size = 80
+    c1.image(upscale(shown.trip.pixels, size), caption="Input x", output_format="PNG", width=size)
+    c2.image(upscale(shown.trip.reconstruction, size), caption="Mean of mu", output_format="PNG", width=size)
+    sample = bernoulli_sample(shown.trip.reconstruction)
+    c3.image(upscale(sample, size), caption="A sample", output_format="PNG", width=size)
+    st.caption(
+        "The decoder's image of mu is its mean: each pixel's probability of ink. A sample draws each "
+        "pixel as ink or not at that probability: sharp, but speckled."
     )
     st.markdown(
         f"##### −ELBO = reconstruction + KL = {shown.trip.recon_nats:.1f} + {shown.trip.kl_nats:.1f} "

@@ -163,3 +163,28 @@ def test_step_6_says_what_beta_buys_on_sprites_and_opens_the_pair_in_compare(roo
     link = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
     assert (link["mode"], link["bundle"], link["vs"]) == ("compare", "sprites-vae", "sprites-beta16")
     assert not at.warning  # nothing from the last bundle is blamed on the link
+
+
+def test_step_2_shows_what_epsilon_does_when_sigma_is_too_small_to_see(monkeypatch):
+    import numpy as np
+
+    from app.panels.inside import widened
+
+    assert widened(np.array([0.05, 0.05]), 1.0) == 10  # half the spread: 10x
+    assert widened(np.array([0.001]), 1.0) == 30 and widened(np.array([0.4]), 1.0) == 3  # bounded
+    assert widened(np.array([0.6]), 1.0) is None  # wide enough already
+    # The shipped 2-D model is sure of its images (sigma ~0.05): the tiny untrained ones are not.
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    monkeypatch.setenv("VAE_ARTIFACTS", str(Path(__file__).resolve().parents[2] / "artifacts"))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"mode": "learn", "step": "2", "bundle": "fashion-mnist-2d"})
+    at.run()
+    no_errors(at)
+    captions = [c.value for c in at.caption]
+    assert any("These look alike because this image's sigma" in c for c in captions)
+    assert any(i.captions and "× sigma × epsilon" in i.captions[0] for i in at.image)

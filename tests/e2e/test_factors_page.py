@@ -28,7 +28,7 @@ def test_the_map_coloured_by_x_paints_the_scale_and_its_colour_bar(browser, app_
     context, page = _open(browser, app_url, "?bundle=sprites-beta16&colour=x")
     try:
         page.wait_for_selector(f"{MAP} .colorbar", state="attached")
-        assert page.locator(f"{MAP} .colorbar .cbtitle").inner_text().strip() == "x"
+        assert page.locator(f"{MAP} .colorbar .cbtitle").text_content().strip() == "x"
         assert page.locator(f"{MAP} .legendtext").count() == 0  # no class legend: one scale
         page.mouse.move(2, 2)
         page.wait_for_timeout(600)
