@@ -79,6 +79,7 @@ class View:
     # Inside the VAE: "test" (the selected image), "upload" (encoded last) or "drawing"
     inside_source: str = "test"
     eps_seed: int = 0  # the epsilons drawn in Inside the VAE and the lesson (Resample draws new ones)
+    widen: bool = False  # draw those epsilons with a wider sigma, to see what epsilon does
     # the lesson
     step: int = 1
     lesson_image: int | None = None  # None: the lesson picks a telling one
@@ -183,6 +184,7 @@ _CHOICES: dict[str, Callable[[object], bool]] = {
     "encode_index": lambda v: _int_in(v, 0, 10**9),
     "inside_source": lambda v: v in ("test", "upload", "drawing"),
     "eps_seed": lambda v: _int_in(v, 0, link.MAX_SEED),
+    "widen": lambda v: isinstance(v, bool),
     "step": lambda v: _int_in(v, 1, link.LESSON_STEPS),
     "lesson_image": lambda v: v is None or _int_in(v, 0, 10**9),
     "lesson_source": lambda v: v in ("test", "drawing"),
@@ -400,6 +402,7 @@ _VIEW = {
     "encode_source",
     "encode_index",
     "eps_seed",
+    "widen",
 }
 _COMPARE = {"vs", "compare_index", "cz", "cz_for"}
 

@@ -210,30 +210,27 @@ def widened(sigma: np.ndarray, spread: float) -> int | None:
     return int(np.clip(round(0.5 / ratio), 3, 30))
 
 
-def sampling_ui(explorer: Explorer, shown: Shown, seed: int) -> None:
+def sampling_ui(explorer: Explorer, shown: Shown, seed: int, widen: bool = False) -> None:
     """Sixteen draws z = mu + sigma * epsilon, their decodes, and a button for fresh epsilons. When
-    sigma is too small for the draws to differ, the same epsilons with a wider sigma show what
-    epsilon does (and the text says why the real ones look alike)."""
+    sigma is too small for the draws to differ, the caption says why, and a switch (``widen``, the
+    view's) redraws the same epsilons with a wider sigma to show what epsilon does."""
     trip = shown.trip
-    st.image(
-        image_strip(trip.sample_decodes, scale=2, gap=2),
-        caption=f"What the decoder makes of samples 1 to {len(trip.z)} (left to right)",
-        output_format="PNG",
-    )
     spread = float(np.mean(explorer.bundle.z_mean.std(axis=0)))  # how far the codes spread per dimension
     k = widened(trip.sigma, spread)
+    decodes = trip.sample_decodes
+    caption = f"What the decoder makes of samples 1 to {len(trip.z)} (left to right)"
     if k is not None:
-        st.caption(
-            f"These look alike because this image's sigma ({np.mean(trip.sigma):.2f} on average) is "
-            f"small next to how far the test images' codes spread ({spread:.2f}): the encoder is sure, "
-            f"so every draw lands near mu. The same epsilons with sigma × {k}, as a {k}× less sure "
-            "encoder would draw them:"
+        st.toggle(
+            f"They look alike: widen sigma × {k} to see what epsilon does",
+            help=f"This image's sigma ({np.mean(trip.sigma):.2f} on average) is small beside how far "
+            f"the test images' codes spread ({spread:.2f}): the encoder is sure, so every draw lands "
+            f"near mu. Switched on, the same epsilons are drawn as a {k}× less sure encoder would.",
+            **session.bind("widen", "widen_sigma"),
         )
-        st.image(
-            image_strip(explorer.decode(trip.mu + k * trip.sigma * trip.eps), scale=2, gap=2),
-            caption=f"z = mu + {k} × sigma × epsilon (not the model: what epsilon does when sigma is wide)",
-            output_format="PNG",
-        )
+        if widen:
+            decodes = explorer.decode(trip.mu + k * trip.sigma * trip.eps)
+            caption = f"z = mu + {k} × sigma × epsilon: the same epsilons, sigma {k}× wider (not the model)"
+    st.image(image_strip(decodes, scale=2, gap=2), caption=caption, output_format="PNG")
     st.markdown(
         f"Sample 1: mu {numbers(trip.mu)} + sigma {numbers(trip.sigma)} × "
         f"**epsilon {numbers(trip.eps[0])}** = **z {numbers(trip.z[0])}**"
@@ -253,13 +250,9 @@ def loss_ui(explorer: Explorer, shown: Shown) -> None:
     c1, c2, c3 = st.columns(3)
     size = 80
     c1.image(upscale(shown.trip.pixels, size), caption="Input x", output_format="PNG", width=size)
-    c2.image(upscale(shown.trip.reconstruction, size), caption="Mean of mu", output_format="PNG", width=size)
+    c2.image(upscale(shown.trip.reconstruction, size), caption="Decoded mu", output_format="PNG", width=size)
     sample = bernoulli_sample(shown.trip.reconstruction)
-    c3.image(upscale(sample, size), caption="A sample", output_format="PNG", width=size)
-    st.caption(
-        "The decoder's image of mu is its mean: each pixel's probability of ink. A sample draws each "
-        "pixel as ink or not at that probability: sharp, but speckled."
-    )
+    c3.image(upscale(sample, size), caption="A sample of it", output_format="PNG", width=size)
     st.markdown(
         f"##### −ELBO = reconstruction + KL = {shown.trip.recon_nats:.1f} + {shown.trip.kl_nats:.1f} "
         f"= {shown.trip.neg_elbo:.1f} nats"
@@ -314,7 +307,7 @@ SAMPLING_CODE = ("Sampling.call",)
 LOSS_CODE = ("bernoulli_nll", "kl_standard_normal_terms")
 
 
-def inside_view(explorer: Explorer, pixels: np.ndarray, title: str, seed: int) -> None:
+def inside_view(explorer: Explorer, pixels: np.ndarray, title: str, seed: int, widen: bool = False) -> None:
     """The whole trip on one screen (the explorer's view): map, encoder, samples, loss and code."""
     shown = show(explorer, pixels, seed)
     left, right = st.columns([1, 1])
@@ -322,7 +315,7 @@ def inside_view(explorer: Explorer, pixels: np.ndarray, title: str, seed: int) -
         map_pair(explorer, shown, "inside_map", samples=True, height=230)
         encoder_ui(explorer, shown, title)
     with right:
-        sampling_ui(explorer, shown, seed)
+        sampling_ui(explorer, shown, seed, widen)
         loss_ui(explorer, shown)
     with st.expander("The model's code for these numbers", icon=":material/code:"):
         c1, c2 = st.columns(2)

@@ -72,8 +72,7 @@ STEPS = (
         "the picture is the decoder's *mean*, each pixel's probability of ink, which is the average "
         "of all the images that could have this code. Where the code cannot tell two details apart, "
         "the average is a soft grey between them. Drawing each pixel as ink or not at its probability "
-        "gives a sharp but speckled sample (the third picture); the mean is the decoder's best single "
-        "guess.",
+        "gives a sharp but speckled *sample* (right).",
     ),
     Step(
         "4 · Draw your own",
@@ -236,7 +235,7 @@ def step_sampling(explorer: Explorer, view: View) -> None:
         with c2:
             parts.code_ui(parts.SAMPLING_CODE, "The model's own sampling layer (vae_core/model.py):", 230)
             parts.sampling_values_ui(shown)
-        parts.sampling_ui(explorer, shown, view.eps_seed)
+        parts.sampling_ui(explorer, shown, view.eps_seed, view.widen)
 
     _step_input(explorer, view, show)
 

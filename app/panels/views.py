@@ -69,7 +69,7 @@ def inside_ui(explorer: Explorer, view: View) -> None:
             **session.bind("inside_source", "inside_source", to_widget=lambda _: source),
         )
     pixels, title = inputs[source]
-    inside.inside_view(explorer, pixels, title, view.eps_seed)
+    inside.inside_view(explorer, pixels, title, view.eps_seed, view.widen)
 
 
 @st.fragment(key="view")

@@ -185,6 +185,11 @@ def test_step_2_shows_what_epsilon_does_when_sigma_is_too_small_to_see(monkeypat
     at.query_params.update({"mode": "learn", "step": "2", "bundle": "fashion-mnist-2d"})
     at.run()
     no_errors(at)
-    captions = [c.value for c in at.caption]
-    assert any("These look alike because this image's sigma" in c for c in captions)
-    assert any(i.captions and "× sigma × epsilon" in i.captions[0] for i in at.image)
+    (strip,) = [i for i in at.image if i.captions and "samples 1 to 16" in i.captions[0]]
+    switch = at.toggle(key="widen_sigma")
+    assert switch.label.startswith("They look alike: widen sigma × ") and switch.value is False
+    assert "sigma (0.0" in switch.help and "small beside how far" in switch.help
+    switch.set_value(True).run()
+    no_errors(at)
+    (wide,) = [i for i in at.image if i.captions and "× sigma × epsilon" in i.captions[0]]
+    assert "not the model" in wide.captions[0] and str(wide.value) != str(strip.value)
