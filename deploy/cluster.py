@@ -45,6 +45,18 @@ http {{
 """
 
 
+RELOAD_S = 10.0  # at most this long for nginx's new workers to start after a reload
+
+
+def workers(master: int) -> set[int]:
+    """The pids of nginx's worker processes (the master's children), from /proc."""
+    try:
+        tasks = Path(f"/proc/{master}/task").iterdir()
+        return {int(c) for t in tasks for c in (t / "children").read_text().split()}
+    except OSError:
+        return set()
+
+
 def healthy(port: int, timeout: float = 1.5) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=timeout) as r:
@@ -94,18 +106,23 @@ class Cluster:
         )
         (self.run / "nginx.conf").write_text(TOP.format(run=self.run, data=self.data))
         (self.run / "explorer-listen.conf").write_text(f"listen {self.port};\n")
-        self.write_replicas()
+        self.write_upstream()
+        self.write_state()
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         command = [nginx, "-e", "stderr", "-p", str(self.run), "-c", "nginx.conf"]
         subprocess.run([*command, "-t", "-q"], check=True)
         self.nginx = subprocess.Popen([*command, "-g", "daemon off;"])
 
-    def write_replicas(self) -> None:
+    def write_upstream(self) -> None:
+        """The front's list of replicas (read by nginx at start and on each reload)."""
         lines = [
             f"server 127.0.0.1:{p} max_fails=1 fail_timeout=10s{'' if self.up[p] else ' down'};\n"
             for p in self.ports
         ]
         (self.run / "explorer-replicas.conf").write_text("".join(lines))
+
+    def write_state(self) -> None:
+        """replicas.json: each replica's port, pid and health, as the front routes now."""
         state = {str(p): {"pid": self.processes[p].pid, "healthy": self.up[p]} for p in self.ports}
         (self.run / "replicas.json").write_text(json.dumps(state, indent=1))
 
@@ -123,8 +140,13 @@ class Cluster:
             if not any(self.up.values()):
                 print("every replica is down: nginx keeps the last one it had", flush=True)
                 return
-            self.write_replicas()
+            self.write_upstream()
+            old = workers(self.nginx.pid)
             self.nginx.send_signal(signal.SIGHUP)  # reload: new workers read the new upstream
+            deadline = time.monotonic() + RELOAD_S
+            while not workers(self.nginx.pid) - old and time.monotonic() < deadline:
+                time.sleep(0.05)  # the old workers stop taking connections once a new one runs
+            self.write_state()  # replicas.json says how the front routes now
 
     def stop(self) -> None:
         if self.nginx and self.nginx.poll() is None:
