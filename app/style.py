@@ -78,9 +78,9 @@ div[class*="st-key-overlay_"] { position: absolute; width: 0; height: 0; overflo
   .stVerticalBlock.st-key-latent_map_box { flex: 0 0 460px; height: 460px; }
   h1 { font-size: 1.5rem !important; }
   .st-key-layout_switch { display: none; }
-  /* Five views on one line: narrower buttons, words kept whole. */
-  .st-key-view_box [data-testid="stButtonGroup"] button { padding: 0 0.3rem; flex: 1 1 auto; }
-  .st-key-view_box [data-testid="stButtonGroup"] button p { font-size: 0.8rem; overflow-wrap: normal;
+  /* Six views on one line: narrower buttons, words kept whole. */
+  .st-key-view_box [data-testid="stButtonGroup"] button { padding: 0 0.2rem; flex: 1 1 auto; }
+  .st-key-view_box [data-testid="stButtonGroup"] button p { font-size: 0.72rem; overflow-wrap: normal;
     word-break: keep-all; }
   /* The bundle selector and Map display share one line above the map. */
   .st-key-map_controls [data-testid="stHorizontalBlock"] { flex-wrap: nowrap; }
@@ -95,9 +95,9 @@ div[class*="st-key-overlay_"] { position: absolute; width: 0; height: 0; overflo
   .st-key-explorer_row > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"]
     > [data-testid="stColumn"] > [data-testid="stVerticalBlock"] { display: contents; }
   [data-testid="stLayoutWrapper"]:has(> .st-key-view_box) { order: 2; }
-  /* The four view buttons stay on one line. */
+  /* The view buttons stay on one line. */
   .st-key-view_box [data-testid="stButtonGroup"] > div { flex-wrap: nowrap; }
-  .st-key-view_box [data-testid="stButtonGroup"] button { padding: .2rem .35rem; font-size: .8rem;
+  .st-key-view_box [data-testid="stButtonGroup"] button { padding: .2rem .15rem; font-size: .72rem;
     line-height: 1.15; white-space: normal; height: auto; min-width: 0; flex: 1 1 0; }
   .st-key-view_box [data-testid="stButtonGroup"] button * { white-space: normal; overflow: visible;
     text-overflow: clip; }
