@@ -59,6 +59,17 @@ def settled_rss(pid: int, seconds: float = 3.0) -> float:
     return max(samples)
 
 
+def machine(load_before: tuple) -> dict:
+    """What a result ran on, and when: cores, platform, load average before and now."""
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
 def write_report(
     out: Path, runtime: str, chromium: str, load_before: tuple, results: dict, table_text: str
 ) -> None:
@@ -66,11 +77,7 @@ def write_report(
     report = {
         "runtime": f"onnxruntime-web {runtime} (WebAssembly, 1 thread)",
         "chromium": chromium,
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "load_average_before": load_before,
-        "load_average_after": os.getloadavg(),
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **machine(load_before),
         "results": results,
     }
     out.parent.mkdir(parents=True, exist_ok=True)

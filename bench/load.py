@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import secrets
 import statistics
@@ -39,7 +38,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
-from common import CHROMIUM, CHROMIUM_ARGS, IDLE, MAP, PAGE_JS, SLIDER, free_port, rss_mb
+from common import CHROMIUM, CHROMIUM_ARGS, IDLE, MAP, PAGE_JS, SLIDER, free_port, machine, rss_mb
 from server_cost import cpu_s
 
 REPO = Path(__file__).resolve().parents[1]
@@ -354,11 +353,7 @@ def main() -> None:
         "gesture_every_s": args.every,
         "p95_ms": args.p95_ms,
         "duration_s": args.duration,
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "load_average_before": load_before,
-        "load_average_after": os.getloadavg(),
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **machine(load_before),
         "results": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

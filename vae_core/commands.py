@@ -89,7 +89,7 @@ def cmd_train(
     out = args.out or default_bundle_path(config, data.name if not data.is_fashion_mnist else "fashion-mnist")
     check_replaceable(out)
     work_dir = work_dir_of(out)
-    writer = config.distribute != "multi-worker" or multi_worker.is_chief()  # the others only read
+    writer = multi_worker.writes(config.distribute)  # the other workers only read
     if args.fresh and work_dir.exists() and writer:
         shutil.rmtree(work_dir)
     if writer or not args.fresh:

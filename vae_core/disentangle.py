@@ -69,6 +69,16 @@ def mig(z_mean: np.ndarray, factors: dict[str, np.ndarray], bins: int = BINS) ->
     return {"mig": round(float(np.mean(gaps)), 4) if gaps else None, "bins": bins, "factors": per_factor}
 
 
+def clearly_carried(metrics: dict) -> dict[int, list[str]]:
+    """From a manifest's metrics: latent dimension -> the known factors it clearly carries (those whose
+    top dimension it is, CLEAR_GAP ahead of the next); empty without factors."""
+    carried: dict[int, list[str]] = {}
+    for name, f in ((metrics.get("disentanglement") or {}).get("factors") or {}).items():
+        if f["gap"] >= CLEAR_GAP:
+            carried.setdefault(int(f["dim"]), []).append(name)
+    return carried
+
+
 def disentanglement(z_mean: np.ndarray, factors: dict[str, np.ndarray]) -> dict:
     """The manifest's metrics for a data set with known factors: ``mig`` and, per factor, its dimension."""
     result = mig(z_mean, factors)

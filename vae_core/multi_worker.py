@@ -66,6 +66,12 @@ def is_chief() -> bool:
         return True
 
 
+def writes(distribute: str) -> bool:
+    """Whether this process writes the run's work folder and bundle: every process but a multi-worker
+    run's non-chief workers."""
+    return distribute != "multi-worker" or is_chief()
+
+
 def strategy_from_env():
     """The strategy for this worker, from TF_CONFIG; created before any other TensorFlow work."""
     cluster_task()

@@ -214,7 +214,7 @@ def train(
     resume: bool = True,  # False: a multi-worker run's other worker ignores the chief's old checkpoints
 ) -> TrainResult:
     """Train (or resume training) a VAE; returns the model holding its best validation weights."""
-    work_dir, chief = Path(work_dir), config.distribute != "multi-worker" or multi_worker.is_chief()
+    work_dir, chief = Path(work_dir), multi_worker.writes(config.distribute)
     if resume or chief:
         check_resumable(work_dir, config)
     strategy = _strategy(config)  # first: a multi-worker strategy must precede other TensorFlow work

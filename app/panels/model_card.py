@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 
 from app.explorer import ACTIVE_KL, Explorer
 from app.text import escape_markdown, literal
-from vae_core.disentangle import CLEAR_GAP
+from vae_core.disentangle import clearly_carried
 
 OPEN_KEY = "model_card_open"  # the expander's state: open or not
 HEADLINE = (
@@ -160,11 +160,7 @@ def factor_rows(metrics: dict) -> list[dict]:
 def dimension_names(latent_dim: int, metrics: dict) -> list[str]:
     """z1, z2, ...; a dimension that carries a known factor most is named after it too, e.g. "z3 (x)"."""
     names = [f"z{i + 1}" for i in range(latent_dim)]
-    factors = (metrics.get("disentanglement") or {}).get("factors") or {}
-    carried: dict[int, list[str]] = {}
-    for name, f in factors.items():
-        if 0 <= f["dim"] < latent_dim and f["gap"] >= CLEAR_GAP:  # a clear winner only
-            carried.setdefault(f["dim"], []).append(name)
+    carried = clearly_carried(metrics)  # dimensions beyond latent_dim (a damaged manifest) name nothing
     return [f"{n} ({', '.join(carried[i])})" if i in carried else n for i, n in enumerate(names)]
 
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from app.explorer import ACTIVE_KL, Explorer
 from app.text import escape_markdown
-from vae_core.disentangle import CLEAR_GAP
+from vae_core.disentangle import clearly_carried
 from vae_core.geometry import TRAVERSAL_SPAN, TRAVERSAL_STEPS, traversal_points
 from vae_core.images import image_strip
 
@@ -51,10 +51,7 @@ def traversal_rows(explorer: Explorer, z: np.ndarray) -> list[Row]:
     spread = np.where(spread > 0, spread, 1.0)
     points, order = traversal_points(z, spread, kl)
     decodes = explorer.decode(points.reshape(-1, d)).reshape(d, TRAVERSAL_STEPS, *bundle.data.image_shape)
-    carried: dict[int, list[str]] = {}
-    for name, f in ((bundle.metrics.get("disentanglement") or {}).get("factors") or {}).items():
-        if f["gap"] >= CLEAR_GAP:
-            carried.setdefault(int(f["dim"]), []).append(name)
+    carried = clearly_carried(bundle.metrics)
     return [
         Row(int(j), float(kl[j]) if known else None, tuple(carried.get(int(j), ())), decodes[row])
         for row, j in enumerate(order)
