@@ -152,7 +152,10 @@ class Explorer:
         if kind == "prior":
             logp = prior_log_density(points, self.bundle.prior)
         else:
-            logp = aggregate_posterior_log_density(points, self.bundle.z_mean, self.bundle.z_log_var)
+            cell = 2 * min(abs(x1 - x0), abs(y1 - y0)) / n  # two grid cells: no specks finer than that
+            logp = aggregate_posterior_log_density(
+                points, self.bundle.z_mean, self.bundle.z_log_var, blur=cell
+            )
         return np.linspace(x0, x1, n), np.linspace(y1, y0, n), logp.reshape(n, n)
 
     # -- one image --------------------------------------------------------------------------------

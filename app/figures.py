@@ -16,8 +16,10 @@ import streamlit as st
 
 from app.explorer import Explorer
 from app.style import UNLABELLED_COLOR, class_colors
+from vae_core.density import highest_density_share
 
 BACKGROUND_GRID = 90  # cells per side of the density layer
+DENSITY_BANDS = (0.5, 0.9, 0.99)  # the background's bands: the densest regions holding these shares
 BACKGROUNDS = {
     "none": "No background",
     "prior": "Prior density p(z)",
@@ -42,22 +44,37 @@ class MapStyle:
     small: bool = False  # a small, fixed map: tight margins, equal axes, no zoom
 
 
+def density_levels(logp: np.ndarray) -> np.ndarray:
+    """Each cell's band (0 to len(DENSITY_BANDS)): 0 inside the densest region holding the first
+    band's share of the mass, ..., len(DENSITY_BANDS) outside them all."""
+    return np.searchsorted(np.asarray(DENSITY_BANDS), highest_density_share(logp), side="left")
+
+
 def _background_trace(explorer: Explorer, kind: str) -> go.Heatmap:
+    """The density as a few named bands (the densest half of the mass, 90%, 99%, the rest), greys
+    from dark to white: a reader can say "this point is outside where 99% of the data is"."""
     xs, ys, logp = explorer.density_background(kind, BACKGROUND_GRID)
+    k = len(DENSITY_BANDS) + 1
+    greys = ("#3b3b3b", "#7d7d7d", "#bdbdbd", "#ffffff")[-k:]
+    scale = [[edge, grey] for i, grey in enumerate(greys) for edge in (i / k, (i + 1) / k)]
     return go.Heatmap(
         x=xs,
         y=ys,
-        z=np.maximum(logp, np.quantile(logp, 0.05)),
-        colorscale="Greys",
-        opacity=0.55,
+        z=density_levels(logp).astype(np.uint8),
+        zmin=-0.5,
+        zmax=k - 0.5,
+        colorscale=scale,
+        opacity=0.45,
         showscale=True,
         hoverinfo="skip",
-        zsmooth="best",
+        zsmooth="best",  # soft band edges, not the grid's cells
         name="density",
         colorbar={
-            "title": {"text": "log density", "side": "right"},
+            "title": {"text": "holds", "side": "top"},
+            "tickvals": list(range(k)),
+            "ticktext": [f"{b:.0%}" for b in DENSITY_BANDS] + ["the rest"],
             "thickness": 12,
-            "len": 0.6,
+            "len": 0.45,
             "x": 1.0,
             "xpad": 4,
             "outlinewidth": 0,

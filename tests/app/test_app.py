@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -346,7 +347,11 @@ def test_uncertainty_view_adds_a_density_background_and_sizes_points_by_std(app_
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert figure["data"][0]["type"] == "heatmap"
     # The shading is explained: a colour bar with its quantity, and a line saying what it shows.
-    assert figure["data"][0]["showscale"] and figure["data"][0]["colorbar"]["title"]["text"] == "log density"
+    bar = figure["data"][0]["colorbar"]
+    assert figure["data"][0]["showscale"] and bar["ticktext"] == ["50%", "90%", "99%", "the rest"]
+    z = figure["data"][0]["z"]  # a typed array: {"dtype", "bdata" (base64), "shape"}
+    levels = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])
+    assert set(np.unique(levels)) == {0, 1, 2, 3}  # every band is on the map, the densest the darkest
     assert any(
         c.value.startswith("Background: darker grey = higher density of the aggregate posterior")
         for c in at.caption

@@ -57,3 +57,24 @@ def test_mixture_samples_come_from_the_components():
     near_right = np.mean(s[:, 0] > 0)
     assert near_right == pytest.approx(0.75, abs=0.03)
     assert np.all(np.abs(np.abs(s[:, 0]) - 10.0) < 1.0)
+
+
+def test_highest_density_share_names_the_regions_that_hold_each_share_of_the_mass():
+    # four cells with masses 4, 3, 2, 1 (of 10): the densest holds 40%, the two densest 70%, ...
+    logp = np.log(np.array([[1.0, 4.0], [3.0, 2.0]])) - 7.0  # any offset
+    share = density.highest_density_share(logp)
+    np.testing.assert_allclose(share, [[1.0, 0.4], [0.7, 0.9]])
+    assert density.highest_density_share(np.array([0.0, -np.inf]))[1] == 1.0
+    with pytest.raises(ValueError):
+        density.highest_density_share(np.array([np.nan, 0.0]))
+
+
+def test_a_blurred_aggregate_posterior_is_smooth_between_narrow_posteriors():
+    # two codes 1 apart, each sure to 0.01: unblurred, the midpoint is empty; blurred by 0.5, it is not
+    z_mean, z_log_var = np.array([[0.0, 0.0], [1.0, 0.0]]), np.full((2, 2), 2 * np.log(0.01))
+    mid, on = np.array([[0.5, 0.0]]), np.array([[0.0, 0.0]])
+    sharp = density.aggregate_posterior_log_density(np.vstack([mid, on]), z_mean, z_log_var)
+    soft = density.aggregate_posterior_log_density(np.vstack([mid, on]), z_mean, z_log_var, blur=0.5)
+    assert sharp[1] - sharp[0] > 1000 and soft[1] - soft[0] < 1.0
+    with pytest.raises(ValueError):
+        density.aggregate_posterior_log_density(mid, z_mean, z_log_var, blur=-1.0)
