@@ -19,7 +19,7 @@ if str(_ROOT) not in sys.path:  # `streamlit run` puts app/ on sys.path, not the
 
 import streamlit as st  # noqa: E402
 
-from app import link, session, streamlit_guards  # noqa: E402
+from app import glossary, link, session, streamlit_guards  # noqa: E402
 from app.explorer import Explorer  # noqa: E402
 from app.panels import compare, current_point, lesson, model_card, views  # noqa: E402
 from app.panels import map as map_panel  # noqa: E402
@@ -90,14 +90,14 @@ def title_ui(view: View, explorer: Explorer) -> None:
     """The title, the part of the page (explore, learn, compare) and, when exploring, the layout switch."""
     data = explorer.bundle.data.name
     if view.mode == "explore":
-        title, modes, switch = st.columns([7.2, 2.6, 1.3], vertical_alignment="center")
+        title, modes, switch = st.columns([6.2, 4.0, 1.8], vertical_alignment="center")
         with title, st.container(key="page_title"):
             st.title(f"{escape_markdown(data, 60)} latent space explorer", anchor=False)
     else:  # the lesson and the comparison need the height of a 720-pixel screen: one short row
         st.markdown(LESSON_CSS, unsafe_allow_html=True)
-        title, modes, switch = st.columns([2.4, 2.2, 4.4], vertical_alignment="center")
+        title, modes, switch = st.columns([1.9, 3.5, 4.6], vertical_alignment="center")
         title.markdown(f"**{escape_markdown(data, 60)} latent space explorer**")
-    with modes:
+    with modes, st.container(horizontal=True, vertical_alignment="center", gap="small"):
         st.segmented_control(
             "Part of the page",
             list(MODE_LABELS),
@@ -105,6 +105,7 @@ def title_ui(view: View, explorer: Explorer) -> None:
             label_visibility="collapsed",
             **session.bind("mode", "mode"),
         )
+        glossary.glossary_ui()
     if view.mode == "learn":
         with switch:
             lesson.nav_ui(view)
@@ -140,8 +141,9 @@ def intro_ui(explorer: Explorer, compact: bool, colour: str = "") -> None:
     if d > 2:
         ratio = explorer.map.projection.explained_variance_ratio
         text = (
-            f"This model has {d} latent dimensions, so the map is a 2-D projection: the first "
-            f"two principal components of z_mean ({ratio[0]:.0%} + {ratio[1]:.0%} of its variance). "
+            f"This model has {d} latent dimensions, so the map is a 2-D projection: the two directions "
+            f"along which the codes (z_mean) spread most, their first two principal components "
+            f"({ratio[0]:.0%} + {ratio[1]:.0%} of their variance). "
             "A click moves the current point within that plane and keeps its other components."
         )
         if compact:

@@ -50,7 +50,7 @@ PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
 /* The title shares its row with the page's parts (Explore, Learn, Compare): one line at 1280 px. */
-.st-key-page_title h1 { font-size: 2.35rem; }
+.st-key-page_title h1 { font-size: 2.1rem; }
 /* Overlay components only draw on the map: they take no room of their own. */
 div[class*="st-key-overlay_"] { position: absolute; width: 0; height: 0; overflow: hidden; }
 /* Crisp pixels wherever the browser scales an image. */
@@ -60,15 +60,25 @@ div[class*="st-key-overlay_"] { position: absolute; width: 0; height: 0; overflo
 [data-testid="stFileChips"] span[role="alert"] { position: static !important; clip: auto !important;
   clip-path: none !important; width: auto !important; height: auto !important; margin: 0 0 0 .5rem !important;
   overflow: visible !important; white-space: normal !important; color: #d62728; font-size: .85rem; }
-.class-chip { display: inline-block; padding: 0 .45em; border-radius: .4em; color: #fff;
+.class-chip { display: inline-block; padding: 0 .45em; border-radius: .4em;
   font-size: .8rem; line-height: 1.4; }
+/* Text contrast of at least 4.5:1 (WCAG 2.1 AA): Streamlit's grey captions and help text are
+   3.9:1 on white, its code colours 3.6-3.8:1. */
+[data-testid="stCaptionContainer"] { opacity: 1 !important; color: rgba(49, 51, 63, .78) !important; }
+[data-testid="stCode"] .token.keyword, [data-testid="stCode"] .token.function,
+[data-testid="stCode"] .token.builtin { color: #0b5cad; }
+[data-testid="stCode"] .token.comment { color: #5f6270; }
+[data-testid="stCode"] .token.string { color: #067a2b; }
+[data-testid="stCode"] .token.number, [data-testid="stCode"] .token.boolean { color: #0e7466; }
+/* The map takes the keyboard's focus (arrow keys move the current point): show where it is. */
+.js-plotly-plot:focus-visible { outline: 2px solid #3e6a98; outline-offset: 2px; }
 /* The map fills a box whose height depends on the screen (st.plotly_chart(height="stretch")). */
 .stVerticalBlock.st-key-latent_map_box { flex: 0 0 680px; height: 680px; }
 .st-key-latent_map_box > .stElementContainer { flex: 1 1 auto; height: 100%; }
 /* The interpolation strip: one row. Frames shrink (down to 56 px, still readable) so that the
-   default 10, the named end included, show at once; past that the row scrolls, scrollbar shown. */
-.st-key-ip_strip [data-testid="stImage"] { flex-wrap: nowrap; overflow-x: auto; max-width: 100%;
-  padding-bottom: 6px; scrollbar-width: thin; scrollbar-color: #888 #eee; }
+   default 10, the named end included, show at once; past that they wrap to further rows (a row
+   that scrolled would hide frames, and a keyboard could not reach it). */
+.st-key-ip_strip [data-testid="stImage"] { flex-wrap: wrap; max-width: 100%; }
 .st-key-ip_strip [data-testid="stImageContainer"] { flex: 1 1 0; min-width: 56px; max-width: 84px; }
 .st-key-ip_strip [data-testid="stImageContainer"] img { width: 100% !important; height: auto; }
 /* A phone: the map first, the current point right under it, then the views; the introduction
@@ -125,7 +135,26 @@ LESSON_CSS = """
 """
 
 
+def _luminance(color: str) -> float:
+    """WCAG relative luminance of ``#RRGGBB``."""
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two ``#RRGGBB`` colours (1 to 21)."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def ink_on(background: str) -> str:
+    """Black or white text, whichever reads better on ``background`` (``#RRGGBB``)."""
+    return "#000000" if contrast("#000000", background) >= contrast("#FFFFFF", background) else "#FFFFFF"
+
+
 def class_chip(label: int, names: tuple[str, ...]) -> str:
     """HTML of a small coloured label naming class ``label`` of ``names`` (the name escaped)."""
     color = class_colors(len(names))[int(label)]
-    return f'<span class="class-chip" style="background:{color}">{html.escape(names[int(label)])}</span>'
+    style = f"background:{color};color:{ink_on(color)}"
+    return f'<span class="class-chip" style="{style}">{html.escape(names[int(label)])}</span>'

@@ -20,6 +20,9 @@ import { axes, inPlotArea, mapElement, toData, toScreen } from "./plotly_map.js"
 
 const HOVER_PX = 84; // the preview beside the pointer
 const GRAB_PX = 12; // how near the marker a press grabs it
+const KEY_STEP = 0.01; // an arrow key moves the point this share of the map's width or height
+const KEY_REST_MS = 400; // keys idle this long end the keyboard gesture (one commit)
+const KEY_STEPS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
 
 // The panel's elements, in a box of their own (the root also holds Streamlit's <style> for live.css).
 function build(root) {
@@ -28,16 +31,18 @@ function build(root) {
   root.appendChild(box);
   box.innerHTML = `
     <figure class="live-figure">
-      <canvas class="live-image" width="280" height="280" role="img"></canvas>
+      <canvas class="live-image" width="280" height="280" role="img" aria-label="Decoded image"></canvas>
       <figcaption class="live-caption"></figcaption>
     </figure>
     <div class="live-sliders"></div>
-    <p class="live-status" role="status"></p>`;
+    <p class="live-status" role="status"></p>
+    <p class="live-said" aria-live="polite"></p>`;
   return {
     canvas: box.querySelector(".live-image"),
     caption: box.querySelector(".live-caption"),
     sliders: box.querySelector(".live-sliders"),
     status: box.querySelector(".live-status"),
+    said: box.querySelector(".live-said"),
   };
 }
 
@@ -95,6 +100,15 @@ class LivePoint {
     }
     this.loadModel();
     this.bindMap();
+    this.describe();
+  }
+
+  // The decoded image's name (what it shows, from the server) once the point has settled: said
+  // by a screen reader once per settled point (a polite live region), never once per frame.
+  describe() {
+    if (this.gesture || !this.sameAsShown(this.data.z)) return;
+    this.ui.canvas.setAttribute("aria-label", this.data.description);
+    if (this.ui.said.textContent !== this.data.description) this.ui.said.textContent = this.data.description;
   }
 
   sameAsShown(z) {
@@ -201,6 +215,8 @@ class LivePoint {
     this.ui.canvas.style.setProperty("--live-px", `${this.ui.canvas.width}px`); // no wider than painted: crisp
     this.shown = z.slice();
     this.ui.caption.textContent = this.caption(z);
+    this.ui.canvas.setAttribute("aria-label", `Decoded image at ${this.caption(z)}`);
+    this.describe();
     this.syncSliders(z);
     this.moveMarker(z);
     S.painted += 1;
@@ -266,6 +282,30 @@ class LivePoint {
     gd.addEventListener("pointerdown", (e) => this.startDrag(gd, e), true);
     gd.addEventListener("pointermove", (e) => this.onHover(gd, e));
     gd.addEventListener("pointerleave", () => this.hideHover());
+    // The keyboard moves the point as a drag does: arrow keys, Shift for longer steps.
+    gd.setAttribute("tabindex", "0");
+    gd.setAttribute("role", "application");
+    gd.setAttribute("aria-label", "Latent map. Arrow keys move the current point (Shift: further).");
+    gd.addEventListener("keydown", (e) => this.onKey(gd, e));
+  }
+
+  onKey(gd, e) {
+    const dir = KEY_STEPS[e.key];
+    const ax = axes(gd);
+    if (!dir || !ax || !this.z || e.altKey || e.ctrlKey || e.metaKey) return;
+    e.preventDefault(); // not a page scroll
+    const [x, y] = project(this.data.projection, this.z);
+    const step = (e.shiftKey ? 10 : 1) * KEY_STEP;
+    const [x0, x1] = ax.xa.range, [y0, y1] = ax.ya.range;
+    const to = [x + dir[0] * step * Math.abs(x1 - x0), y + dir[1] * step * Math.abs(y1 - y0)];
+    this.gesture = "keys";
+    this.z = lift(this.data.projection, to, this.z);
+    this.follow(this.z, e);
+    clearTimeout(this.keyTimer); // one commit when the keys rest, as a drag commits when released
+    this.keyTimer = setTimeout(() => {
+      this.gesture = null;
+      this.commit();
+    }, KEY_REST_MS);
   }
 
   startDrag(gd, e) {

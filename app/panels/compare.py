@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import comparison, session
+from app import alt, comparison, session
 from app.explorer import Explorer, PointView
 from app.figures import MapStyle
 from app.figures import map_figure as base_map
@@ -225,6 +225,10 @@ def _images_ui(
     st.image(
         [_thumb(some.images[i]), *(_thumb(views[w].reconstruction) for w in models)],
         caption=["the image", *(f"{w}: {comparison.objective(e.bundle.config)}" for w, e in models.items())],
+        alt=[
+            alt.test_image_alt(some, i),
+            *(f"The {w} model's reconstruction of test image #{i}" for w in models),
+        ],
         width=THUMB,
         output_format="PNG",
     )
@@ -240,6 +244,7 @@ def _images_ui(
     st.image(
         [_thumb(e.decode(z)[0]) for e in same.values()],
         caption=[f"{w}: {ratios[w]:.0f}× off" for w in same],
+        alt=[alt.decode_alt(e, z, f"The {w} model's decode") for w, e in same.items()],
         width=THUMB,
         output_format="PNG",
     )

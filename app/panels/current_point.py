@@ -16,7 +16,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from app import components, session
+from app import alt, components, session
 from app.browser_assets import RUNTIME_URL
 from app.explorer import Explorer, PointView
 from app.link import MAX_ABS_COORD, MAX_SLIDERS
@@ -173,6 +173,8 @@ def live_data(explorer: Explorer, view: View, pv: PointView, sliders: list[dict]
         "limit": SHOWN_COORDINATES,
         "prefix": CAPTION_PREFIX,
         "marker": {"color": CURRENT_COLOR, "ellipse": ellipse},
+        # the decoded image's name for a screen reader (said once the point settles)
+        "description": alt.decode_alt(explorer, np.asarray(view.z)),
     }
 
 
@@ -189,9 +191,19 @@ def selected_ui(explorer: Explorer, pv: PointView) -> None:
             "(its z_mean): the picture above is no longer its reconstruction."
         )
     c1, c2 = st.columns(2)
-    c1.image(upscale(explorer.images[pv.index], 112), caption="Real image", output_format="PNG")
+    c1.image(
+        upscale(explorer.images[pv.index], 112),
+        caption="Real image",
+        output_format="PNG",
+        alt=alt.test_image_alt(explorer, pv.index),
+    )
     caption = RECONSTRUCTION_CAPTION.format(pv.index)
-    c2.image(upscale(pv.reconstruction, 112), caption=caption, output_format="PNG")
+    c2.image(
+        upscale(pv.reconstruction, 112),
+        caption=caption,
+        output_format="PNG",
+        alt=f"The model's reconstruction of test image #{pv.index}",
+    )
 
 
 def coordinates_text(z: np.ndarray, limit: int = SHOWN_COORDINATES) -> str:

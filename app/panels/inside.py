@@ -19,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import session
+from app import alt, session
 from app.explorer import Explorer
 from app.figures import MapStyle, map_figure
 from app.style import CURRENT_COLOR, UPLOAD_COLOR
@@ -181,7 +181,7 @@ def show_map(fig: go.Figure, key: str) -> None:
 def encoder_ui(explorer: Explorer, shown: Shown, title: str) -> None:
     """The input and what the encoder answers: mu and sigma per dimension."""
     c1, c2 = st.columns([1, 2], vertical_alignment="center")
-    c1.image(upscale(shown.trip.pixels, 112), caption=title, output_format="PNG")
+    c1.image(upscale(shown.trip.pixels, 112), caption=title, output_format="PNG", alt=f"The input: {title}")
     dims = min(explorer.bundle.latent_dim, SHOWN_DIMS)
     c2.dataframe(
         {
@@ -230,7 +230,14 @@ def sampling_ui(explorer: Explorer, shown: Shown, seed: int, widen: bool = False
         if widen:
             decodes = explorer.decode(trip.mu + k * trip.sigma * trip.eps)
             caption = f"z = mu + {k} × sigma × epsilon: the same epsilons, sigma {k}× wider (not the model)"
-    st.image(image_strip(decodes, scale=2, gap=2), caption=caption, output_format="PNG")
+    st.image(
+        image_strip(decodes, scale=2, gap=2),
+        caption=caption,
+        output_format="PNG",
+        alt=f"{len(decodes)} decodes of the samples, left to right: "
+        + ("near-identical" if np.max(np.ptp(decodes, axis=0)) < 0.1 else "they differ")
+        + f"; sample 1 {alt.looks_like(explorer, trip.z[0])}",
+    )
     st.markdown(
         f"Sample 1: mu {numbers(trip.mu)} + sigma {numbers(trip.sigma)} × "
         f"**epsilon {numbers(trip.eps[0])}** = **z {numbers(trip.z[0])}**"
@@ -249,10 +256,28 @@ def loss_ui(explorer: Explorer, shown: Shown) -> None:
     out with its numbers."""
     c1, c2, c3 = st.columns(3)
     size = 80
-    c1.image(upscale(shown.trip.pixels, size), caption="Input x", output_format="PNG", width=size)
-    c2.image(upscale(shown.trip.reconstruction, size), caption="Decoded mu", output_format="PNG", width=size)
+    c1.image(
+        upscale(shown.trip.pixels, size),
+        caption="Input x",
+        output_format="PNG",
+        width=size,
+        alt="The input x",
+    )
+    c2.image(
+        upscale(shown.trip.reconstruction, size),
+        caption="Decoded mu",
+        output_format="PNG",
+        width=size,
+        alt="The decoder's mean at mu: a soft, blurry average",
+    )
     sample = bernoulli_sample(shown.trip.reconstruction)
-    c3.image(upscale(sample, size), caption="A sample of it", output_format="PNG", width=size)
+    c3.image(
+        upscale(sample, size),
+        caption="A sample of it",
+        output_format="PNG",
+        width=size,
+        alt="One Bernoulli sample of that mean: sharp, speckled pixels",
+    )
     st.markdown(
         f"##### −ELBO = reconstruction + KL = {shown.trip.recon_nats:.1f} + {shown.trip.kl_nats:.1f} "
         f"= {shown.trip.neg_elbo:.1f} nats"
@@ -275,10 +300,16 @@ def loss_ui(explorer: Explorer, shown: Shown) -> None:
     st.caption(" ".join(parts))
 
 
-def code_ui(names: tuple[str, ...], note: str, height: int = 260) -> None:
-    """The model's own source for ``names`` (from vae_core.model), with a line on the live values."""
+def code_ui(names: tuple[str, ...], note: str, folded: bool = False) -> None:
+    """The model's own source for ``names`` (from vae_core.model) under ``note``; ``folded``: in a
+    closed expander named ``note``. Never in a box that scrolls (a keyboard could not scroll it)."""
+    code = "\n\n".join(source_of(n) for n in names)
+    if folded:
+        with st.expander(note, icon=":material/code:"):
+            st.code(code, language="python", wrap_lines=True)
+        return
     st.caption(note)
-    st.code("\n\n".join(source_of(n) for n in names), language="python", height=height, wrap_lines=True)
+    st.code(code, language="python", wrap_lines=True)
 
 
 def sampling_values_ui(shown: Shown) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import overlay, session
+from app import alt, overlay, session
 from app.explorer import Explorer
+from app.glossary import explain
 from app.style import PATH_COLOR
+from app.text import escape_markdown
 from app.view import View
 from vae_core.geometry import MAX_STEPS, MIN_STEPS
 from vae_core.images import gif_bytes, image_strip, png_bytes, to_uint8, upscale
@@ -72,7 +74,7 @@ def interpolation_ui(explorer: Explorer, view: View) -> None:
             "Path",
             ["linear", "spherical"],
             horizontal=True,
-            help="Spherical (slerp) keeps the distance from the origin, like typical prior samples.",
+            help=explain("slerp (spherical path)"),
             **session.bind("path", "ip_path"),
         )
         st.toggle("Play as animation", **session.bind("animate", "ip_animate"))
@@ -82,14 +84,23 @@ def interpolation_ui(explorer: Explorer, view: View) -> None:
         st.image(
             [upscale(f, 84) for f in walk.frames],
             caption=[f"{t:.2f}" for t in np.linspace(0.0, 1.0, steps)],
+            alt=[alt.decode_alt(explorer, z, f"Frame {k + 1} of {steps}") for k, z in enumerate(walk.z)],
             output_format="PNG",
         )
-    st.caption(f"{steps} frames from {label_a} (left) to {label_b} (right), {path} path.")
+    st.caption(
+        f"{steps} frames from {escape_markdown(label_a)} (left) to {escape_markdown(label_b)} (right), "
+        f"{path} path."
+    )
     frames_u8 = np.stack([to_uint8(f) for f in walk.frames])  # (steps, H, W[, 3]) uint8
     gif = _gif(frames_u8, 120)
     c1, c2, c3 = st.columns([1, 1, 2])
     if view.animate:
-        c3.image(gif, caption="Animation (forth and back)", width=168)
+        c3.image(
+            gif,
+            caption="Animation (forth and back)",
+            width=168,
+            alt=f"An animation of the {steps} frames from {label_a} to {label_b} and back",
+        )
     c1.download_button("Download GIF", gif, "interpolation.gif", "image/gif", key="ip_dl_gif")
     c2.download_button(
         "Download PNG strip",

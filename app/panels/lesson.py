@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import session
+from app import alt, session
 from app.comparison import epochs_run, objective, read_manifests
 from app.explorer import Explorer
 from app.link import LESSON_STEPS
@@ -233,7 +233,7 @@ def step_sampling(explorer: Explorer, view: View) -> None:
             fig = parts.inside_map(explorer, shown, samples=True, height=270, zoom=True, legend=False)
             parts.show_map(fig, "lesson_map_2")
         with c2:
-            parts.code_ui(parts.SAMPLING_CODE, "The model's own sampling layer (vae_core/model.py):", 230)
+            parts.code_ui(parts.SAMPLING_CODE, "The model's own sampling layer (vae_core/model.py):")
             parts.sampling_values_ui(shown)
         parts.sampling_ui(explorer, shown, view.eps_seed, view.widen)
 
@@ -246,7 +246,7 @@ def step_loss(explorer: Explorer, view: View) -> None:
         with c1:
             parts.loss_ui(explorer, shown)
         with c2:
-            parts.code_ui(parts.LOSS_CODE, "The model's own loss terms (vae_core/model.py):", 330)
+            parts.code_ui(parts.LOSS_CODE, "The model's own loss terms (vae_core/model.py)", folded=True)
             parts.loss_values_ui(shown)
 
     _step_input(explorer, view, show)
@@ -320,7 +320,11 @@ def step_map(explorer: Explorer) -> None:
         parts.show_map(_marked_map(explorer, 430), "lesson_map_5")
     with c2:
         st.markdown("**A gap** (the ring): the decoder's picture there")
-        st.image(upscale(explorer.decode(facts.gap_z)[0], 84), output_format="PNG")
+        st.image(
+            upscale(explorer.decode(facts.gap_z)[0], 84),
+            output_format="PNG",
+            alt=alt.decode_alt(explorer, facts.gap_z, "The decode in the gap"),
+        )
         st.button(
             "Decode the gap in the explorer",
             key="lesson_gap",
@@ -336,7 +340,9 @@ def step_map(explorer: Explorer) -> None:
         )
         a, b = st.columns(2)
         for col, k in ((a, i), (b, j)):
-            col.image(upscale(explorer.images[k], 84), output_format="PNG")
+            col.image(
+                upscale(explorer.images[k], 84), output_format="PNG", alt=alt.test_image_alt(explorer, k)
+            )
             col.markdown(
                 class_chip(int(explorer.bundle.labels[k]), explorer.class_names), unsafe_allow_html=True
             )
@@ -429,7 +435,12 @@ def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Pa
                 )
             )
             parts.show_map(fig, f"lesson_kl_{member}")
-            st.image(image_strip(other.decode(other.map.from_map(xy)), scale=2, gap=2), output_format="PNG")
+            spots = other.map.from_map(xy)
+            st.image(
+                image_strip(other.decode(spots), scale=2, gap=2),
+                output_format="PNG",
+                alt=alt.strip_alt(other, spots, f"The {member} model's decodes at the crosses 1 to {SPOTS}"),
+            )
             m = other.bundle.metrics
             epochs = epochs_run(other.bundle.manifest)
             st.caption(

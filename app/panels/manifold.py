@@ -62,6 +62,8 @@ def manifold_ui(explorer: Explorer, key: str, view: View) -> None:
             caption=f"{n} x {n} decodes ({grid.shape[1]} x {grid.shape[0]} px); "
             f"top left is ({x0:.2f}, {y1:.2f})",
             output_format="PNG",
+            alt=f"A {n} by {n} grid of decodes over the map, x from {x0:.2f} to {x1:.2f} left to right, "
+            f"y from {y1:.2f} to {y0:.2f} top to bottom",
         )
         st.download_button("Download PNG", png_bytes(grid), f"manifold-{n}x{n}.png", "image/png", key="mf_dl")
     corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import session
+from app import glossary, session
 from app.explorer import Explorer
 from app.figures import BACKGROUNDS, MapStyle, map_figure
 from app.overlay import MAP_CONTAINER_KEY
@@ -63,7 +63,10 @@ def map_options_ui(explorer: Explorer) -> None:
         "Background",
         list(BACKGROUNDS),
         format_func=BACKGROUNDS.get,
-        help="Shade the plane by a density, to see where decodes leave the data."
+        help="Shade the plane by a density, to see where decodes leave the data. The aggregate "
+        "posterior: "
+        + glossary.TERMS["aggregate posterior"]
+        + glossary.MORE
         + (
             " For this model the shading is a slice through the data mean."
             if explorer.bundle.latent_dim > 2
@@ -88,8 +91,9 @@ def background_legend(background: str, d: int) -> str:
     }[background]
     where = " On this map: a slice through the data mean." if d > 2 else ""
     return (
-        f"Background: darker grey = higher density of {what}. The shading is the log density, "
-        f"cut off at its lowest 5%; decodes from white areas are guesses.{where}"
+        f"Background: darker grey = higher density of {what}. The darkest band is the densest region "
+        "holding half of it, then 90% and 99%; white is the rest, where decodes are guesses (the "
+        f"decoder was rarely or never asked about it).{where}"
     )
 
 

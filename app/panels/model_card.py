@@ -8,24 +8,36 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from app.explorer import ACTIVE_KL, Explorer
+from app.glossary import explain
 from app.text import escape_markdown, literal
 from vae_core.disentangle import clearly_carried
 
 OPEN_KEY = "model_card_open"  # the expander's state: open or not
 HEADLINE = (
-    ("test_neg_elbo_nats", "Test -ELBO", "{:.1f} nats", "Negative ELBO per test image (lower is better)."),
+    (
+        "test_neg_elbo_nats",
+        "Test -ELBO",
+        "{:.1f} nats",
+        "Negative ELBO per test image (lower is better). " + explain("−ELBO (negative evidence lower bound)"),
+    ),
     (
         "knn5_accuracy",
         "5-NN accuracy",
         "{:.1%}",
-        "How well 5 nearest neighbours in the latent space predict the class.",
+        "How well 5 nearest neighbours in the latent space predict the class. " + explain("5-NN accuracy"),
     ),
-    ("test_kl_nats", "KL to the prior", "{:.1f} nats", "Average KL(q(z|x) || p(z)) per test image."),
+    (
+        "test_kl_nats",
+        "KL to the prior",
+        "{:.1f} nats",
+        "Average KL(q(z|x) || p(z)) per test image. " + explain("KL (Kullback-Leibler divergence)"),
+    ),
     (
         "test_recon_bce_nats",
         "Reconstruction",
         "{:.1f} nats",
-        "Average Bernoulli reconstruction error per test image.",
+        "Average Bernoulli reconstruction error per test image. "
+        + explain("Bernoulli, binary cross-entropy"),
     ),
 )
 

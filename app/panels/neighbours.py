@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import html
 
 import numpy as np
 import streamlit as st
 
 from app import session
+from app.alt import test_image_alt
 from app.explorer import Explorer, PointView
 from app.style import class_chip
 from vae_core.images import png_bytes, upscale
@@ -16,10 +18,14 @@ THUMB = 56  # px
 COUNT_KEY = "k_nn"  # the "How many" widget
 
 
-def _thumb(img: np.ndarray) -> str:
+def _thumb(img: np.ndarray, text: str) -> str:
+    """An <img> of ``img`` whose alt is ``text`` (escaped)."""
     data = base64.b64encode(png_bytes(upscale(img, THUMB))).decode("ascii")
     size = f'width="{THUMB}" height="{THUMB}"'
-    return f'<img src="data:image/png;base64,{data}" {size} style="image-rendering:pixelated">'
+    return (
+        f'<img src="data:image/png;base64,{data}" {size} alt="{html.escape(text)}" '
+        'style="image-rendering:pixelated">'
+    )
 
 
 def neighbours_html(explorer: Explorer, view: PointView) -> str:
@@ -33,7 +39,7 @@ def neighbours_html(explorer: Explorer, view: PointView) -> str:
         )
         cells.append(
             f'<figure style="margin:0;text-align:center" title="#{i}, distance {d:.2f}">'
-            f"{_thumb(explorer.images[i])}"
+            f"{_thumb(explorer.images[i], test_image_alt(explorer, i))}"
             f'<figcaption style="font-size:.75rem">{chip}#{i} · {d:.2f}</figcaption>'
             "</figure>"
         )

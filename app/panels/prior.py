@@ -41,7 +41,13 @@ def prior_ui(explorer: Explorer, key: str, view: View) -> None:
         )
     grid = sampled_grid(explorer, key, n, seed)
     with c2:
-        st.image(grid, caption=f"{n * n} prior samples, seed {seed}", output_format="PNG", width="stretch")
+        st.image(
+            grid,
+            caption=f"{n * n} prior samples, seed {seed}",
+            output_format="PNG",
+            width="stretch",
+            alt=f"A {n} by {n} grid of decodes of random draws from the prior (seed {seed})",
+        )
         st.download_button(
             "Download PNG", png_bytes(grid), f"prior-samples-seed{seed}.png", "image/png", key="prior_dl"
         )

@@ -30,13 +30,20 @@ class Row:
 
     def label(self) -> str:
         """Markdown: the dimension, its KL and the factor it follows (factor names escaped)."""
-        text = f"**z{self.dim + 1}**"
+        return self._words(lambda s: f"**{s}**", lambda s: f"*{s}*", escape_markdown)
+
+    def plain_label(self) -> str:
+        """The same as plain text (an image's alt)."""
+        return self._words(str, str, str)
+
+    def _words(self, bold, italic, outside) -> str:
+        text = bold(f"z{self.dim + 1}")
         if self.kl is not None:
             text += f" · KL {self.kl:.2f} nats"
         if not self.used:
-            text += " · *unused*"
+            text += " · " + italic("unused")
         if self.factors:
-            text += " · follows " + ", ".join(f"**{escape_markdown(f)}**" for f in self.factors)
+            text += " · follows " + ", ".join(bold(outside(f)) for f in self.factors)
         return text
 
 
@@ -86,4 +93,6 @@ def traversals_ui(explorer: Explorer, z: np.ndarray, *, compact: bool = False, c
             image_strip(row.decodes, scale=scale, gap=2),
             output_format="PNG",
             caption=None if row.used else "unused: every image is the same",
+            alt=f"{row.plain_label()}: {len(row.decodes)} decodes from −{TRAVERSAL_SPAN:g} to "
+            f"+{TRAVERSAL_SPAN:g} spreads" + ("" if row.used else ", all the same"),
         )

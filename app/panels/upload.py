@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import overlay, session
+from app import alt, overlay, session
 from app.explorer import REFERENCE_IMAGES, Explorer
 from app.panels.current_point import coordinates_text
 from app.style import UPLOAD_COLOR, class_chip
@@ -95,8 +95,18 @@ def upload_ui(explorer: Explorer, view: View) -> None:
     with c2:
         i1, i2, i3 = st.columns(3)
         h, w = explorer.bundle.data.image_shape[:2]
-        i1.image(upscale(pixels, 168), caption=f"As the model sees it ({h} x {w})", output_format="PNG")
-        i2.image(upscale(trip.reconstruction, 168), caption="Reconstruction", output_format="PNG")
+        i1.image(
+            upscale(pixels, 168),
+            caption=f"As the model sees it ({h} x {w})",
+            output_format="PNG",
+            alt=f"Your image as the model sees it, {h} by {w} pixels",
+        )
+        i2.image(
+            upscale(trip.reconstruction, 168),
+            caption="Reconstruction",
+            output_format="PNG",
+            alt=alt.decode_alt(explorer, trip.mu, "Its reconstruction"),
+        )
         with i3:
             if label is not None and explorer.bundle.data.labelled:
                 st.markdown(f"True class: {class_chip(label, explorer.class_names)}", unsafe_allow_html=True)

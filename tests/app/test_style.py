@@ -74,3 +74,15 @@ def test_the_map_uses_the_class_colours(app_at):
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     colors = [t["marker"]["color"] for t in figure["data"] if t.get("type") == "scattergl"]
     assert colors == list(CLASS_COLORS)
+
+
+def test_class_chips_read_at_wcag_aa_contrast_for_up_to_50_classes():
+    """A chip's text is black or white, whichever reads at 4.5:1 or better on its class colour."""
+    from app.style import class_chip, class_colors, contrast, ink_on
+
+    assert round(contrast("#FFFFFF", "#000000"), 2) == 21.0
+    assert round(contrast("#FFFFFF", "#FFFFFF"), 2) == 1.0
+    assert ink_on("#92DADD") == "#000000" and ink_on("#832DB6") == "#FFFFFF"
+    for color in class_colors(50):
+        assert contrast(ink_on(color), color) >= 4.5, color
+    assert "color:#000000" in class_chip(9, tuple(f"c{i}" for i in range(10)))

@@ -313,15 +313,23 @@ def frame_boxes(page) -> list[dict]:
                                             return {x: r.left, y: r.top, w: r.width, h: r.height}; })""")
 
 
-def test_the_interpolation_strip_is_one_row_at_32_steps(browser, app_url):
-    app = open_page(browser, app_url, "strip_one_row", query="?steps=32")
+def test_the_interpolation_strip_shows_all_32_steps_in_rows_without_scrolling(browser, app_url):
+    """Past what one row holds, frames wrap to further rows, in order: none hides behind a scroll
+    (a keyboard could not reach it), and each stays big enough to see the garment."""
+    app = open_page(browser, app_url, "strip_rows", query="?steps=32")
     try:
         app.wait_images_loaded("0.00")
         frames = frame_boxes(app.page)
-        assert len(frames) == 32
-        assert max(f["y"] for f in frames) - min(f["y"] for f in frames) < 1  # one row
-        assert min(f["w"] for f in frames) >= 56  # still big enough to see the garment
         strip = app.page.locator(".st-key-ip_strip")
+        box = strip.bounding_box()
+        assert len(frames) == 32
+        assert min(f["w"] for f in frames) >= 56
+        assert all(box["x"] - 1 <= f["x"] and f["x"] + f["w"] <= box["x"] + box["width"] + 1 for f in frames)
+        order = [(round(f["y"]), f["x"]) for f in frames]
+        assert order == sorted(order) and len({y for y, _ in order}) > 1  # rows, read left to right
+        assert strip.evaluate(
+            "(e) => e.querySelector('[data-testid=stImage]').scrollWidth <= e.clientWidth + 1"
+        )
         strip.scroll_into_view_if_needed()
         app.screenshot()
         assert_no_errors(app)
