@@ -27,6 +27,7 @@ from vae_core.latent_map import LatentMap, MapFacts, class_centroids
 
 ACTIVE_KL = 0.1  # nats: a latent dimension with less average KL carries (almost) no information
 REFERENCE_IMAGES = 1000  # test images whose -ELBO forms the reference an encoded image is compared with
+OFF_DATA_REFERENCE = 200  # test images whose reconstructions say how near real data a decode usually is
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,35 @@ class Explorer:
                 recon, kl = elbo_terms(self.networks, x, self.bundle.prior)
                 self._reference = recon + kl
             return self._reference
+
+    # -- how far from anything real ---------------------------------------------------------------
+    def nearest_real(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For decodes ``pixels`` (m, H, W, C) in [0, 1]: the nearest test image of each in pixel space
+        (m,), and their root-mean-square difference per pixel value (m,), 0 to 1."""
+        flat = self.images.reshape(len(self.images), -1)  # (n, P) uint8
+        x = np.asarray(pixels, dtype=np.float32).reshape(len(pixels), -1) * 255.0  # (m, P)
+        cross = x @ flat.T.astype(np.float32)  # (m, n)
+        sq = self._image_norms[None, :] - 2.0 * cross + np.sum(x * x, axis=1)[:, None]  # in 255ths²
+        i = np.argmin(sq, axis=1)  # (m,)
+        return i, np.sqrt(np.maximum(sq[np.arange(len(x)), i], 0.0) / x.shape[1]) / 255.0
+
+    @functools.cached_property
+    def _image_norms(self) -> np.ndarray:
+        flat = self.images.reshape(len(self.images), -1).astype(np.float64)
+        return np.einsum("ij,ij->i", flat, flat)
+
+    @functools.cached_property
+    def reconstruction_rms(self) -> float:
+        """How far an ordinary decode is from the nearest real image: the median, over the first
+        OFF_DATA_REFERENCE test images' reconstructions (decodes at z_mean), of that distance."""
+        k = min(OFF_DATA_REFERENCE, len(self.images))
+        return float(np.median(self.nearest_real(self.decode(self.bundle.z_mean[:k]))[1]))
+
+    def off_data(self, z: np.ndarray) -> tuple[int, float, float]:
+        """How far the decode at ``z`` is from anything real: (the nearest test image in pixels, their
+        RMS difference, that over an ordinary reconstruction's: about 1 or less on the data)."""
+        i, rms = self.nearest_real(self.decode(z))
+        return int(i[0]), float(rms[0]), float(rms[0]) / max(self.reconstruction_rms, 1e-6)
 
     @functools.cached_property
     def map_facts(self) -> MapFacts:

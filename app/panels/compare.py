@@ -241,9 +241,10 @@ def _images_ui(
     same = {w: e for w, e in models.items() if e.bundle.latent_dim == d}
     points = {w: e.point_view(z, None, 1) for w, e in same.items()}
     ratios = {w: points[w].distances[0] / _spacing(e, _key(e)) for w, e in same.items()}
+    pixels = {w: e.off_data(z)[2] for w, e in same.items()}
     st.image(
         [_thumb(e.decode(z)[0]) for e in same.values()],
-        caption=[f"{w}: {ratios[w]:.0f}× off" for w in same],
+        caption=[f"{w}: {ratios[w]:.0f}× off, pixels {pixels[w]:.1f}×" for w in same],
         alt=[alt.decode_alt(e, z, f"The {w} model's decode") for w, e in same.items()],
         width=THUMB,
         output_format="PNG",
@@ -257,7 +258,10 @@ def _images_ui(
             )
     st.caption(
         "“N× off”: z is N times as far from that model's nearest encoded test image as neighbouring "
-        "images usually are from each other. Near 1: among its data; far above: off it."
+        "images usually are from each other. Near 1: among its data; far above: off it. “Pixels M×”: "
+        "the decode is M times as far from its nearest real image as that model's reconstructions "
+        "usually are; a decode far off the data may still look real (M near 1): the decoder fills "
+        "holes with something plausible."
     )
 
 

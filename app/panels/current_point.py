@@ -227,6 +227,6 @@ def point_fragment(explorer: Explorer) -> None:
     if explorer.bundle.latent_dim > 2:
         st.caption(f"On the map (PCA plane): ({pv.xy[0]:+.2f}, {pv.xy[1]:+.2f})")
     selected_ui(explorer, pv)
-    neighbours.neighbours_ui(explorer, pv)
+    neighbours.neighbours_ui(explorer, pv, np.asarray(view.z))
     if session.in_fragment_run():
         session.write_link(view)

@@ -16,6 +16,7 @@ from vae_core.images import png_bytes, upscale
 
 THUMB = 56  # px
 COUNT_KEY = "k_nn"  # the "How many" widget
+OFF_DATA = 1.5  # a decode this many times as far from any real image as a reconstruction is off the data
 
 
 def _thumb(img: np.ndarray, text: str) -> str:
@@ -52,7 +53,7 @@ def shares_html(shares: np.ndarray, names: tuple[str, ...]) -> str:
     return " &nbsp; ".join(parts)
 
 
-def neighbours_ui(explorer: Explorer, view: PointView) -> None:
+def neighbours_ui(explorer: Explorer, view: PointView, z: np.ndarray) -> None:
     head, control = st.columns([3, 2], vertical_alignment="bottom")
     head.markdown("**Nearest real items** (test images closest in latent space)")
     control.number_input("How many", 1, 24, **session.bind("neighbours", COUNT_KEY))
@@ -63,3 +64,15 @@ def neighbours_ui(explorer: Explorer, view: PointView) -> None:
             unsafe_allow_html=True,
         )
     st.markdown(neighbours_html(explorer, view), unsafe_allow_html=True)
+    off_data_ui(explorer, z)
+
+
+def off_data_ui(explorer: Explorer, z: np.ndarray) -> None:
+    """How far the decode is from the nearest real image, in pixels, beside an ordinary reconstruction."""
+    i, rms, ratio = explorer.off_data(z)
+    st.caption(
+        f"**Nearest real image in pixels**: #{i}, {rms:.3f} apart (root-mean-square per pixel, 0 to 1). "
+        f"A test image's reconstruction is typically {explorer.reconstruction_rms:.3f} from its nearest, "
+        f"so this decode is {ratio:.1f}× as far from anything real"
+        + (": off the data, a guess." if ratio >= OFF_DATA else ".")
+    )
