@@ -122,6 +122,8 @@ COMPACT_CSS = """
 h1 { font-size: 1.6rem !important; padding: 0 !important; }
 .stVerticalBlock.st-key-latent_map_box { flex: 0 0 520px; height: 520px; }
 .st-key-view_box [data-testid="stButtonGroup"] button { padding: 0 .6rem; }
+/* The interpolation strip in a third of the screen: the default 10 frames in one row. */
+.st-key-ip_strip [data-testid="stImageContainer"] { min-width: 28px; }
 </style>
 """
 
