@@ -7,7 +7,7 @@ const browser = {
   window: "readonly", document: "readonly", globalThis: "readonly", performance: "readonly",
   fetch: "readonly", caches: "readonly", URL: "readonly", Response: "readonly",
   DecompressionStream: "readonly", console: "readonly",
-  setTimeout: "readonly", clearTimeout: "readonly", requestAnimationFrame: "readonly",
+  setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", requestAnimationFrame: "readonly",
   cancelAnimationFrame: "readonly", HTMLCanvasElement: "readonly", ImageData: "readonly",
   MutationObserver: "readonly",
 };

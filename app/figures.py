@@ -42,6 +42,20 @@ class MapStyle:
     legend: bool = True  # a legend under the map (click a class to hide it)
     height: int | None = None  # None: the container's height
     small: bool = False  # a small, fixed map: tight margins, equal axes, no zoom
+    three_d: bool = False  # a 3-D model's codes in a rotatable 3-D scene (no density background)
+
+
+CURRENT_TRACE = "current point"  # the 3-D scene's trace that live.js moves to the current point
+
+
+def _scatter(style: MapStyle, coords: np.ndarray, idx: np.ndarray, **trace) -> go.Scattergl | go.Scatter3d:
+    """One trace of the points ``idx`` at ``coords`` (n, 2 or 3): WebGL points on the plane, or in
+    the 3-D scene (smaller markers: they are seen close up)."""
+    if style.three_d:
+        marker = dict(trace.pop("marker"))
+        marker["size"] = marker["size"] * 0.55  # a number, or one per point
+        return go.Scatter3d(x=coords[idx, 0], y=coords[idx, 1], z=coords[idx, 2], marker=marker, **trace)
+    return go.Scattergl(x=coords[idx, 0], y=coords[idx, 1], **trace)
 
 
 def density_levels(logp: np.ndarray) -> np.ndarray:
@@ -82,12 +96,11 @@ def _background_trace(explorer: Explorer, kind: str) -> go.Heatmap:
     )
 
 
-def _factor_traces(explorer: Explorer, style: MapStyle, rows: np.ndarray, sizes) -> list[go.Scattergl]:
+def _factor_traces(explorer: Explorer, style: MapStyle, rows: np.ndarray, sizes, coords: np.ndarray) -> list:
     """The points coloured by a factor: one trace per category (with the legend), or one trace on a
     sequential colour scale with its colour bar for a continuous factor."""
     name, values = style.colour, explorer.factors[style.colour]
     info = explorer.bundle.data.factors[name]
-    xy = explorer.map.xy
     common = {"mode": "markers", "hoverinfo": None if style.hover else "skip"}
 
     def marker(idx, **more):
@@ -99,9 +112,10 @@ def _factor_traces(explorer: Explorer, style: MapStyle, rows: np.ndarray, sizes)
         for k, label in enumerate(labels):
             idx = rows[values[rows] == k]
             traces.append(
-                go.Scattergl(
-                    x=xy[idx, 0],
-                    y=xy[idx, 1],
+                _scatter(
+                    style,
+                    coords,
+                    idx,
                     name=f"{name}: {label}",
                     marker=marker(idx, color=colors[k]),
                     customdata=idx,
@@ -115,9 +129,10 @@ def _factor_traces(explorer: Explorer, style: MapStyle, rows: np.ndarray, sizes)
         return traces
     colorbar = {"title": {"text": name, "side": "right"}, "thickness": 12, "len": 0.6, "outlinewidth": 0}
     return [
-        go.Scattergl(
-            x=xy[rows, 0],
-            y=xy[rows, 1],
+        _scatter(
+            style,
+            coords,
+            rows,
             name=name,
             marker=marker(rows, color=values[rows], colorscale="Viridis", showscale=True, colorbar=colorbar),
             customdata=rows,  # the test image (the overlay reads it), as in every map trace
@@ -137,7 +152,8 @@ def build_map(explorer: Explorer, style: MapStyle, revision: str = "") -> go.Fig
     colors = class_colors(len(names))
     labelled = bundle.data.labelled
     fig = go.Figure()
-    if style.background != "none":
+    coords = bundle.z_mean if style.three_d else lmap.xy
+    if style.background != "none" and not style.three_d:
         fig.add_trace(_background_trace(explorer, style.background))
     rows = np.arange(len(bundle.labels))
     if style.sample is not None and style.sample < len(rows):
@@ -149,16 +165,17 @@ def build_map(explorer: Explorer, style: MapStyle, revision: str = "") -> go.Fig
     shown = range(len(names)) if style.classes is None else style.classes
     if style.colour in explorer.factors:
         rows = rows[np.isin(bundle.labels[rows], list(shown))]
-        for trace in _factor_traces(explorer, style, rows, sizes):
+        for trace in _factor_traces(explorer, style, rows, sizes, coords):
             fig.add_trace(trace)
         shown = ()  # the factor's traces replace the classes'
     for c in shown:
         idx = rows[bundle.labels[rows] == c]
         name = names[c] if labelled else "test images"
         fig.add_trace(
-            go.Scattergl(
-                x=lmap.xy[idx, 0],
-                y=lmap.xy[idx, 1],
+            _scatter(
+                style,
+                coords,
+                idx,
                 mode="markers",
                 name=name,
                 marker={
@@ -172,6 +189,8 @@ def build_map(explorer: Explorer, style: MapStyle, revision: str = "") -> go.Fig
                 showlegend=style.legend and labelled,
             )
         )
+    if style.three_d:
+        return _scene(fig, style, revision)
     (x0, x1), (y0, y1) = lmap.limits
     d = bundle.latent_dim
     axis_title = ("z₁", "z₂") if d == 2 else ("PC 1", "PC 2") if d > 2 else ("z₁", "")
@@ -219,6 +238,52 @@ def build_map(explorer: Explorer, style: MapStyle, revision: str = "") -> go.Fig
             uirevision=revision,
             plot_bgcolor="#FAFAFA",
         )
+    if style.height is not None:
+        fig.update_layout(height=style.height)
+    return fig
+
+
+def _scene(fig: go.Figure, style: MapStyle, revision: str) -> go.Figure:
+    """A 3-D model's map: its codes in a rotatable scene (drag to turn, wheel to zoom), with the
+    current point's trace (empty here: live.js places it) and the legend under the scene."""
+    fig.add_trace(
+        go.Scatter3d(
+            x=[],
+            y=[],
+            z=[],
+            mode="markers",
+            name=CURRENT_TRACE,
+            marker={
+                "symbol": "diamond",
+                "size": 9,
+                "color": "#111111",
+                "line": {"color": "#ffffff", "width": 2},
+            },
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    axis = {"backgroundcolor": "#FAFAFA", "gridcolor": "#DDDDDD", "zeroline": False, "showspikes": False}
+    fig.update_layout(
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        scene={
+            "xaxis": {**axis, "title": {"text": "z₁"}},
+            "yaxis": {**axis, "title": {"text": "z₂"}},
+            "zaxis": {**axis, "title": {"text": "z₃"}},
+            "aspectmode": "cube",
+        },
+        legend={
+            "orientation": "h",
+            "y": 0,
+            "yanchor": "top",
+            "x": 0.5,
+            "xanchor": "center",
+            "itemsizing": "constant",
+        },
+        showlegend=style.legend,
+        uirevision=revision,
+        hoverdistance=6,
+    )
     if style.height is not None:
         fig.update_layout(height=style.height)
     return fig

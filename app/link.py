@@ -67,6 +67,8 @@ class LinkState:
     colour: str | None = None  # colour the map by this factor of the data (None: by class)
     hover: bool | None = None  # decode under the pointer (False: off)
     compact: bool | None = None  # the compact (one-screen) layout
+    flat: bool | None = None  # a 3-D model's map drawn flat (its first two principal components)
+    camera: tuple[float, float, float] | None = None  # where a 3-D map is seen from (Plotly's camera eye)
 
 
 # query key -> LinkState field
@@ -93,6 +95,8 @@ KEYS = {
     "colour": "colour",
     "hover": "hover",
     "layout": "compact",
+    "map": "flat",
+    "cam": "camera",
 }
 
 
@@ -238,6 +242,24 @@ def _parse_layout(raw: str, _n: int | None) -> tuple[bool | None, str]:
     return (True, "") if raw == "compact" else (None, "expected compact")
 
 
+def _parse_flat(raw: str, _n: int | None) -> tuple[bool | None, str]:
+    return {"2d": (True, ""), "3d": (False, "")}.get(raw, (None, "expected 2d or 3d"))
+
+
+MAX_CAMERA = 100.0  # a camera farther than this from the scene's centre sees nothing
+
+
+def _parse_camera(raw: str, n: int | None) -> tuple[tuple[float, float, float] | None, str]:
+    if len(raw.split(",")) != 3:
+        return None, "expected three numbers x,y,z (where the 3-D map is seen from)"
+    eye, problem = _parse_z(raw, n)
+    if problem:
+        return None, problem
+    if not 1e-3 <= math.hypot(*eye) <= MAX_CAMERA:
+        return None, f"the camera must be between 0.001 and {MAX_CAMERA:g} from the centre"
+    return eye, ""
+
+
 def _parse_background(raw: str, _n: int | None) -> tuple[str | None, str]:
     return (raw, "") if raw in BACKGROUNDS else (None, f"expected one of {', '.join(BACKGROUNDS)}")
 
@@ -269,6 +291,8 @@ _PARSERS = {
     "colour": _parse_colour,
     "hover": _parse_hover,
     "layout": _parse_layout,
+    "map": _parse_flat,
+    "cam": _parse_camera,
 }
 
 
@@ -301,6 +325,8 @@ _FORMATTERS = {
     "size": lambda sized: "std",
     "layout": lambda compact: "compact",
     "hover": lambda hover: "off",
+    "map": lambda flat: "2d",
+    "cam": lambda eye: format_z(round(v, 2) for v in eye),
 }
 
 
@@ -309,7 +335,7 @@ def format_query(state: LinkState) -> dict[str, str]:
     params: dict[str, str] = {}
     for key, field in KEYS.items():
         value = getattr(state, field)
-        if value is None or (key in ("size", "layout") and not value) or (key == "hover" and value):
+        if value is None or (key in ("size", "layout", "map") and not value) or (key == "hover" and value):
             continue
         params[key] = _FORMATTERS.get(key, str)(value)
     return params

@@ -119,7 +119,7 @@ def title_ui(view: View, explorer: Explorer) -> None:
             )
 
 
-def intro_ui(explorer: Explorer, compact: bool, colour: str = "") -> None:
+def intro_ui(explorer: Explorer, compact: bool, colour: str = "", scene: bool = False) -> None:
     """What the page is, the headline metrics and, for d > 2, what the map shows."""
     d, data = explorer.bundle.latent_dim, explorer.bundle.data
     h, w, c = data.image_shape
@@ -138,7 +138,17 @@ def intro_ui(explorer: Explorer, compact: bool, colour: str = "") -> None:
             "New to VAEs? **Learn** (at the top) shows how this one works, step by step."
         )
         model_card.metrics_row(explorer)
-    if d > 2:
+    if scene:
+        text = (
+            f"This model has {d} latent dimensions, and the map shows all three: drag it to turn the "
+            "scene, click a point to pick its image. The diamond is the current point; the sliders move "
+            "it. Map display → 3-D map switches to the flat map of its first two principal components."
+        )
+        if compact:
+            st.caption(text)
+        else:
+            st.info(text, icon=":material/3d_rotation:")
+    elif d > 2:
         ratio = explorer.map.projection.explained_variance_ratio
         text = (
             f"This model has {d} latent dimensions, so the map is a 2-D projection: the two directions "
@@ -157,7 +167,7 @@ def explore_page(explorer: Explorer, view: View, key: str, root: Path, names: li
     if compact:
         st.markdown(COMPACT_CSS, unsafe_allow_html=True)
     with st.container(key="page_intro"):  # below the explorer on a phone (PAGE_CSS)
-        intro_ui(explorer, compact, view.colour)
+        intro_ui(explorer, compact, view.colour, map_panel.three_d(explorer, view))
     with st.container(key="explorer_row"):
         if compact:  # three columns: map | current point | the open view
             map_col, point_col, view_col = st.columns([5, 3, 4], gap="small")

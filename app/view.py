@@ -23,6 +23,7 @@ No Streamlit here: tests/app/test_view.py drives it as plain data.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -56,6 +57,8 @@ class View:
     background: str = "none"  # one of link.BACKGROUNDS
     colour: str = ""  # colour the map by this factor of the data ("": by class)
     hover: bool = True  # decode under the pointer
+    flat: bool = False  # draw a 3-D model's map flat (its first two principal components), not in 3-D
+    camera: tuple[float, float, float] | None = None  # the 3-D map's camera eye (None: the default)
     # the interpolation: each endpoint is a class centroid, a test image or the current point
     a_kind: str = "centroid"
     a_class: int = 0
@@ -167,6 +170,16 @@ _CHOICES: dict[str, Callable[[object], bool]] = {
     "background": lambda v: v in link.BACKGROUNDS,
     "colour": lambda v: v == "" or (isinstance(v, str) and link.FACTOR_NAME.fullmatch(v) is not None),
     "hover": lambda v: isinstance(v, bool),
+    "flat": lambda v: isinstance(v, bool),
+    "camera": lambda v: (
+        v is None
+        or (
+            isinstance(v, tuple)
+            and len(v) == 3
+            and all(_finite(c) for c in v)
+            and 1e-3 <= math.hypot(*v) <= link.MAX_CAMERA
+        )
+    ),
     "a_kind": lambda v: v in link.ENDPOINT_KINDS,
     "b_kind": lambda v: v in link.ENDPOINT_KINDS,
     "a_class": lambda v: _int_in(v, 0, link.MAX_CLASSES - 1),
@@ -264,6 +277,8 @@ def _link_opened(view: View, event: LinkOpened) -> View:
         "background": s.background,
         "colour": s.colour,
         "hover": s.hover,
+        "flat": s.flat,
+        "camera": s.camera,
         "steps": s.steps,
         "path": s.path,
         "grid": s.grid,
@@ -459,6 +474,8 @@ def link_of(view: View) -> link.LinkState:
         "background": None if view.background == "none" else view.background,
         "colour": view.colour or None,
         "hover": None if view.hover else False,
+        "flat": view.flat or None,
+        "camera": view.camera,
     }
     if view.view == "interpolate":
         for which in ("a", "b"):

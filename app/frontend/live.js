@@ -16,7 +16,10 @@ import { createDecoder, paint } from "./decoder.js";
 import { alongPrincipal, clip, lift, principalCoeff, project } from "./geometry.js";
 import { hooks } from "./hooks.js";
 import { onMapClick, setDragging, setLayer } from "./overlay.js";
-import { axes, inPlotArea, mapElement, toData, toScreen } from "./plotly_map.js";
+import {
+  axes, inPlotArea, isScene, listens, mapElement, onSceneCamera, onSceneClick, onScenePlot, placeInScene,
+  toData, toScreen,
+} from "./plotly_map.js";
 
 const HOVER_PX = 84; // the preview beside the pointer
 const GRAB_PX = 12; // how near the marker a press grabs it
@@ -132,7 +135,9 @@ class LivePoint {
       (decoder) => {
         if (this.modelUrl !== url) return;
         this.decoder = decoder;
-        this.say("Decoding live in your browser (WebAssembly): drag a slider, hover the map or drag the marker.");
+        this.say(this.data.scene
+          ? "Decoding live in your browser (WebAssembly): drag a slider, the diamond follows in the scene."
+          : "Decoding live in your browser (WebAssembly): drag a slider, hover the map or drag the marker.");
         this.ui.status.dataset.live = "1";
         if (this.z && !this.sameAsShown(this.z)) this.decodeAndShow(this.z);
       },
@@ -243,8 +248,14 @@ class LivePoint {
     return mapElement(this.data.target);
   }
 
-  // The current point's layer on the map: its cross, and the selected image's ellipse.
+  // The current point's layer on the map: its cross, and the selected image's ellipse; in a 3-D
+  // scene, its diamond.
   moveMarker(z) {
+    if (this.data.scene) {
+      const gd = this.plot();
+      if (gd && isScene(gd)) placeInScene(gd, this.data.scene, z);
+      return;
+    }
     const [x, y] = project(this.data.projection, z);
     const { color, ellipse } = this.data.marker;
     setLayer("current", { points: [{ x, y, color, size: 6, symbol: "cross" }], lines: ellipse ? [ellipse] : [] }, this.data.target);
@@ -275,7 +286,26 @@ class LivePoint {
       setTimeout(() => this.bindMap(), 250);
       return;
     }
-    if (this.boundMap === gd) return;
+    if (this.boundMap === gd && !(this.data.scene && !listens(gd, "plotly_click", this.sceneClick))) return;
+    if (this.data.scene) {
+      if (!isScene(gd)) {
+        setTimeout(() => this.bindMap(), 250); // the scene is not laid out yet
+        return;
+      }
+      this.boundMap = gd;
+      this.moveMarker(this.z);
+      this.sceneClick = onSceneClick(gd, (index) => this.setTrigger("click", { pick: index }));
+      onSceneCamera(gd, (eye) => this.setTrigger("camera", { eye }));
+      onScenePlot(gd, () => this.moveMarker(this.z));
+      // Streamlit may put a new chart element in (a relaid page) without remounting this panel.
+      this.sceneWatch ||= setInterval(() => {
+        const now = this.plot();
+        if (this.data.scene && now && (now !== this.boundMap || !listens(now, "plotly_click", this.sceneClick))) {
+          this.bindMap();
+        }
+      }, 500);
+      return;
+    }
     this.boundMap = gd;
     this.moveMarker(this.z);
     // Capture phase: the marker drag starts before Plotly's own zoom drag can.

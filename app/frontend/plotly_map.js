@@ -89,3 +89,82 @@ export function missingInternals(gd) {
   if (typeof gd.on !== "function") missing.push("on()");
   return missing;
 }
+
+// --- a 3-D model's map: a scatter3d scene ----------------------------------------------------------
+// Streamlit's Plotly bundle puts the library on `window.Plotly`; the scene's point moves with its
+// documented `restyle`. `missingSceneInternals(gd)` names what is not there (tests/e2e/test_scene.py).
+
+function plotly() {
+  const P = globalThis.Plotly;
+  return P && typeof P.restyle === "function" ? P : null;
+}
+
+// Whether the map element holds a 3-D scene (not a plane with axes).
+export function isScene(gd) {
+  return Boolean(gd && gd._fullLayout && gd._fullLayout.scene && gd._fullLayout.scene._scene);
+}
+
+// Move the scene's trace named `name` to the one point `xyz` (nothing when it is there already);
+// false when it cannot.
+export function placeInScene(gd, name, xyz) {
+  const P = plotly();
+  const i = (gd.data || []).findIndex((t) => t.name === name);
+  if (!P || i < 0) return false;
+  const t = gd.data[i];
+  const at = [t.x, t.y, t.z].map((v) => (v && v.length === 1 ? Number(v[0]) : NaN));
+  if (at.every((v, k) => v === xyz[k])) return true;
+  P.restyle(gd, { x: [[xyz[0]]], y: [[xyz[1]]], z: [[xyz[2]]] }, [i]);
+  return true;
+}
+
+// Call `fn` after each redraw of the scene (a new figure from the server empties the point's trace).
+export function onScenePlot(gd, fn) {
+  gd.on("plotly_afterplot", fn);
+}
+
+// Whether the scene's element still has `fn` among its listeners of `event` (Plotly drops them all
+// when it draws the figure anew in the same element).
+export function listens(gd, event, fn) {
+  const ev = gd._ev;
+  return Boolean(ev && typeof ev.listeners === "function" && ev.listeners(event).includes(fn));
+}
+
+// A click on a point of the scene: `fn(index)` with its test image (the traces' customdata); the
+// listener is returned (see `listens`).
+export function onSceneClick(gd, fn) {
+  const listener = (event) => {
+    const point = event && event.points && event.points[0];
+    const index = point ? Number(point.customdata) : NaN;
+    if (Number.isInteger(index) && index >= 0) fn(index);
+  };
+  gd.on("plotly_click", listener);
+  return listener;
+}
+
+// The camera moved (a drag turned the scene): `fn([x, y, z])`, where it now looks from. A click
+// also reports the camera, unmoved: that is not passed on.
+export function onSceneCamera(gd, fn) {
+  const now = () => {
+    const eye = gd._fullLayout.scene.camera && gd._fullLayout.scene.camera.eye;
+    return eye ? [eye.x, eye.y, eye.z] : [NaN, NaN, NaN];
+  };
+  let last = now();
+  gd.on("plotly_relayout", (event) => {
+    const eye = event && event["scene.camera"] && event["scene.camera"].eye;
+    if (!eye || ![eye.x, eye.y, eye.z].every(Number.isFinite)) return;
+    const at = [eye.x, eye.y, eye.z];
+    if (at.every((v, k) => Math.abs(v - last[k]) < 1e-3)) return;
+    last = at;
+    fn(at);
+  });
+}
+
+// What this page's Plotly lacks for the scene (empty when all is in place).
+export function missingSceneInternals(gd) {
+  const missing = [];
+  if (!plotly()) missing.push("window.Plotly.restyle");
+  if (!isScene(gd)) missing.push("_fullLayout.scene._scene");
+  if (!Array.isArray(gd && gd.data)) missing.push("data");
+  if (typeof (gd && gd.on) !== "function") missing.push("on()");
+  return missing;
+}

@@ -19,11 +19,13 @@ import streamlit as st
 from app import alt, components, session
 from app.browser_assets import RUNTIME_URL
 from app.explorer import Explorer, PointView
-from app.link import MAX_ABS_COORD, MAX_SLIDERS
+from app.figures import CURRENT_TRACE
+from app.link import MAX_ABS_COORD, MAX_CAMERA, MAX_SLIDERS
 from app.overlay import MAP_TARGET, polyline
+from app.panels import map as map_panel
 from app.panels import neighbours
 from app.style import CURRENT_COLOR, class_chip
-from app.view import Chosen, Committed, View
+from app.view import Chosen, Committed, Set, View
 from vae_core.images import crisp_width, upscale
 
 KEY = "live_point"  # the component's key: its trigger values live in st.session_state[KEY]
@@ -111,7 +113,38 @@ def _on_commit(d: int) -> None:
         session.record(event)
 
 
+def parse_pick(value: object, n_images: int) -> int | None:
+    """A click on a point of the 3-D scene, ``{"click": {"pick": test image}}``: its index, or None."""
+    click = value.get("click") if hasattr(value, "get") else None
+    pick = click.get("pick") if hasattr(click, "get") else None
+    if isinstance(pick, bool) or not isinstance(pick, int) or not 0 <= pick < n_images:
+        return None
+    return pick
+
+
+def parse_camera(value: object) -> tuple[float, float, float] | None:
+    """Where the 3-D scene is seen from, ``{"camera": {"eye": [x, y, z]}}``, or None when malformed."""
+    camera = value.get("camera") if hasattr(value, "get") else None
+    eye = camera.get("eye") if hasattr(camera, "get") else None
+    if not isinstance(eye, list) or len(eye) != 3:
+        return None
+    values = [_finite(v, MAX_CAMERA) for v in eye]
+    if any(v is None for v in values) or not 1e-3 <= math.hypot(*values) <= MAX_CAMERA:
+        return None
+    return tuple(round(v, 4) for v in values)
+
+
+def _on_camera() -> None:
+    eye = parse_camera(st.session_state.get(KEY))
+    if eye is not None:
+        session.record(Set("camera", eye))
+
+
 def _on_click(explorer: Explorer) -> None:
+    pick = parse_pick(st.session_state.get(KEY), len(explorer.bundle.labels))
+    if pick is not None:
+        session.record(Chosen(tuple(map(float, explorer.test_point(pick))), pick))
+        return
     click = parse_click(st.session_state.get(KEY))
     if click is None:
         return
@@ -173,6 +206,8 @@ def live_data(explorer: Explorer, view: View, pv: PointView, sliders: list[dict]
         "limit": SHOWN_COORDINATES,
         "prefix": CAPTION_PREFIX,
         "marker": {"color": CURRENT_COLOR, "ellipse": ellipse},
+        # a 3-D scene's trace that holds the current point (None: the flat map and its overlay)
+        "scene": CURRENT_TRACE if map_panel.three_d(explorer, view) else None,
         # the decoded image's name for a screen reader (said once the point settles)
         "description": alt.decode_alt(explorer, np.asarray(view.z)),
     }
@@ -223,8 +258,9 @@ def point_fragment(explorer: Explorer) -> None:
         data=live_data(explorer, view, pv, slider_specs(explorer, dims, principal)),
         on_commit_change=functools.partial(_on_commit, explorer.bundle.latent_dim),
         on_click_change=functools.partial(_on_click, explorer),
+        on_camera_change=_on_camera,
     )
-    if explorer.bundle.latent_dim > 2:
+    if explorer.bundle.latent_dim > 2 and not map_panel.three_d(explorer, view):
         st.caption(f"On the map (PCA plane): ({pv.xy[0]:+.2f}, {pv.xy[1]:+.2f})")
     selected_ui(explorer, pv)
     neighbours.neighbours_ui(explorer, pv, np.asarray(view.z))

@@ -7,6 +7,7 @@ moving parts (current point, paths, uploads) are drawn over it by ``app.overlay`
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from app import glossary, session
@@ -18,10 +19,19 @@ from app.view import BoxDrawn, View
 MAP_KEY = "latent_map"  # the chart's widget key (its box selection)
 
 
-def style_of(view: View) -> MapStyle:
-    """The big map's style for the view's display options."""
+def three_d(explorer: Explorer, view: View) -> bool:
+    """Whether the map is a 3-D scene: a model of three dimensions, unless the view draws it flat."""
+    return explorer.bundle.latent_dim == 3 and not view.flat
+
+
+def style_of(view: View, scene: bool = False) -> MapStyle:
+    """The big map's style for the view's display options (``scene``: in 3-D)."""
     return MapStyle(
-        classes=view.classes, colour=view.colour, size_by_std=view.sized, background=view.background
+        classes=view.classes,
+        colour=view.colour,
+        size_by_std=view.sized,
+        background="none" if scene else view.background,
+        three_d=scene,
     )
 
 
@@ -81,6 +91,36 @@ def map_options_ui(explorer: Explorer) -> None:
         disabled=explorer.browser.decoder is None,
         **session.bind("hover", "map_hover"),
     )
+    if explorer.bundle.latent_dim == 3:
+        box.toggle(
+            "3-D map",
+            help="This model has three dimensions: its map is a 3-D scene (drag to turn it, click a point "
+            "to pick it). Off: the flat map of its first two principal components, which also shows the "
+            "density background, boxes for the decoded grid and the paths of the views.",
+            **session.bind("flat", "map_3d", to_widget=lambda flat: not flat, from_widget=lambda on: not on),
+        )
+
+
+def scene_ui(explorer: Explorer, key: str, view: View) -> None:
+    """A 3-D model's map: a rotatable scene of its codes, seen from the view's camera. The browser
+    (live.js) places the current point, sends a click on a point and where the camera went."""
+    fig = go.Figure(map_figure(explorer, key, style_of(view, scene=True)))
+    if view.camera is not None:
+        x, y, z = view.camera
+        fig.update_layout(scene_camera={"eye": {"x": x, "y": y, "z": z}})
+    with st.container(key=MAP_CONTAINER_KEY):
+        st.plotly_chart(
+            fig,
+            key=f"{MAP_KEY}_3d",
+            theme=None,
+            height="stretch",
+            config={
+                "displaylogo": False,
+                "scrollZoom": False,  # the wheel scrolls the page, as over the flat map
+                "modeBarButtonsToRemove": ["toImage"],
+            },
+        )
+    st.caption("Drag to turn the scene; click a point to pick its image; the sliders move the diamond.")
 
 
 def background_legend(background: str, d: int) -> str:
@@ -118,6 +158,9 @@ def _box_drawn() -> None:
 def map_ui(explorer: Explorer, key: str, view: View) -> None:
     """Draw the (static) map inside the container the overlay looks for; a box drawn with the
     box-select tool opens the decoded grid over it."""
+    if three_d(explorer, view):
+        scene_ui(explorer, key, view)
+        return
     fig = map_figure(explorer, key, style_of(view))
     with st.container(key=MAP_CONTAINER_KEY):
         st.plotly_chart(

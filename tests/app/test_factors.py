@@ -16,12 +16,15 @@ def _values(data) -> np.ndarray:
 
 
 def _map(at) -> dict:
-    (chart,) = [c for c in at.get("plotly_chart") if "scattergl" in c.proto.spec]
+    """The map: a plane, or the 3-D scene of this 3-D fixture (coloured the same way)."""
+    (chart,) = [
+        c for c in at.get("plotly_chart") if "scattergl" in c.proto.spec or "scatter3d" in c.proto.spec
+    ]
     return json.loads(chart.proto.spec)
 
 
 def _points(figure) -> list[dict]:
-    return [t for t in figure["data"] if t.get("type") == "scattergl" and "customdata" in t]
+    return [t for t in figure["data"] if t.get("type") in ("scattergl", "scatter3d") and "customdata" in t]
 
 
 def no_errors(at):
