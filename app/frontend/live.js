@@ -23,6 +23,7 @@ import {
 
 const HOVER_PX = 84; // the preview beside the pointer
 const GRAB_PX = 12; // how near the marker a press grabs it
+const TOOLBAR_PX = 40; // the map's toolbar (Plotly's modebar) takes this much at the top
 const KEY_STEP = 0.01; // an arrow key moves the point this share of the map's width or height
 const KEY_REST_MS = 400; // keys idle this long end the keyboard gesture (one commit)
 const KEY_STEPS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
@@ -390,7 +391,7 @@ class LivePoint {
       paint(preview, pixels, this.data.shape, HOVER_PX);
       const width = gd.getBoundingClientRect().width;
       preview.style.left = `${at.px + HOVER_PX + 12 > width ? at.px - HOVER_PX - 12 : at.px + 12}px`;
-      preview.style.top = `${Math.max(0, at.py - HOVER_PX - 12)}px`;
+      preview.style.top = `${Math.max(TOOLBAR_PX, at.py - HOVER_PX - 12)}px`; // never over the toolbar
       preview.style.display = "block";
       const S = hooks.live;
       S.painted += 1;

@@ -303,7 +303,10 @@ def _marked_map(explorer: Explorer, height: int) -> go.Figure:
             y=xy[[i, j], 1],
             mode="markers+text",
             text=[f"#{i}", f"#{j}"],
-            textposition=["middle left", "middle right"],
+            # each label on its own outer side, so that two close diamonds never stack their labels
+            textposition=["middle left", "middle right"]
+            if xy[i, 0] <= xy[j, 0]
+            else ["middle right", "middle left"],
             marker={"symbol": "diamond-open", "size": 12, "color": "#111111", "line": {"width": 2}},
             name="two images of different classes, encoded close",
             hoverinfo="name",

@@ -176,6 +176,7 @@ def map_ui(explorer: Explorer, key: str, view: View) -> None:
                 "displaylogo": False,
                 "scrollZoom": False,
                 "modeBarButtonsToRemove": ["lasso2d", "autoScale2d", "toImage"],
+                "showTips": False,  # no "double-click to zoom back out" toast over the page's headings
             },
         )
     if view.background != "none":

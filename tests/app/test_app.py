@@ -43,6 +43,7 @@ def test_first_screen_shows_the_map_the_decoded_point_and_metrics(app_at):
     figure = json.loads(chart.proto.spec)
     names = [t.get("name") for t in figure["data"] if t.get("type") == "scattergl"]
     assert names == list(CLASS_NAMES)
+    assert json.loads(chart.proto.config)["showTips"] is False  # no toast over the page (issue 27)
     assert sum(_length(t["customdata"]) for t in figure["data"] if t.get("type") == "scattergl") == 200
     assert "Test -ELBO" in [m.label for m in at.metric]
     assert decoded_pixels(at).shape == (784,) and decoded_pixels(at).max() > 0  # decoded at the default point

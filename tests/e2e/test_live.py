@@ -112,6 +112,18 @@ def test_sweeping_the_pointer_over_the_map_previews_what_is_there(explorer):
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUTPUT / "live-hover.png"))  # (explorer.screenshot moves the pointer away)
     assert explorer.decoded()["src"] == main_before  # hovering changes nothing else
+    # Near the top right, where the toolbar is: the preview stays below it (issue 27)
+    page.mouse.move(x0 + w * 0.8, y0 + 12)
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => vaePage.hoverPreview().shown")
+    toolbar = page.locator(".modebar").bounding_box()
+    preview = page.locator("canvas.vae-hover-preview").bounding_box()
+    apart = (
+        preview["y"] >= toolbar["y"] + toolbar["height"] - 1
+        or preview["x"] + preview["width"] <= toolbar["x"]
+        or preview["x"] >= toolbar["x"] + toolbar["width"]
+    )
+    assert apart, (preview, toolbar)
     page.mouse.move(2, 2)  # off the map: the preview goes away
     page.wait_for_function("() => !vaePage.hoverPreview().shown")
     assert not explorer.errors
