@@ -255,7 +255,7 @@ def _scene(fig: go.Figure, style: MapStyle, revision: str) -> go.Figure:
             name=CURRENT_TRACE,
             marker={
                 "symbol": "diamond",
-                "size": 9,
+                "size": 12,
                 "color": "#111111",
                 "line": {"color": "#ffffff", "width": 2},
             },

@@ -27,6 +27,7 @@ PROJECTOR = {"width": 1280, "height": 720}
 PAGES = {
     "explore": "",
     "explore-compact": "?layout=compact",
+    "explore-3d": "?bundle=fashion-mnist-3d",  # the 3-D scene (the shipped 3-D bundle)
     **{f"learn-{n}": f"?mode=learn&step={n}" for n in range(1, LESSON_STEPS + 1)},
     "compare": "?mode=compare",
     "compare-compact": "?mode=compare&layout=compact",
@@ -63,7 +64,10 @@ def test_each_part_of_the_page_meets_wcag_21_aa(browser, app_url, name):
     page = context.new_page()
     try:
         page.goto(app_url + "/" + PAGES[name], timeout=TIMEOUT_MS)
-        if name.startswith("explore"):
+        if name == "explore-3d":
+            page.wait_for_selector(".st-key-latent_map_box .js-plotly-plot .gl-container", state="attached")
+            page.wait_for_selector(IDLE, state="attached")
+        elif name.startswith("explore"):
             Explorer(page, name).wait_ready()
         else:
             page.wait_for_selector("h3, [data-testid=stImage] img", state="attached")  # a step, or Compare
