@@ -6,8 +6,8 @@ its manifest, its data set) they read from ``explorer.bundle``; what the map is 
 limits, sliders, ellipses) from ``explorer.map`` (a ``vae_core.latent_map.LatentMap``).
 
 An Explorer is built once per bundle (``app.resources.load_explorer``) and shared by every
-session; after loading it only reads, except :meth:`Explorer.reference_neg_elbo` and
-:attr:`Explorer.map_facts`, computed on first use and then kept.
+session; after loading it only reads, except :meth:`Explorer.reference_neg_elbo`,
+:attr:`Explorer.map_facts` and :attr:`Explorer.reconstruction_rms`, computed on first use and then kept.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import { hooks } from "./hooks.js";
 import { onMapClick, setDragging, setLayer } from "./overlay.js";
 import {
   axes, inPlotArea, isScene, listens, mapElement, onSceneCamera, onSceneClick, onScenePlot, placeInScene,
-  toData, toScreen,
+  span, toData, toScreen,
 } from "./plotly_map.js";
 
 const HOVER_PX = 84; // the preview beside the pointer
@@ -327,8 +327,8 @@ class LivePoint {
     e.preventDefault(); // not a page scroll
     const [x, y] = project(this.data.projection, this.z);
     const step = (e.shiftKey ? 10 : 1) * KEY_STEP;
-    const [x0, x1] = ax.xa.range, [y0, y1] = ax.ya.range;
-    const to = [x + dir[0] * step * Math.abs(x1 - x0), y + dir[1] * step * Math.abs(y1 - y0)];
+    const { w, h } = span(ax);
+    const to = [x + dir[0] * step * w, y + dir[1] * step * h];
     this.gesture = "keys";
     this.z = lift(this.data.projection, to, this.z);
     this.follow(this.z, e);

@@ -37,6 +37,11 @@ export function toScreen(ax, x, y) {
   return { px: ax.xa._offset + ax.xa.l2p(x), py: ax.ya._offset + ax.ya.l2p(y) };
 }
 
+// The map units the plot shows now (zoomed or not): width and height.
+export function span(ax) {
+  return { w: Math.abs(ax.xa.range[1] - ax.xa.range[0]), h: Math.abs(ax.ya.range[1] - ax.ya.range[0]) };
+}
+
 // Map units per screen pixel along x and y.
 export function unitsPerPixel(ax) {
   return { ux: Math.abs(ax.xa.p2l(1) - ax.xa.p2l(0)), uy: Math.abs(ax.ya.p2l(1) - ax.ya.p2l(0)) };
@@ -92,7 +97,7 @@ export function missingInternals(gd) {
 
 // --- a 3-D model's map: a scatter3d scene ----------------------------------------------------------
 // Streamlit's Plotly bundle puts the library on `window.Plotly`; the scene's point moves with its
-// documented `restyle`. `missingSceneInternals(gd)` names what is not there (tests/e2e/test_scene.py).
+// documented `restyle` (tests/e2e/test_scene_page.py checks that it is there).
 
 function plotly() {
   const P = globalThis.Plotly;
@@ -157,14 +162,4 @@ export function onSceneCamera(gd, fn) {
     last = at;
     fn(at);
   });
-}
-
-// What this page's Plotly lacks for the scene (empty when all is in place).
-export function missingSceneInternals(gd) {
-  const missing = [];
-  if (!plotly()) missing.push("window.Plotly.restyle");
-  if (!isScene(gd)) missing.push("_fullLayout.scene._scene");
-  if (!Array.isArray(gd && gd.data)) missing.push("data");
-  if (typeof (gd && gd.on) !== "function") missing.push("on()");
-  return missing;
 }

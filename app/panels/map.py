@@ -3,6 +3,10 @@
 The figure depends only on the bundle and the display options, so it stays identical
 across reruns (the browser keeps the chart; see DESIGN.md, "Measured pitfalls"). The
 moving parts (current point, paths, uploads) are drawn over it by ``app.overlay``.
+
+A 3-D model's map is a 3-D scene instead (``scene_ui``): its figure also holds the camera the
+view keeps, so it is sent again after the scene was turned; the current point is one trace that
+the browser moves (``app/frontend/live.js``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A 3-D model's map as a rotatable scene (issue 27): the figure, the link's camera, picks and turns
-from the page (the browser side is tests/e2e/test_scene.py)."""
+from the page (the browser side is tests/e2e/test_scene_page.py)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 diamond with the decoded image, a drag turns the scene and the link keeps the camera, a click on a
 point picks its image. On a small 3-D bundle made here (untrained: the geometry is what counts).
 
-    .venv/bin/pytest -q tests/e2e/test_scene.py
+    .venv/bin/pytest -q tests/e2e/test_scene_page.py
 """
 
 from __future__ import annotations
