@@ -190,7 +190,17 @@ def build_map(explorer: Explorer, style: MapStyle, revision: str = "") -> go.Fig
             )
         )
     if style.three_d:
-        return _scene(fig, style, revision)
+        _scene_layout(fig, style, revision)
+    else:
+        _plane_layout(fig, explorer, style, revision)
+    if style.height is not None:
+        fig.update_layout(height=style.height)
+    return fig
+
+
+def _plane_layout(fig: go.Figure, explorer: Explorer, style: MapStyle, revision: str) -> None:
+    """The flat map's layout (1-D, 2-D or a principal-component plane): its limits, axis names and legend."""
+    bundle, lmap = explorer.bundle, explorer.map
     (x0, x1), (y0, y1) = lmap.limits
     d = bundle.latent_dim
     axis_title = ("z₁", "z₂") if d == 2 else ("PC 1", "PC 2") if d > 2 else ("z₁", "")
@@ -238,12 +248,9 @@ def build_map(explorer: Explorer, style: MapStyle, revision: str = "") -> go.Fig
             uirevision=revision,
             plot_bgcolor="#FAFAFA",
         )
-    if style.height is not None:
-        fig.update_layout(height=style.height)
-    return fig
 
 
-def _scene(fig: go.Figure, style: MapStyle, revision: str) -> go.Figure:
+def _scene_layout(fig: go.Figure, style: MapStyle, revision: str) -> None:
     """A 3-D model's map: its codes in a rotatable scene (drag to turn, wheel to zoom), with the
     current point's trace (empty here: live.js places it) and the legend under the scene."""
     fig.add_trace(
@@ -284,9 +291,6 @@ def _scene(fig: go.Figure, style: MapStyle, revision: str) -> go.Figure:
         uirevision=revision,
         hoverdistance=6,
     )
-    if style.height is not None:
-        fig.update_layout(height=style.height)
-    return fig
 
 
 @st.cache_resource(max_entries=32, show_spinner="Drawing the map...")
