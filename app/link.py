@@ -246,7 +246,17 @@ def _parse_flat(raw: str, _n: int | None) -> tuple[bool | None, str]:
     return {"2d": (True, ""), "3d": (False, "")}.get(raw, (None, "expected 2d or 3d"))
 
 
-MAX_CAMERA = 100.0  # a camera farther than this from the scene's centre sees nothing
+MIN_CAMERA, MAX_CAMERA = 1e-3, 100.0  # a camera nearer or farther than this from the centre sees nothing
+
+
+def camera_ok(eye: object) -> bool:
+    """Whether ``eye`` is a place a 3-D map can be seen from: three finite numbers, MIN_CAMERA to
+    MAX_CAMERA from the centre (the link's, the view's and the page's cameras are all held to it)."""
+    if not isinstance(eye, (tuple, list)) or len(eye) != 3:
+        return False
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in eye):
+        return False
+    return MIN_CAMERA <= math.hypot(*eye) <= MAX_CAMERA
 
 
 def _parse_camera(raw: str, n: int | None) -> tuple[tuple[float, float, float] | None, str]:
@@ -255,8 +265,8 @@ def _parse_camera(raw: str, n: int | None) -> tuple[tuple[float, float, float] |
     eye, problem = _parse_z(raw, n)
     if problem:
         return None, problem
-    if not 1e-3 <= math.hypot(*eye) <= MAX_CAMERA:
-        return None, f"the camera must be between 0.001 and {MAX_CAMERA:g} from the centre"
+    if not camera_ok(eye):
+        return None, f"the camera must be between {MIN_CAMERA:g} and {MAX_CAMERA:g} from the centre"
     return eye, ""
 
 

@@ -23,7 +23,6 @@ No Streamlit here: tests/app/test_view.py drives it as plain data.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -171,15 +170,7 @@ _CHOICES: dict[str, Callable[[object], bool]] = {
     "colour": lambda v: v == "" or (isinstance(v, str) and link.FACTOR_NAME.fullmatch(v) is not None),
     "hover": lambda v: isinstance(v, bool),
     "flat": lambda v: isinstance(v, bool),
-    "camera": lambda v: (
-        v is None
-        or (
-            isinstance(v, tuple)
-            and len(v) == 3
-            and all(_finite(c) for c in v)
-            and 1e-3 <= math.hypot(*v) <= link.MAX_CAMERA
-        )
-    ),
+    "camera": lambda v: v is None or (isinstance(v, tuple) and link.camera_ok(v)),
     "a_kind": lambda v: v in link.ENDPOINT_KINDS,
     "b_kind": lambda v: v in link.ENDPOINT_KINDS,
     "a_class": lambda v: _int_in(v, 0, link.MAX_CLASSES - 1),

@@ -20,7 +20,7 @@ from app import alt, components, session
 from app.browser_assets import RUNTIME_URL
 from app.explorer import Explorer, PointView
 from app.figures import CURRENT_TRACE
-from app.link import MAX_ABS_COORD, MAX_CAMERA, MAX_SLIDERS
+from app.link import MAX_ABS_COORD, MAX_SLIDERS, camera_ok
 from app.overlay import MAP_TARGET, polyline
 from app.panels import map as map_panel
 from app.panels import neighbours
@@ -126,12 +126,9 @@ def parse_camera(value: object) -> tuple[float, float, float] | None:
     """Where the 3-D scene is seen from, ``{"camera": {"eye": [x, y, z]}}``, or None when malformed."""
     camera = value.get("camera") if hasattr(value, "get") else None
     eye = camera.get("eye") if hasattr(camera, "get") else None
-    if not isinstance(eye, list) or len(eye) != 3:
+    if not isinstance(eye, list) or not camera_ok(eye):
         return None
-    values = [_finite(v, MAX_CAMERA) for v in eye]
-    if any(v is None for v in values) or not 1e-3 <= math.hypot(*values) <= MAX_CAMERA:
-        return None
-    return tuple(round(v, 4) for v in values)
+    return tuple(round(float(v), 4) for v in eye)
 
 
 def _on_camera() -> None:
