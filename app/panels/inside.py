@@ -254,30 +254,18 @@ def sampling_ui(explorer: Explorer, shown: Shown, seed: int, widen: bool = False
 def loss_ui(explorer: Explorer, shown: Shown) -> None:
     """Input beside the decoder's mean and a sample drawn from it, and this image's -ELBO written
     out with its numbers."""
-    c1, c2, c3 = st.columns(3)
     size = 80
-    c1.image(
-        upscale(shown.trip.pixels, size),
-        caption="Input x",
-        output_format="PNG",
-        width=size,
-        alt="The input x",
+    shown_images = (
+        (shown.trip.pixels, "Input x", "The input x"),
+        (shown.trip.reconstruction, "Decoded mu", "The decoder's mean at mu: a soft, blurry average"),
+        (
+            bernoulli_sample(shown.trip.reconstruction),
+            "A sample of it",
+            "One Bernoulli sample of that mean: sharp, speckled pixels",
+        ),
     )
-    c2.image(
-        upscale(shown.trip.reconstruction, size),
-        caption="Decoded mu",
-        output_format="PNG",
-        width=size,
-        alt="The decoder's mean at mu: a soft, blurry average",
-    )
-    sample = bernoulli_sample(shown.trip.reconstruction)
-    c3.image(
-        upscale(sample, size),
-        caption="A sample of it",
-        output_format="PNG",
-        width=size,
-        alt="One Bernoulli sample of that mean: sharp, speckled pixels",
-    )
+    for col, (pixels, caption, text) in zip(st.columns(3), shown_images, strict=True):
+        col.image(upscale(pixels, size), caption=caption, output_format="PNG", width=size, alt=text)
     st.markdown(
         f"##### −ELBO = reconstruction + KL = {shown.trip.recon_nats:.1f} + {shown.trip.kl_nats:.1f} "
         f"= {shown.trip.neg_elbo:.1f} nats"

@@ -79,8 +79,7 @@ def map_options_ui(explorer: Explorer) -> None:
         format_func=BACKGROUNDS.get,
         help="Shade the plane by a density, to see where decodes leave the data. The aggregate "
         "posterior: "
-        + glossary.TERMS["aggregate posterior"]
-        + glossary.MORE
+        + glossary.explain("aggregate posterior")
         + (
             " For this model the shading is a slice through the data mean."
             if explorer.bundle.latent_dim > 2
