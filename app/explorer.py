@@ -200,10 +200,10 @@ class Explorer:
         k = min(OFF_DATA_REFERENCE, len(self.images))
         return float(np.median(self.nearest_real(self.decode(self.bundle.z_mean[:k]))[1]))
 
-    def off_data(self, z: np.ndarray) -> tuple[int, float, float]:
-        """How far the decode at ``z`` is from anything real: (the nearest test image in pixels, their
+    def off_data(self, decoded: np.ndarray) -> tuple[int, float, float]:
+        """How far a decode (H, W, C) is from anything real: (the nearest test image in pixels, their
         RMS difference, that over an ordinary reconstruction's: about 1 or less on the data)."""
-        i, rms = self.nearest_real(self.decode(z))
+        i, rms = self.nearest_real(decoded[None])
         return int(i[0]), float(rms[0]), float(rms[0]) / max(self.reconstruction_rms, 1e-6)
 
     @functools.cached_property

@@ -49,7 +49,7 @@ def main() -> None:
         path = REPO / "artifacts" / name
         explorer = load_explorer(str(path), bundle_version(path))
         for place, z in places(explorer).items():
-            index, rms, ratio = explorer.off_data(z)
+            index, rms, ratio = explorer.off_data(explorer.decode(z)[0])
             rows.append(
                 {
                     "bundle": name,

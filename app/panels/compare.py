@@ -241,9 +241,10 @@ def _images_ui(
     same = {w: e for w, e in models.items() if e.bundle.latent_dim == d}
     points = {w: e.point_view(z, None, 1) for w, e in same.items()}
     ratios = {w: points[w].distances[0] / _spacing(e, _key(e)) for w, e in same.items()}
-    pixels = {w: e.off_data(z)[2] for w, e in same.items()}
+    decoded = {w: e.decode(z)[0] for w, e in same.items()}
+    pixels = {w: e.off_data(decoded[w])[2] for w, e in same.items()}
     st.image(
-        [_thumb(e.decode(z)[0]) for e in same.values()],
+        [_thumb(decoded[w]) for w in same],
         caption=[f"{w}: {ratios[w]:.0f}× off, pixels {pixels[w]:.1f}×" for w in same],
         alt=[alt.decode_alt(e, z, f"The {w} model's decode") for w, e in same.items()],
         width=THUMB,

@@ -69,7 +69,7 @@ def neighbours_ui(explorer: Explorer, view: PointView, z: np.ndarray) -> None:
 
 def off_data_ui(explorer: Explorer, z: np.ndarray) -> None:
     """How far the decode is from the nearest real image, in pixels, beside an ordinary reconstruction."""
-    i, rms, ratio = explorer.off_data(z)
+    i, rms, ratio = explorer.off_data(explorer.decode(z)[0])
     st.caption(
         f"**Nearest real image in pixels**: #{i}, {rms:.3f} apart (root-mean-square per pixel, 0 to 1). "
         f"A test image's reconstruction is typically {explorer.reconstruction_rms:.3f} from its nearest, "
