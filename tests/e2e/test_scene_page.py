@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from harness.browser import IDLE, MAP, SLIDER, new_context
+from harness.browser import IDLE, MAP, REPO, SLIDER, new_context
 from tests.conftest import make_bundle
 from tests.e2e.conftest import OUTPUT, TIMEOUT_MS, parse_z
 
@@ -156,3 +156,62 @@ def test_a_click_on_a_point_picks_its_image(browser, scene_url):
         assert errors == []
     finally:
         context.close()
+
+
+def test_switching_to_the_3d_bundle_and_walking_the_page_keeps_scene_selector_and_panels_in_step(explorer):
+    """From the 2-D default: pick the shipped 3-D bundle in the selector, drag a slider with the
+    mouse held, walk Learn -> Compare -> Explore, then switch back to 2-D. At each stop the
+    selector, the map (scene or plane), the diamond or marker and the decoded point agree."""
+    page = explorer.page
+    if not (REPO / "artifacts" / "fashion-mnist-3d" / "manifest.json").is_file():
+        pytest.fail("the shipped 3-D bundle artifacts/fashion-mnist-3d is missing")
+    choose_in_selector(page, "fashion-mnist-3d")
+    wait_scene(page)
+    assert diamond(page) == pytest.approx(caption_z(page), abs=0.006)
+    slider = page.locator(SLIDER.format(2)).bounding_box()  # z3: only the scene shows it move
+    y = slider["y"] + slider["height"] / 2
+    page.mouse.move(slider["x"] + slider["width"] * 0.3, y)
+    page.mouse.down()
+    heights = []
+    for k in range(1, 6):
+        page.mouse.move(slider["x"] + slider["width"] * (0.3 + 0.1 * k), y)
+        page.wait_for_timeout(150)
+        heights.append(diamond(page)[2])
+    page.mouse.up()
+    page.wait_for_selector(IDLE, state="attached")
+    assert heights == sorted(heights) and heights[-1] > heights[0]  # painted while held
+    z = caption_z(page)
+    for part in ("Learn", "Compare", "Explore"):
+        page.get_by_role("radio", name=part, exact=True).click()
+        page.wait_for_selector(IDLE, state="attached")
+    wait_scene(page)
+    assert selected_bundle(page).endswith("fashion-mnist-3d")
+    assert caption_z(page) == pytest.approx(z, abs=0.006)
+    assert diamond(page) == pytest.approx(z, abs=0.006)
+    explorer.screenshot("scene-after-walk")
+    choose_in_selector(page, "fashion-mnist-2d")
+    explorer.wait_ready()  # the plane again, with the overlay's current point on it
+    assert page.evaluate("(map) => !document.querySelector(map)._fullLayout.scene", MAP)
+    assert selected_bundle(page).endswith("fashion-mnist-2d")
+    assert explorer.marker("current") is not None
+    assert explorer.errors == []
+
+
+def choose_in_selector(page, name: str) -> None:
+    page.locator(".st-key-bundle").get_by_role("combobox").click()
+    page.get_by_role("option", name=re.compile(rf"(^|· ){re.escape(name)}$")).click()
+    page.wait_for_selector(IDLE, state="attached")
+
+
+def selected_bundle(page) -> str:
+    """What the bundle selector shows as chosen."""
+    return page.locator(".st-key-bundle").get_by_role("combobox").input_value()
+
+
+def wait_scene(page) -> None:
+    page.wait_for_function(
+        "([map, name]) => { const gd = document.querySelector(map);"
+        " const t = gd && gd.data && gd.data.find((t) => t.name === name);"
+        " return t && t.x.length === 1; }",
+        arg=[MAP, CURRENT],
+    )
