@@ -1,4 +1,4 @@
-"""The app's three browser components (streamlit.components.v2), each backed by an ES module.
+"""The app's browser components (streamlit.components.v2), each backed by an ES module.
 
 Streamlit runs a component's JavaScript from a blob: URL, so the component's own code is one line
 that imports its module from the app's static route, where ``app.browser_assets.publish_frontend``
@@ -7,7 +7,8 @@ its ``mount``. Every component on the page shares the modules' state: one runtim
 
 * ``live_point``: the current point's decoded image, sliders and marker (``live.js``);
 * ``map_overlay``: one named layer drawn over the map (``overlay.js``; app/overlay.py);
-* ``draw_pad``: the drawing pad (``draw.js``; app/panels/draw_pad.py).
+* ``draw_pad``: the drawing pad (``draw.js``; app/panels/draw_pad.py);
+* ``traversals``: the latent traversals (``traversals.js``; app/panels/traversals.py).
 """
 
 from __future__ import annotations
@@ -50,3 +51,7 @@ def map_overlay():
 
 def draw_pad():
     return component("vae_draw_pad", "draw.js", "draw.css")
+
+
+def traversals():
+    return component("vae_traversals", "traversals.js", "traversals.css")

@@ -13,8 +13,9 @@
 const RUNTIME_MODULE = "ort.wasm.bundle.min.mjs";
 const RUNTIME_WASM = "ort-wasm-simd-threaded.wasm";
 
-// One runtime and one session per model URL for the whole page (every component imports this module).
-const S = { runtime: null, runtimeUrl: null, sessions: new Map(), cache: null, storing: null };
+// One runtime and one model (session and lock) per model URL for the whole page (every component
+// imports this module): the live point and the traversals share the decoder's lock.
+const S = { runtime: null, runtimeUrl: null, models: new Map(), cache: null, storing: null };
 
 function resolve(path, base) {
   return new URL(path, base ?? document.baseURI).href;
@@ -94,18 +95,6 @@ export function loadRuntime(runtimeUrl, { base } = {}) {
   return S.runtime;
 }
 
-async function session(modelUrl, runtimeUrl, base) {
-  const url = resolve(modelUrl, base);
-  if (!S.sessions.has(url)) {
-    const created = Promise.all([loadRuntime(runtimeUrl, { base }), fetchBytes(url)]).then(([ort, bytes]) =>
-      ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" })
-        .then((s) => ({ ort, session: s })));
-    S.sessions.set(url, created);
-    created.catch(() => S.sessions.delete(url));
-  }
-  return S.sessions.get(url);
-}
-
 // One model behind a lock: onnxruntime-web refuses overlapping runs of one session.
 class Model {
   constructor(ort, inferenceSession) {
@@ -123,6 +112,18 @@ class Model {
     this.tail = result.catch(() => {});
     return result;
   }
+}
+
+async function model(modelUrl, runtimeUrl, base) {
+  const url = resolve(modelUrl, base);
+  if (!S.models.has(url)) {
+    const created = Promise.all([loadRuntime(runtimeUrl, { base }), fetchBytes(url)]).then(([ort, bytes]) =>
+      ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" })
+        .then((s) => new Model(ort, s)));
+    S.models.set(url, created);
+    created.catch(() => S.models.delete(url));
+  }
+  return S.models.get(url);
 }
 
 function toFloat32(values, what) {
@@ -170,10 +171,10 @@ export class Latest {
 }
 
 export class Decoder {
-  constructor(ort, inferenceSession, { input, output } = {}) {
-    this.model = new Model(ort, inferenceSession);
-    this.input = input ?? inferenceSession.inputNames[0];
-    this.output = output ?? inferenceSession.outputNames[0];
+  constructor(shared, { input, output } = {}) {
+    this.model = shared; // a Model: other decoders of the same URL run behind the same lock
+    this.input = input ?? shared.session.inputNames[0];
+    this.output = output ?? shared.session.outputNames[0];
     this.latest = new Latest((z) => this.decode(z));
   }
 
@@ -216,12 +217,12 @@ export class Decoder {
 }
 
 export class Encoder {
-  constructor(ort, inferenceSession, { input, outputs, shape } = {}) {
-    this.model = new Model(ort, inferenceSession);
+  constructor(shared, { input, outputs, shape } = {}) {
+    this.model = shared;
     this.shape = shape; // [H, W, C] of the images it reads
-    this.input = input ?? inferenceSession.inputNames[0];
+    this.input = input ?? shared.session.inputNames[0];
     // The Keras encoder returns [z_mean, z_log_var] in this order.
-    [this.zMean, this.zLogVar] = outputs ?? inferenceSession.outputNames;
+    [this.zMean, this.zLogVar] = outputs ?? shared.session.outputNames;
   }
 
   // image: one (H, W, C) image, row-major, values in [0, 1], as the data set's images are.
@@ -239,9 +240,9 @@ export class Encoder {
 // {url, input, output(s)} with url relative to the app's base URL; runtimeUrl: the runtime's folder.
 // With check = {latentDim, size}, one point is decoded first: a model that does not take latentDim
 // numbers or give images of size values is refused (the page then says so and the server decodes).
-export async function createDecoder(model, runtimeUrl, { base, check } = {}) {
-  const { ort, session: s } = await session(model.url, runtimeUrl, base);
-  const decoder = new Decoder(ort, s, { input: model.input, output: model.output });
+export async function createDecoder(published, runtimeUrl, { base, check } = {}) {
+  const shared = await model(published.url, runtimeUrl, base);
+  const decoder = new Decoder(shared, { input: published.input, output: published.output });
   if (check) {
     let pixels;
     try {
@@ -256,9 +257,9 @@ export async function createDecoder(model, runtimeUrl, { base, check } = {}) {
   return decoder;
 }
 
-export async function createEncoder(model, runtimeUrl, shape, { base } = {}) {
-  const { ort, session: s } = await session(model.url, runtimeUrl, base);
-  return new Encoder(ort, s, { input: model.input, outputs: model.outputs, shape });
+export async function createEncoder(published, runtimeUrl, shape, { base } = {}) {
+  const shared = await model(published.url, runtimeUrl, base);
+  return new Encoder(shared, { input: published.input, outputs: published.outputs, shape });
 }
 
 // Draw an image (H, W, C) of values in [0, 1] on a canvas sizePx wide (the height follows the

@@ -10,6 +10,8 @@ function create() {
     draw: null,
     // the map overlay (overlay.js): its layers and its coordinate helpers (plotly_map.js)
     map: { layers: null, api: null, drawn: 0 },
+    // the latent traversals (traversals.js): grids painted, in the browser or from the server's pixels
+    traversals: { painted: 0, decoded: 0, z: null, ms: [] },
   };
 }
 

@@ -16,6 +16,7 @@ import { createDecoder, paint } from "./decoder.js";
 import { alongPrincipal, clip, lift, principalCoeff, project } from "./geometry.js";
 import { hooks } from "./hooks.js";
 import { onMapClick, setDragging, setLayer } from "./overlay.js";
+import { pointPainted } from "./point.js";
 import {
   axes, inPlotArea, isScene, listens, mapElement, onSceneCamera, onSceneClick, onScenePlot, placeInScene,
   span, toData, toScreen,
@@ -225,6 +226,7 @@ class LivePoint {
     this.describe();
     this.syncSliders(z);
     this.moveMarker(z);
+    pointPainted(this.shown);
     S.painted += 1;
     const t = performance.now();
     requestAnimationFrame(() => S.paints.push({ input: event ? event.timeStamp : null, painted: performance.now(), decoded: t }));

@@ -433,10 +433,12 @@ def _traversals_ui(models: dict[str, Explorer], i: int) -> None:
         factors = any(e.bundle.metrics.get("disentanglement") for e in models.values())
         st.caption(traversals.explanation(f"test image #{i}'s code (its mu in each model)", factors))
         cols = st.columns(len(models), gap="medium")
-        for col, explorer in zip(cols, models.values(), strict=True):
+        for col, (which, explorer) in zip(cols, models.items(), strict=True):
             with col:
                 st.markdown(f"**{literal(explorer.bundle.name)}**")
-                traversals.traversals_ui(explorer, explorer.test_point(i), compact=True, caption=False)
+                traversals.traversals_ui(
+                    explorer, explorer.test_point(i), key=f"traversals_{which}", compact=True, caption=False
+                )
 
 
 def _floor(root: Path, name: str, loaded: Explorer) -> float | None:

@@ -93,7 +93,7 @@ def views_fragment(explorer: Explorer, key: str, compact: bool) -> None:
     elif view.view == "encode":
         upload.upload_ui(explorer, view)
     elif view.view == "traverse":
-        traversals.traversals_ui(explorer, np.asarray(view.z), compact=compact)
+        traversals.traversals_ui(explorer, np.asarray(view.z), key="traversals", compact=compact, follow=True)
     else:
         inside_ui(explorer, view)
     if session.in_fragment_run():
