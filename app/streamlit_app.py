@@ -127,14 +127,18 @@ def intro_ui(explorer: Explorer, compact: bool, colour: str = "", scene: bool = 
         coloured = " coloured by class," if data.labelled else ""
         if colour:
             coloured = f" coloured by their {escape_markdown(colour)} (the map's legend or colour bar),"
+        click = (
+            "**Click a point** on it to decode its code"  # a 3-D scene picks points, not places
+            if scene
+            else "**Click anywhere** on it to decode that spot"
+        )
         st.markdown(
             f"A variational autoencoder squeezed each {h}×{w} image of {escape_markdown(data.name, 60)} into "
             f"**{d} numbers**. "
             f"The map shows where the {len(explorer.bundle.labels):,} test images land,{coloured} "
-            "**Click anywhere** on it "
-            "to decode that spot, drag the **sliders** to walk the space, and use the views below to "
-            "interpolate, decode a whole grid, sample from the prior or encode your own image. "
-            "Hover a point to see its number; click a class in the legend to hide it. "
+            f"{click}, drag the **sliders** to walk the space, and use the views below to interpolate, "
+            "decode a whole grid, sample from the prior, encode your own image or move one dimension at a "
+            "time (traversals). Hover a point to see its number; click a class in the legend to hide it. "
             "New to VAEs? **Learn** (at the top) shows how this one works, step by step."
         )
         model_card.metrics_row(explorer)

@@ -34,6 +34,8 @@ def test_a_3d_model_opens_on_a_scene_of_its_codes_with_the_current_point_in_it(a
     ]
     assert live_data(at)["scene"] == CURRENT_TRACE  # the browser places the point in the scene
     assert any("drag it to turn the scene" in i.value for i in at.info)
+    intro = next(m.value for m in at.markdown if "test images land" in m.value)
+    assert "**Click a point**" in intro and "Click anywhere" not in intro  # a scene picks points only
     assert at.toggle(key="map_3d").value is True
 
 
