@@ -16,6 +16,8 @@ import { followPoint } from "./point.js";
 
 const BUSY_SHARE = 0.5; // the share of the decoder's time the grid may take while the point moves
 
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
 // The points of the rows at z: row r moves dimension rows[r].dim by offsets[k] * its spread.
 export function traversalPoints(z, rows, offsets) {
   const d = z.length;
@@ -168,19 +170,28 @@ class Traversals {
     this.latest.request(z.slice()).catch(() => {});
   }
 
+  // The grid at z, a row at a time: the decoder runs on the page's one thread, and between rows
+  // the page handles the pointer and paints the live image (a 16-D grid whole would hold it
+  // for a quarter of a second).
   async decodeGrid(z) {
     const { rows, offsets, shape } = this.data;
     if (!this.decoder || z.length !== this.data.z.length) return null;
-    const started = performance.now();
-    const pixels = await this.decoder.decodeBatch(traversalPoints(z, rows, offsets), rows.length * offsets.length);
     const size = shape[0] * shape[1] * shape[2];
-    this.canvases.forEach((images, r) => images.forEach((canvas, k) => {
-      const at = (r * offsets.length + k) * size;
-      paint(canvas, pixels.subarray(at, at + size), shape, canvas.width);
-    }));
+    const per = offsets.length * z.length; // one row's numbers
+    const points = traversalPoints(z, rows, offsets);
+    const { canvases, decoder } = this; // a rerun may replace them meanwhile: this grid paints its own
+    let busy = 0;
+    for (let r = 0; r < rows.length; r++) {
+      if (r > 0) await nextTask();
+      const started = performance.now();
+      const pixels = await decoder.decodeBatch(points.slice(r * per, (r + 1) * per), offsets.length);
+      canvases[r].forEach((canvas, k) => paint(canvas, pixels.subarray(k * size, (k + 1) * size), shape, canvas.width));
+      busy += performance.now() - started;
+    }
+    if (canvases !== this.canvases) return null;
     this.shownZ = z;
-    this.cost = performance.now() - started;
-    this.readyAt = performance.now() + (this.cost * (1 - BUSY_SHARE)) / BUSY_SHARE;
+    this.cost = busy;
+    this.readyAt = performance.now() + (busy * (1 - BUSY_SHARE)) / BUSY_SHARE;
     const S = hooks.traversals;
     S.painted += 1;
     S.decoded += 1;
