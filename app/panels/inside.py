@@ -25,9 +25,10 @@ from app.figures import MapStyle, map_figure
 from app.style import CURRENT_COLOR, UPLOAD_COLOR
 from app.view import Set
 from vae_core.evaluate import ImageTrip
-from vae_core.images import bernoulli_sample, image_strip, upscale
+from vae_core.images import bernoulli_sample, upscale
 
 SAMPLES = 16  # draws of epsilon shown at once
+SAMPLE_PX = 56  # each sample's decode (the lesson's one row of 16 takes 40)
 SHOWN_DIMS = 8  # mu, sigma and KL listed for at most this many dimensions
 MAP_POINTS = 3000  # test images drawn behind the ellipse (a sample keeps the small map light)
 SAMPLE_COLOR = "#D62728"
@@ -158,6 +159,10 @@ def inside_map(
     return fig
 
 
+MAP_NOTE = "Black ellipse: q(z|x), the encoder's belief (2 sigma); blue x: mu"
+SAMPLES_NOTE = "; red dots: the samples z = mu + sigma × epsilon."
+
+
 def map_pair(explorer: Explorer, shown: Shown, key: str, samples: bool = False, height: int = 260) -> None:
     """The whole map and a close-up around mu, side by side (a confident ellipse is tiny on the whole)."""
     c1, c2 = st.columns(2)
@@ -165,10 +170,7 @@ def map_pair(explorer: Explorer, shown: Shown, key: str, samples: bool = False, 
         show_map(inside_map(explorer, shown, samples, height, legend=False), f"{key}_whole")
     with c2:
         show_map(inside_map(explorer, shown, samples, height, zoom=True, legend=False), f"{key}_zoom")
-    st.caption(
-        "Black ellipse: q(z|x), the encoder's belief (2 sigma); blue x: mu"
-        + ("; red dots: the samples z = mu + sigma × epsilon." if samples else ".")
-    )
+    st.caption(MAP_NOTE + (SAMPLES_NOTE if samples else "."))
 
 
 def show_map(fig: go.Figure, key: str) -> None:
@@ -178,9 +180,10 @@ def show_map(fig: go.Figure, key: str) -> None:
 # --- the steps -------------------------------------------------------------------------------------
 
 
-def encoder_ui(explorer: Explorer, shown: Shown, title: str) -> None:
-    """The input and what the encoder answers: mu and sigma per dimension."""
-    c1, c2 = st.columns([1, 2], vertical_alignment="center")
+def encoder_ui(explorer: Explorer, shown: Shown, title: str, stacked: bool = False) -> None:
+    """The input and what the encoder answers: mu and sigma per dimension (beside the input, or
+    under it when ``stacked``: a narrow column)."""
+    c1, c2 = (st.container(), st.container()) if stacked else st.columns([1, 2], vertical_alignment="center")
     c1.image(upscale(shown.trip.pixels, 112), caption=title, output_format="PNG", alt=f"The input: {title}")
     dims = min(explorer.bundle.latent_dim, SHOWN_DIMS)
     c2.dataframe(
@@ -210,34 +213,39 @@ def widened(sigma: np.ndarray, spread: float) -> int | None:
     return int(np.clip(round(0.5 / ratio), 3, 30))
 
 
-def sampling_ui(explorer: Explorer, shown: Shown, seed: int, widen: bool = False) -> None:
-    """Sixteen draws z = mu + sigma * epsilon, their decodes, and a button for fresh epsilons. When
-    sigma is too small for the draws to differ, the caption says why, and a switch (``widen``, the
-    view's) redraws the same epsilons with a wider sigma to show what epsilon does."""
+def sampling_ui(
+    explorer: Explorer, shown: Shown, seed: int, widen: bool = False, image_px: int = SAMPLE_PX
+) -> None:
+    """Sixteen draws z = mu + sigma * epsilon, their decodes (``image_px`` wide each), and a button
+    for fresh epsilons. When sigma is too small for the draws to differ, the caption says why, and
+    a switch (``widen``, the view's) redraws the same epsilons with a wider sigma to show what
+    epsilon does."""
     trip = shown.trip
     spread = float(np.mean(explorer.bundle.z_mean.std(axis=0)))  # how far the codes spread per dimension
     k = widened(trip.sigma, spread)
-    decodes = trip.sample_decodes
-    caption = f"What the decoder makes of samples 1 to {len(trip.z)} (left to right)"
+    decodes, zs = trip.sample_decodes, trip.z
+    caption = f"What the decoder makes of samples 1 to {len(trip.z)}, numbered as the red dots on the map"
     if k is not None:
         st.toggle(
-            f"They look alike: widen sigma × {k} to see what epsilon does",
-            help=f"This image's sigma ({np.mean(trip.sigma):.2f} on average) is small beside how far "
-            f"the test images' codes spread ({spread:.2f}): the encoder is sure, so every draw lands "
-            f"near mu. Switched on, the same epsilons are drawn as a {k}× less sure encoder would.",
+            f"They look alike: widen sigma × {k}",
+            help=f"To see what epsilon does. This image's sigma ({np.mean(trip.sigma):.2f} on average) "
+            f"is small beside how far the test images' codes spread ({spread:.2f}): the encoder is "
+            f"sure, so every draw lands near mu. Switched on, the same epsilons are drawn as a {k}× "
+            "less sure encoder would.",
             **session.bind("widen", "widen_sigma"),
         )
         if widen:
-            decodes = explorer.decode(trip.mu + k * trip.sigma * trip.eps)
+            zs = trip.mu + k * trip.sigma * trip.eps
+            decodes = explorer.decode(zs)
             caption = f"z = mu + {k} × sigma × epsilon: the same epsilons, sigma {k}× wider (not the model)"
-    st.image(
-        image_strip(decodes, scale=2, gap=2),
-        caption=caption,
+    st.image(  # one image per sample, numbered as the map's dots are; the row wraps on a narrow column
+        [upscale(d, image_px) for d in decodes],
+        caption=[str(n + 1) for n in range(len(decodes))],
+        width=image_px,
         output_format="PNG",
-        alt=f"{len(decodes)} decodes of the samples, left to right: "
-        + ("near-identical" if np.max(np.ptp(decodes, axis=0)) < 0.1 else "they differ")
-        + f"; sample 1 {alt.looks_like(explorer, trip.z[0])}",
+        alt=[f"Decode of sample {n + 1}: {alt.looks_like(explorer, z)}" for n, z in enumerate(zs)],
     )
+    st.caption(caption)
     st.markdown(
         f"Sample 1: mu {numbers(trip.mu)} + sigma {numbers(trip.sigma)} × "
         f"**epsilon {numbers(trip.eps[0])}** = **z {numbers(trip.z[0])}**"
@@ -326,21 +334,23 @@ SAMPLING_CODE = ("Sampling.call",)
 LOSS_CODE = ("bernoulli_nll", "kl_standard_normal_terms")
 
 
-def inside_view(explorer: Explorer, pixels: np.ndarray, title: str, seed: int, widen: bool = False) -> None:
-    """The whole trip on one screen (the explorer's view): map, encoder, samples, loss and code."""
+def inside_view(
+    explorer: Explorer, pixels: np.ndarray, title: str, seed: int, widen: bool = False, compact: bool = False
+) -> None:
+    """The whole trip (the explorer's view), one step under the other: map, encoder, samples, loss
+    and code. ``compact``: a narrow column, where the two maps stack too."""
     shown = show(explorer, pixels, seed)
-    left, right = st.columns([1, 1])
-    with left:
-        map_pair(explorer, shown, "inside_map", samples=True, height=230)
-        encoder_ui(explorer, shown, title)
-    with right:
-        sampling_ui(explorer, shown, seed, widen)
-        loss_ui(explorer, shown)
+    if compact:
+        show_map(inside_map(explorer, shown, True, 230, legend=False), "inside_map_whole")
+        show_map(inside_map(explorer, shown, True, 230, zoom=True, legend=False), "inside_map_zoom")
+        st.caption(MAP_NOTE + SAMPLES_NOTE)
+    else:
+        map_pair(explorer, shown, "inside_map", samples=True, height=260)
+    encoder_ui(explorer, shown, title, stacked=compact)
+    sampling_ui(explorer, shown, seed, widen)
+    loss_ui(explorer, shown)
     with st.expander("The model's code for these numbers", icon=":material/code:"):
-        c1, c2 = st.columns(2)
-        with c1:
-            code_ui(SAMPLING_CODE, "Sampling: the layer that turned mu and sigma into the dots.")
-            sampling_values_ui(shown)
-        with c2:
-            code_ui(LOSS_CODE, "The loss: the two parts added up above.")
-            loss_values_ui(shown)
+        code_ui(SAMPLING_CODE, "Sampling: the layer that turned mu and sigma into the dots.")
+        sampling_values_ui(shown)
+        code_ui(LOSS_CODE, "The loss: the two parts added up above.")
+        loss_values_ui(shown)

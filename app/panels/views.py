@@ -35,7 +35,7 @@ SHORT_VIEW_LABELS = {
 INSIDE_SOURCES = {"test": "The clicked test image", "upload": "Your encoded image", "drawing": "Your drawing"}
 
 
-def inside_ui(explorer: Explorer, view: View) -> None:
+def inside_ui(explorer: Explorer, view: View, compact: bool) -> None:
     """Inside the VAE for the clicked test image, the image encoded last or the lesson's drawing."""
     drawing = st.session_state.get(session.DRAWING)
     inputs = {
@@ -69,7 +69,7 @@ def inside_ui(explorer: Explorer, view: View) -> None:
             **session.bind("inside_source", "inside_source", to_widget=lambda _: source),
         )
     pixels, title = inputs[source]
-    inside.inside_view(explorer, pixels, title, view.eps_seed, view.widen)
+    inside.inside_view(explorer, pixels, title, view.eps_seed, view.widen, compact)
 
 
 @st.fragment(key="view")
@@ -95,6 +95,6 @@ def views_fragment(explorer: Explorer, key: str, compact: bool) -> None:
     elif view.view == "traverse":
         traversals.traversals_ui(explorer, np.asarray(view.z), key="traversals", compact=compact, follow=True)
     else:
-        inside_ui(explorer, view)
+        inside_ui(explorer, view, compact)
     if session.in_fragment_run():
         session.write_link(view)

@@ -47,6 +47,17 @@ def parse_z(caption: str) -> list[float]:
     return [float(v) for v in found.group(1).split(",") if v.strip() not in ("", "...")]
 
 
+NUMBERED = """(names) => [...document.querySelectorAll('[data-testid=stImageContainer]')]
+  .filter((c) => names.includes((c.querySelector('[data-testid=stImageCaption]') || {}).innerText))
+  .map((c) => { const r = c.querySelector('img').getBoundingClientRect();
+                return {name: c.innerText.trim(), x: r.left, w: r.width, right: r.right}; })"""
+
+
+def numbered_images(page, n: int) -> list[dict]:
+    """Screen boxes of the images captioned "1" to "n" (a numbered row of decodes), in page order."""
+    return page.evaluate(NUMBERED, [str(k) for k in range(1, n + 1)])
+
+
 class Explorer:
     """The explorer page in one browser tab, seen the way a person sees it."""
 

@@ -16,7 +16,7 @@ import pytest
 
 from app.panels.views import VIEW_LABELS
 from harness.browser import MAP, OVERLAY, SLIDER, new_context
-from tests.e2e.conftest import TIMEOUT_MS, Explorer, parse_z
+from tests.e2e.conftest import TIMEOUT_MS, Explorer, numbered_images, parse_z
 from tests.e2e.test_browser import assert_no_errors, click_empty_spot_and_check, pick_empty_spot, pick_point
 
 pytestmark = [
@@ -350,6 +350,37 @@ def test_the_interpolation_strip_shows_every_frame_at_the_default_steps(browser,
         assert_no_errors(app)
     finally:
         app.page.context.close()
+
+
+def test_inside_the_vae_in_the_compact_layout_shows_every_part_whole(browser, app_url):
+    """At a projector in the compact layout the view is a third of the screen: the samples are
+    numbered images big enough to see, the mu/sigma table shows all its columns without a scroll,
+    and the close-up's title is inside its map."""
+    app = open_page(browser, app_url, "inside_compact", PROJECTOR, "?view=inside&i=0&layout=compact")
+    try:
+        page = app.page
+        page.locator(".st-key-resample_eps").wait_for()
+        app.wait_idle()
+        page.wait_for_function("() => [...document.querySelectorAll('img')].every((i) => i.complete)")
+        samples = numbered_images(page, 16)
+        column = page.locator(".st-key-resample_eps").evaluate(
+            "(e) => e.closest('[data-testid=stColumn]').getBoundingClientRect().right"
+        )
+        assert [s["name"] for s in samples] == [str(k) for k in range(1, 17)]
+        assert min(s["w"] for s in samples) >= 40 and max(s["right"] for s in samples) <= column + 1
+        table = page.get_by_test_id("stDataFrame").first
+        assert table.evaluate(
+            "(e) => [...e.querySelectorAll('*')].every((c) => c.scrollWidth <= c.clientWidth + 1 "
+            "|| getComputedStyle(c).overflowX === 'visible')"
+        ), "the mu/sigma table scrolls sideways"
+        zoom = page.locator(".st-key-inside_map_zoom .js-plotly-plot")
+        title, plot = zoom.locator(".gtitle").bounding_box(), zoom.bounding_box()
+        assert plot["x"] <= title["x"] and title["x"] + title["width"] <= plot["x"] + plot["width"]
+        page.locator(".st-key-resample_eps").scroll_into_view_if_needed()
+        app.screenshot()
+        assert_no_errors(app)
+    finally:
+        page.context.close()
 
 
 def test_the_prior_grid_keeps_its_size_as_n_grows(browser, app_url):
