@@ -25,10 +25,11 @@ from app.panels.draw_pad import draw_pad
 from app.style import class_chip
 from app.text import escape_markdown, literal
 from app.view import Chosen, Set, View
-from vae_core.images import image_strip, upscale
+from vae_core.images import upscale
 
 TITLE_STYLE = "margin: 0 0 0.3rem 0; font-size: 1.45rem;"
 SPOTS = 8  # places decoded on each map in the last step
+SPOT_PX = 46  # each of their decodes
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,7 @@ def step_sampling(explorer: Explorer, view: View) -> None:
         with c2:
             parts.code_ui(parts.SAMPLING_CODE, "The model's own sampling layer (vae_core/model.py):")
             parts.sampling_values_ui(shown)
-        parts.sampling_ui(explorer, shown, view.eps_seed, view.widen)
+        parts.sampling_ui(explorer, shown, view.eps_seed, view.widen, image_px=40)  # one row of 16
 
     _step_input(explorer, view, show)
 
@@ -387,10 +388,14 @@ def sprites_paragraph(root: Path, names: list[str]) -> str | None:
     )
 
 
-def sprites_ui(root: Path, names: list[str]) -> None:
-    """The sprites paragraph and the button that opens the pair in Compare (when installed)."""
+def sprites_ui(root: Path, names: list[str], folded: bool = False) -> None:
+    """The sprites paragraph and the button that opens the pair in Compare (when installed), in a
+    closed expander when ``folded``."""
     sprites = sprites_paragraph(root, names)
-    if sprites:
+    if not sprites:
+        return
+    box = st.expander("Does β buy disentanglement? Measured on sprites") if folded else st.container()
+    with box:
         st.markdown(sprites)
         st.button(
             "Compare the sprites VAE with its β twin",
@@ -423,7 +428,7 @@ def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Pa
         xy = other.map.spots(fractions)
         with col:
             st.markdown(f"**{objective(other.bundle.config)}**")
-            fig = parts.inside_map(other, None, height=230, legend=False)
+            fig = parts.inside_map(other, None, height=205, legend=False)
             fig.add_trace(prior_circle(other))
             fig.add_trace(
                 go.Scatter(
@@ -432,17 +437,22 @@ def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Pa
                     mode="markers+text",
                     text=[str(k + 1) for k in range(SPOTS)],
                     textposition="top center",
-                    textfont={"size": 10},
+                    textfont={"size": 12, "color": "#111111"},
                     marker={"symbol": "x-thin", "size": 9, "color": "#111111", "line": {"width": 2}},
                     hoverinfo="skip",
                 )
             )
             parts.show_map(fig, f"lesson_kl_{member}")
             spots = other.map.from_map(xy)
-            st.image(
-                image_strip(other.decode(spots), scale=2, gap=2),
+            st.image(  # numbered as the crosses; four to a row in a column a third of the panel
+                [upscale(d, 56) for d in other.decode(spots)],
+                caption=[str(k + 1) for k in range(SPOTS)],
+                width=SPOT_PX,
                 output_format="PNG",
-                alt=alt.strip_alt(other, spots, f"The {member} model's decodes at the crosses 1 to {SPOTS}"),
+                alt=[
+                    alt.decode_alt(other, z, f"The {member} model's decode at cross {k + 1}")
+                    for k, z in enumerate(spots)
+                ],
             )
             m = other.bundle.metrics
             epochs = epochs_run(other.bundle.manifest)
@@ -457,7 +467,7 @@ def step_kl(explorer: Explorer, root: Path, names: list[str], load: Callable[[Pa
         icon=":material/compare:",
         **session.on_click(Set("mode", "compare")),
     )
-    sprites_ui(root, names)
+    sprites_ui(root, names, folded=True)  # the step's own three models come first
 
 
 def prior_circle(explorer: Explorer) -> go.Scatter:

@@ -13,7 +13,7 @@ import pytest
 
 from app.link import LESSON_STEPS
 from harness.browser import IDLE, new_context
-from tests.e2e.conftest import OUTPUT, TIMEOUT_MS
+from tests.e2e.conftest import OUTPUT, TIMEOUT_MS, numbered_images
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium_path")]
 
@@ -53,6 +53,10 @@ def test_a_student_walks_the_lesson_with_next_and_back_and_the_link_keeps_the_st
             # The step fits the screen: nothing of it below the fold.
             height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
             assert height <= PROJECTOR["height"] + 40, f"step {n} is {height} px tall"
+            if n == LESSON_STEPS:  # each model's decodes, numbered as the crosses on its map
+                decodes = numbered_images(page, 8)
+                assert [d["name"] for d in decodes] == [str(k) for k in range(1, 9)] * 3
+                assert min(d["w"] for d in decodes) >= 40
             if n < LESSON_STEPS:
                 page.get_by_role("button", name="Next").click()
         page.get_by_role("button", name="Back").click()
