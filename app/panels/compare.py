@@ -23,7 +23,7 @@ from app.figures import map_figure as base_map
 from app.panels import traversals
 from app.resources import DEFAULT_BUNDLE, bundle_version, default_bundle_name, load_explorer
 from app.style import CURRENT_COLOR, PATH_COLOR, class_chip
-from app.text import literal, public_message
+from app.text import escape_markdown, literal, public_message
 from app.view import Set
 from vae_core.bundle import DataInfo
 from vae_core.images import upscale
@@ -267,16 +267,43 @@ def _images_ui(
 
 
 def _table_ui(entries: list[tuple[str, dict | str]], floor_of) -> None:
-    """One metrics table for every bundle in the artifacts folder."""
+    """The metrics of every bundle in the artifacts folder: one table per data set (numbers from
+    different data sets do not compare), then the notes, and the bundles that cannot be read."""
+    groups: dict[str, list[tuple[str, dict | str]]] = {}
+    for name, entry in entries:
+        if isinstance(entry, dict):
+            groups.setdefault(DataInfo.of(entry).name, []).append((name, entry))
+    broken = comparison.metrics_table([(n, e) for n, e in entries if not isinstance(e, dict)])
+    st.markdown("**Every bundle in the artifacts folder** (test-set values from each bundle's manifest)")
+    noted = list(broken)
+    for data_name, group in groups.items():
+        rows = comparison.metrics_table(group, floor_of)
+        noted += [row for row in rows if row["note"]]
+        if len(groups) > 1:
+            st.caption(f"Data set {literal(data_name, 80)}")
+        _metrics_table(rows)
+    notes = [
+        "Nats above the floor: -ELBO minus the test pixels' own entropy (each data set's, from its bundle), "
+        "which no model can beat."
+    ]
+    if any(row["note"] == comparison.AUTOENCODER_NOTE for row in noted):
+        notes.append(comparison.AUTOENCODER_EXPLANATION)
+    lines = [" ".join(notes)]  # each row's note, under the tables: a last column was cut at the edge
+    lines += [f"**{escape_markdown(row['bundle'])}**: {escape_markdown(row['note'])}" for row in noted]
+    st.caption("  \n".join(lines))
+
+
+def _metrics_table(rows: list[dict]) -> None:
+    """One table, with the factor columns only when a row's data has known factors."""
     import pandas as pd
 
-    rows = comparison.metrics_table(entries, floor_of)
     formats = {name: "%.1f" for name in ("-ELBO", "above floor", "reconstruction", "KL", "IWAE bound")}
     formats.update({"latent dim": "%d", "5-NN": "percent", "MIG": "%.2f"})
     columns = [
         name
         for name in comparison.COLUMNS
-        if name not in comparison.FACTOR_COLUMNS or any(row["MIG"] is not None for row in rows)
+        if name != "note"
+        and (name not in comparison.FACTOR_COLUMNS or any(row["MIG"] is not None for row in rows))
     ]
     config = {
         name: st.column_config.NumberColumn(name, help=meaning, format=formats[name])
@@ -285,15 +312,7 @@ def _table_ui(entries: list[tuple[str, dict | str]], floor_of) -> None:
         for name, meaning in comparison.COLUMNS.items()
         if name in columns
     }
-    st.markdown("**Every bundle in the artifacts folder** (test-set values from each bundle's manifest)")
     st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True, column_config=config)
-    notes = [
-        "Nats above the floor: -ELBO minus the test pixels' own entropy (each data set's, from its bundle), "
-        "which no model can beat."
-    ]
-    if any(row["note"] == comparison.AUTOENCODER_NOTE for row in rows):
-        notes.append(comparison.AUTOENCODER_EXPLANATION)
-    st.caption(" ".join(notes))
 
 
 def data_key(manifest: dict) -> tuple:

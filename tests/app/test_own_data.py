@@ -99,6 +99,17 @@ def test_compare_pairs_only_bundles_of_the_same_data_set(app_at):
     right = at.selectbox(key="cmp_right")
     assert set(right.options) == {"shapes-2d", "shapes-3d"}  # not plain-2d, not tiny-2d
     assert view(at).vs == "shapes-3d"
+    # the metrics: one table per data set, each under its name; factor columns only where known
+    tables = [t.value for t in at.dataframe]
+    names = [c.value for c in at.caption if c.value.startswith("Data set ")]
+    assert len(tables) == len(names) >= 3
+    bundles = sorted(b for t in tables for b in t["bundle"])
+    assert len(bundles) == len(set(bundles)) and {"shapes-2d", "shapes-3d", "plain-2d", "tiny-2d"} <= set(
+        bundles
+    )
+    together = next(t for t in tables if "shapes-2d" in set(t["bundle"]))
+    assert set(together["bundle"]) == {"shapes-2d", "shapes-3d"}  # the same data set, and only it
+    assert all(("MIG" in t.columns) == t["MIG"].notna().any() for t in tables if "MIG" in t.columns)
 
 
 def test_the_bundle_selector_groups_bundles_by_data_set(app_at):
