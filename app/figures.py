@@ -16,6 +16,7 @@ import streamlit as st
 
 from app.explorer import Explorer
 from app.style import UNLABELLED_COLOR, class_colors
+from app.text import plotly_text
 from vae_core.density import highest_density_share
 
 BACKGROUND_GRID = 90  # cells per side of the density layer
@@ -99,8 +100,9 @@ def _background_trace(explorer: Explorer, kind: str) -> go.Heatmap:
 def _factor_traces(explorer: Explorer, style: MapStyle, rows: np.ndarray, sizes, coords: np.ndarray) -> list:
     """The points coloured by a factor: one trace per category (with the legend), or one trace on a
     sequential colour scale with its colour bar for a continuous factor."""
-    name, values = style.colour, explorer.factors[style.colour]
-    info = explorer.bundle.data.factors[name]
+    factor, values = style.colour, explorer.factors[style.colour]
+    info = explorer.bundle.data.factors[factor]
+    name = plotly_text(factor)  # the factor's and its categories' names come from the bundle
     common = {"mode": "markers", "hoverinfo": None if style.hover else "skip"}
 
     def marker(idx, **more):
@@ -116,10 +118,10 @@ def _factor_traces(explorer: Explorer, style: MapStyle, rows: np.ndarray, sizes,
                     style,
                     coords,
                     idx,
-                    name=f"{name}: {label}",
+                    name=f"{name}: {plotly_text(label)}",
                     marker=marker(idx, color=colors[k]),
                     customdata=idx,
-                    hovertemplate=f"#%{{customdata}} · {name} {label}<extra></extra>"
+                    hovertemplate=f"#%{{customdata}} · {name} {plotly_text(label)}<extra></extra>"
                     if style.hover
                     else None,
                     showlegend=style.legend,
@@ -170,7 +172,7 @@ def build_map(explorer: Explorer, style: MapStyle, revision: str = "") -> go.Fig
         shown = ()  # the factor's traces replace the classes'
     for c in shown:
         idx = rows[bundle.labels[rows] == c]
-        name = names[c] if labelled else "test images"
+        name = plotly_text(names[c]) if labelled else "test images"  # a class name is the bundle's
         fig.add_trace(
             _scatter(
                 style,

@@ -39,6 +39,17 @@ def _visible(ch: str) -> str:
     return ch
 
 
+def plotly_text(value: object, limit: int = MAX_CHARS) -> str:
+    """``value`` for a Plotly label (a legend entry, a hover text or template, a colour bar's title):
+    Plotly reads a few HTML tags in them (``<b>``, ``<a href>``, ``<br>``) and a hover template
+    reads ``%{...}``, so ``<``, ``>``, ``&`` and ``%`` become character references, which Plotly
+    shows as the characters themselves."""
+    text = "".join(_visible(c) for c in str(value))
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("%", "&#37;")
+
+
 def literal(value: object, limit: int = MAX_CHARS) -> str:
     """``value`` as a Markdown code span that Streamlit shows character for character."""
     text = "".join(_visible(c) for c in str(value))

@@ -25,6 +25,7 @@ from app.overlay import MAP_TARGET, polyline
 from app.panels import map as map_panel
 from app.panels import neighbours
 from app.style import CURRENT_COLOR, class_chip
+from app.text import plotly_text
 from app.view import Chosen, Committed, Set, View
 from vae_core.images import crisp_width, upscale
 
@@ -137,6 +138,13 @@ def _on_camera() -> None:
         session.record(Set("camera", eye))
 
 
+def legend_classes(hidden: set[str], explorer: Explorer) -> set[str]:
+    """The classes behind the legend's names the page says are hidden (the map shows a class name
+    as Plotly text: app.text.plotly_text); a name that is no class's is dropped."""
+    legend = {plotly_text(name): name for name in explorer.class_names}
+    return {legend[name] for name in hidden if name in legend}
+
+
 def _on_click(explorer: Explorer) -> None:
     pick = parse_pick(st.session_state.get(KEY), len(explorer.bundle.labels))
     if pick is not None:
@@ -146,7 +154,7 @@ def _on_click(explorer: Explorer) -> None:
     if click is None:
         return
     at, units, hidden = click
-    index, z = explorer.click(at, units, np.asarray(session.current().z), hidden)
+    index, z = explorer.click(at, units, np.asarray(session.current().z), legend_classes(hidden, explorer))
     session.record(Chosen(tuple(map(float, z)), index))
 
 

@@ -215,3 +215,42 @@ def test_crafted_values_from_the_page_are_ignored():
     at, units, hidden = parse_click({"click": {"x": 1, "y": 2, "ux": 0.1, "uy": 0.1, "hidden": 5}})
     assert (at, units, hidden) == ((1.0, 2.0), (0.1, 0.1), set())  # "hidden": 5 is no list: none hidden
     assert parse_commit({"commit": {"z": [0.5, -1], "n": 7, "painted": True}}, 2).z == (0.5, -1.0)
+
+
+HOSTILE_CLASS = "<b>Bold</b> %{x} &amp; <a href='https://example.com'>link</a>"
+
+
+def test_class_names_reach_the_map_as_text_and_the_legend_hides_them(app_at, roots, tmp_path, monkeypatch):
+    """Plotly reads a few HTML tags in a legend entry and %{...} in a hover template: a class name
+    from a manifest is neither, and the legend's name for it still hides it from clicks."""
+    import numpy as np
+
+    from app.panels.current_point import legend_classes
+    from app.resources import bundle_version, load_explorer
+    from app.text import plotly_text
+
+    names = [HOSTILE_CLASS] + [f"class {k}" for k in range(1, 10)]
+    path = make_bundle(
+        tmp_path / "classes" / "tiny-2d",
+        2,
+        n=200,
+        test_images=True,
+        browser_models=True,
+        data={"class_names": names},
+    )
+    at = app_at("one")
+    monkeypatch.setenv("VAE_ARTIFACTS", str(path.parent))  # this folder instead of "one"
+    at.run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    trace = next(t for t in spec["data"] if t.get("name") == plotly_text(HOSTILE_CLASS))
+    assert all(HOSTILE_CLASS not in str(t.get("name")) for t in spec["data"])
+    assert "<b>" not in trace["hovertemplate"] and "%{x}" not in trace["hovertemplate"]
+    assert "&lt;b&gt;Bold&lt;/b&gt; &#37;{x} &amp;amp;" in trace["name"]
+    explorer = load_explorer(str(path), bundle_version(path))
+    assert legend_classes({plotly_text(HOSTILE_CLASS), "no such class"}, explorer) == {HOSTILE_CLASS}
+    # a click on a point of that class picks it, unless the legend hid the class
+    first = int(np.flatnonzero(explorer.bundle.labels == 0)[0])
+    at_point, base = tuple(explorer.map.xy[first]), explorer.test_point(first)
+    assert explorer.click(at_point, (0.01, 0.01), base, set())[0] == first
+    assert explorer.click(at_point, (0.01, 0.01), base, {HOSTILE_CLASS})[0] != first

@@ -76,3 +76,11 @@ def test_escape_markdown_shows_a_manifest_name_as_written_in_a_table_cell():
     assert escaped.replace("\\", "").replace("\u2060", "") == hostile
     (row,) = metric_rows({hostile: 1.0})
     assert row["metric"] == escape_markdown(hostile.replace("_", " "))
+
+
+def test_plotly_text_shows_tags_templates_and_entities_as_characters():
+    from app.text import plotly_text
+
+    assert plotly_text("<a href='x'>%{y}</a> & &lt;") == "&lt;a href='x'&gt;&#37;{y}&lt;/a&gt; &amp; &amp;lt;"
+    assert plotly_text("T-shirt/top") == "T-shirt/top"  # ordinary names unchanged
+    assert plotly_text("a\nb") == "a\\nb"  # a line break (Plotly's <br> is text too) shown as an escape
