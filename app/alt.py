@@ -50,12 +50,3 @@ def test_image_alt(explorer: Explorer, index: int, what: str = "Test image") -> 
     if not explorer.bundle.data.labelled:
         return f"{what} #{index}"
     return f"{what} #{index}, a {explorer.label_name(index)}"
-
-
-def strip_alt(explorer: Explorer, z: np.ndarray, what: str) -> str:
-    """A strip of decodes of the points ``z`` (n, d): how many, and what the first and last look like."""
-    z = np.asarray(z, dtype=np.float64).reshape(len(z), -1)
-    return (
-        f"{what}: {len(z)} decodes, the first {looks_like(explorer, z[0])}, "
-        f"the last {looks_like(explorer, z[-1])}"
-    )

@@ -49,8 +49,3 @@ def test_long_points_are_shortened_and_test_images_name_their_class():
     assert alt.coords(np.arange(16) / 4) == "(0.00, 0.25, 0.50, ...)"
     explorer = fake_explorer([[0, 0], [1, 1]], [2, 1])
     assert alt.test_image_alt(explorer, 0) == "Test image #0, a <b>Bag</b>"  # literal: the page escapes alt
-    three = fake_explorer([[0, 0], [1, 1], [0.5, 0.5]], [2, 1, 2])
-    strip = alt.strip_alt(three, np.array([[0, 0], [1, 1]]), "Frames")
-    assert strip.startswith(
-        "Frames: 2 decodes, the first mostly <b>Bag</b> (2 of 3 nearest test images), the last"
-    )
