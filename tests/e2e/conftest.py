@@ -96,6 +96,7 @@ class Explorer:
         p = self.page
         p.wait_for_function("() => vaePage.liveStatus() && vaePage.liveStatus().live === '1'")
         first = self.decoded()["src"]
+        p.locator(SLIDER.format(index)).scroll_into_view_if_needed()  # as a person scrolls to it
         box = p.locator(SLIDER.format(index)).bounding_box()
         x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         p.mouse.move(x, y)
