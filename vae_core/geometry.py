@@ -401,6 +401,12 @@ TRAVERSAL_STEPS = 7
 TRAVERSAL_SPAN = 3.0  # each row runs from -3 to +3 of its dimension's spread over the data
 
 
+def traversal_order(kl: object) -> np.ndarray:
+    """The dimensions in the traversals' row order: by average KL, largest first (ties by index)."""
+    kl = np.asarray(kl, dtype=np.float64).ravel()
+    return np.lexsort((np.arange(len(kl)), -kl))
+
+
 def traversal_points(
     z: object, spread: object, kl: object, steps: int = TRAVERSAL_STEPS, span: float = TRAVERSAL_SPAN
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -413,7 +419,7 @@ def traversal_points(
     d = len(z)
     if spread.shape != (d,) or kl.shape != (d,):
         raise ValueError(f"z, spread and kl must each have {d} values")
-    order = np.lexsort((np.arange(d), -kl))
+    order = traversal_order(kl)
     offsets = np.linspace(-span, span, steps)
     points = np.repeat(z[None, None, :], steps, axis=1).repeat(d, axis=0)  # (d, steps, d)
     for row, j in enumerate(order):

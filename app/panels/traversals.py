@@ -21,7 +21,7 @@ from app import components
 from app.browser_assets import RUNTIME_URL
 from app.explorer import ACTIVE_KL, Explorer
 from vae_core.disentangle import clearly_carried
-from vae_core.geometry import TRAVERSAL_SPAN, TRAVERSAL_STEPS, traversal_points
+from vae_core.geometry import TRAVERSAL_SPAN, TRAVERSAL_STEPS, traversal_order, traversal_points
 from vae_core.images import crisp_width, image_strip, png_bytes
 
 IMAGE_PX = 56  # each decode's width in the normal layout, about (crisp: whole screen pixels per pixel)
@@ -73,7 +73,7 @@ def traversal_rows(explorer: Explorer) -> list[Row]:
     """The rows of the traversals, most informative dimension first."""
     kl, spread = _kl_and_spread(explorer)
     d = explorer.bundle.latent_dim
-    _, order = traversal_points(np.zeros(d), spread, np.zeros(d) if kl is None else kl)
+    order = traversal_order(np.zeros(d) if kl is None else kl)
     carried = clearly_carried(explorer.bundle.metrics)
     return [
         Row(int(j), None if kl is None else float(kl[j]), tuple(carried.get(int(j), ())), float(spread[j]))
