@@ -159,18 +159,25 @@ def inside_map(
     return fig
 
 
-MAP_NOTE = "Black ellipse: q(z|x), the encoder's belief (2 sigma); blue x: mu"
-SAMPLES_NOTE = "; red dots: the samples z = mu + sigma × epsilon."
-
-
-def map_pair(explorer: Explorer, shown: Shown, key: str, samples: bool = False, height: int = 260) -> None:
-    """The whole map and a close-up around mu, side by side (a confident ellipse is tiny on the whole)."""
-    c1, c2 = st.columns(2)
+def map_pair(
+    explorer: Explorer,
+    shown: Shown,
+    key: str,
+    samples: bool = False,
+    height: int = 260,
+    stacked: bool = False,
+) -> None:
+    """The whole map and a close-up around mu, side by side (a confident ellipse is tiny on the whole),
+    or one under the other when ``stacked`` (a narrow column)."""
+    c1, c2 = (st.container(), st.container()) if stacked else st.columns(2)
     with c1:
         show_map(inside_map(explorer, shown, samples, height, legend=False), f"{key}_whole")
     with c2:
         show_map(inside_map(explorer, shown, samples, height, zoom=True, legend=False), f"{key}_zoom")
-    st.caption(MAP_NOTE + (SAMPLES_NOTE if samples else "."))
+    st.caption(
+        "Black ellipse: q(z|x), the encoder's belief (2 sigma); blue x: mu"
+        + ("; red dots: the samples z = mu + sigma × epsilon." if samples else ".")
+    )
 
 
 def show_map(fig: go.Figure, key: str) -> None:
@@ -340,12 +347,7 @@ def inside_view(
     """The whole trip (the explorer's view), one step under the other: map, encoder, samples, loss
     and code. ``compact``: a narrow column, where the two maps stack too."""
     shown = show(explorer, pixels, seed)
-    if compact:
-        show_map(inside_map(explorer, shown, True, 230, legend=False), "inside_map_whole")
-        show_map(inside_map(explorer, shown, True, 230, zoom=True, legend=False), "inside_map_zoom")
-        st.caption(MAP_NOTE + SAMPLES_NOTE)
-    else:
-        map_pair(explorer, shown, "inside_map", samples=True, height=260)
+    map_pair(explorer, shown, "inside_map", samples=True, height=230 if compact else 260, stacked=compact)
     encoder_ui(explorer, shown, title, stacked=compact)
     sampling_ui(explorer, shown, seed, widen)
     loss_ui(explorer, shown)
