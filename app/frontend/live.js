@@ -283,13 +283,19 @@ class LivePoint {
     return Math.hypot(px - at.px, py - at.py) <= GRAB_PX;
   }
 
+  // Whether our listeners are on the map element gd: Plotly drops a scene's when it draws the
+  // figure anew in the same element.
+  bound(gd) {
+    return this.boundMap === gd && (!this.data.scene || listens(gd, "plotly_click", this.sceneClick));
+  }
+
   bindMap() {
     const gd = this.plot();
     if (!gd) {
       setTimeout(() => this.bindMap(), 250);
       return;
     }
-    if (this.boundMap === gd && !(this.data.scene && !listens(gd, "plotly_click", this.sceneClick))) return;
+    if (this.bound(gd)) return;
     if (this.data.scene) {
       if (!isScene(gd)) {
         setTimeout(() => this.bindMap(), 250); // the scene is not laid out yet
@@ -303,9 +309,7 @@ class LivePoint {
       // Streamlit may put a new chart element in (a relaid page) without remounting this panel.
       this.sceneWatch ||= setInterval(() => {
         const now = this.plot();
-        if (this.data.scene && now && (now !== this.boundMap || !listens(now, "plotly_click", this.sceneClick))) {
-          this.bindMap();
-        }
+        if (this.data.scene && now && !this.bound(now)) this.bindMap();
       }, 500);
       return;
     }
