@@ -1,9 +1,11 @@
 """How long each click takes until the page has answered (issue 27: every click under a second).
 
     .venv/bin/python bench/clicks.py [--repeat 3] [--compare runner.postScriptGC=true]
+    git worktree add /tmp/before <commit> && .venv/bin/python bench/clicks.py --before /tmp/before
 
 One `streamlit run` on the shipped bundles (and, with --compare, a second one with that
-Streamlit setting, measured in the same run), one headless Chromium at 1280x800. Each click is
+Streamlit setting; with --before, first one of another checkout: each measured in the same run),
+one headless Chromium at 1280x800. Each click is
 timed from the click to the page's last change (a MutationObserver on the whole document), taken
 once the page has not changed for 400 ms and Streamlit is idle; the median of --repeat rounds is
 reported, slowest first. Prints a table; writes bench/results/clicks.json.
@@ -85,18 +87,23 @@ def main() -> None:
     parser.add_argument(
         "--compare", action="append", default=[], help="a Streamlit setting for a second server"
     )
+    parser.add_argument("--before", type=Path, help="another checkout to measure first, in the same run")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "clicks.json")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     load_before = os.getloadavg()
-    runs = {"as shipped": ()} | ({" ".join(args.compare): tuple(args.compare)} if args.compare else {})
+    # label -> (checkout, Streamlit settings)
+    runs = {"before": (args.before.resolve(), ())} if args.before else {}
+    runs["after" if args.before else "as shipped"] = (REPO, ())
+    if args.compare:
+        runs[" ".join(args.compare)] = (REPO, tuple(args.compare))
     results = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for label, options in runs.items():
+        for label, (checkout, options) in runs.items():
             log = REPO / "test-output" / "bench" / f"clicks-{len(results)}.log"
-            with serve_app(REPO / "artifacts", log, options) as server:
+            with serve_app(REPO / "artifacts", log, options, cwd=checkout, import_root=checkout) as server:
                 times = measure(browser, server.url, args.repeat)
             results[label] = {what: round(statistics.median(v), 3) for what, v in times.items()}
         browser.close()
@@ -109,11 +116,13 @@ def main() -> None:
     print(f"{'click':26}" + "".join(f"{label:>28}" for label in labels))
     for what in order:
         print(f"{what:26}" + "".join(f"{results[label][what]:>28.2f}" for label in labels))
-    over = [w for w in order if results[labels[0]][w] > 1.0]
-    print(f"over 1 s as shipped: {len(over)} of {len(order)}")
+    for label in labels:
+        over = [w for w in order if results[label][w] > 1.0]
+        print(f"over 1 s, {label}: {len(over)} of {len(order)}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "results": results,
+        "checkouts": {label: str(checkout) for label, (checkout, _) in runs.items()},
         "repeat": args.repeat,
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
