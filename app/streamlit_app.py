@@ -43,6 +43,11 @@ PAGE_ICON = "🧭"
 MODE_LABELS = {"explore": "Explore", "learn": "Learn", "compare": "Compare"}
 
 
+def explorer_at(path: Path) -> Explorer:
+    """The (shared) Explorer of the bundle at ``path``; raises BundleError."""
+    return load_explorer(str(path), bundle_version(path))
+
+
 def open_view(names: list[str]) -> View:
     """The view for this run: the link's on a session's first run, then the events callbacks recorded,
     fitted to the bundles there are."""
@@ -94,7 +99,6 @@ def title_ui(view: View, explorer: Explorer) -> None:
         with title, st.container(key="page_title"):
             st.title(f"{escape_markdown(data, 60)} latent space explorer", anchor=False)
     else:  # the lesson and the comparison need the height of a 720-pixel screen: one short row
-        st.markdown(LESSON_CSS, unsafe_allow_html=True)
         title, modes, switch = st.columns([1.9, 3.5, 4.6], vertical_alignment="center")
         title.markdown(f"**{escape_markdown(data, 60)} latent space explorer**")
     with modes, st.container(horizontal=True, vertical_alignment="center", gap="small"):
@@ -166,6 +170,24 @@ def intro_ui(explorer: Explorer, compact: bool, colour: str = "", scene: bool = 
             st.info(text, icon=":material/explore:")
 
 
+def page_body(mode: str):
+    """The container of the part of the page below the title: each part has its own slot, and the
+    other parts' slots are empty.
+
+    Streamlit gives a new container the children of the container it replaces, and draws them
+    (greyed) until the run ends. Had the parts shared one slot, a click from Compare back to
+    Explore would draw Compare's two maps again only to drop them (0.5-0.8 s, bench/clicks.py). In
+    its own slot a part keeps its elements from run to run, and a part that was not drawn last run
+    starts empty. The other parts' slots are emptied at once, before this part is drawn."""
+    body = None
+    for part in MODE_LABELS:
+        if part == mode:
+            body = st.container(key=f"{part}_page")
+        else:
+            st.empty()
+    return body
+
+
 def explore_page(explorer: Explorer, view: View, key: str, root: Path, names: list[str]) -> None:
     compact = view.compact
     if compact:
@@ -211,7 +233,7 @@ def main() -> None:
     path = root / view.bundle
     key = f"{view.bundle}:{bundle_version(path)}"
     try:
-        explorer = load_explorer(str(path), bundle_version(path))
+        explorer = explorer_at(path)
     except BundleError as e:
         details = literal(public_message(e, root), 2000)  # no server path, no Markdown
         notices_ui(view)
@@ -232,13 +254,17 @@ def main() -> None:
     )
     notices_ui(view)
     title_ui(view, explorer)
-    if view.mode == "learn":
-        lesson.lesson_page(explorer, view, root, names, lambda p: load_explorer(str(p), bundle_version(p)))
-    elif view.mode == "compare":
-        compare.compare_fragment(root, names, explorer)
-    else:
-        explore_page(explorer, view, key, root, names)
+    with page_body(view.mode):
+        if view.mode != "explore":  # the lesson and the comparison fit a 720-pixel screen
+            st.markdown(LESSON_CSS, unsafe_allow_html=True)
+        if view.mode == "learn":
+            lesson.lesson_page(explorer, view, root, names, explorer_at)
+        elif view.mode == "compare":
+            compare.compare_fragment(root, names, explorer)
+        else:
+            explore_page(explorer, view, key, root, names)
     session.write_link(session.current())
+    explorer.warm_in_background()  # the page is drawn: what its next clicks need, computed meanwhile
 
 
 if __name__ == "__main__":
