@@ -7,12 +7,14 @@ limits, sliders, ellipses) from ``explorer.map`` (a ``vae_core.latent_map.Latent
 
 An Explorer is built once per bundle (``app.resources.load_explorer``) and shared by every
 session; after loading it only reads, except :meth:`Explorer.reference_neg_elbo`,
-:attr:`Explorer.map_facts` and :attr:`Explorer.reconstruction_rms`, computed on first use and then kept.
+:attr:`Explorer.map_facts` and :attr:`Explorer.reconstruction_rms`, computed once and then kept
+(on first use, or beforehand: :meth:`Explorer.warm_in_background`).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -24,6 +26,8 @@ from vae_core.bundle import Bundle, bundle_factors
 from vae_core.density import aggregate_posterior_log_density, prior_log_density, sample_prior
 from vae_core.evaluate import ImageTrip, Networks, elbo_terms, floor_nats, image_trip, percentile_of
 from vae_core.latent_map import LatentMap, MapFacts, class_centroids
+
+log = logging.getLogger(__name__)
 
 ACTIVE_KL = 0.1  # nats: a latent dimension with less average KL carries (almost) no information
 REFERENCE_IMAGES = 1000  # test images whose -ELBO forms the reference an encoded image is compared with
@@ -76,6 +80,7 @@ class Explorer:
         self.factors = bundle_factors(bundle)  # name -> (n,) values of the test images' known factors
         self._reference: np.ndarray | None = None
         self._lock = threading.Lock()
+        self._warming: threading.Thread | None = None
 
     # -- the bundle's facts that the panels compute with ------------------------------------------
     @functools.cached_property
@@ -163,6 +168,26 @@ class Explorer:
     def trip(self, pixels: np.ndarray, samples: int = 16, seed: int = 0) -> ImageTrip:
         """Encode (once), sample, decode and score one image (H, W, C) in [0, 1], keeping every number."""
         return image_trip(self.networks, pixels, self.bundle.prior, samples, seed)
+
+    def warm(self) -> None:
+        """Compute now what is otherwise computed on first use: the references an image's -ELBO and a
+        decode's distance from the data are compared with, and the map's facts."""
+        self.reference_neg_elbo()
+        _ = self.reconstruction_rms, self.map_facts
+
+    def warm_in_background(self) -> None:
+        """Start :meth:`warm` in a thread of its own, once, so that no click waits for it (the 2-D
+        default's first "Inside the VAE" waited 1.2 s for its reference, bench/clicks.py)."""
+        with self._lock:
+            if self._warming is None:
+                self._warming = threading.Thread(target=self._warm, name="warm-explorer", daemon=True)
+                self._warming.start()
+
+    def _warm(self) -> None:
+        try:
+            self.warm()
+        except Exception:  # the first use computes it again, and says there what went wrong
+            log.exception("bundle %s: computing its references failed", self.bundle.name)
 
     def share_below(self, neg_elbo: float) -> float:
         """Share of the reference test images the model explains better (lower -ELBO) than ``neg_elbo``."""
