@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import functools
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ import streamlit as st
 
 from app import alt, session
 from app.explorer import Explorer
-from app.figures import MapStyle, map_figure
+from app.figures import MapStyle, map_figure, points_picture
 from app.style import CURRENT_COLOR, UPLOAD_COLOR
 from app.view import Set
 from vae_core.evaluate import ImageTrip
@@ -90,10 +90,8 @@ def close_up(explorer: Explorer, shown: Shown) -> tuple[tuple[float, float], tup
 
 
 def small_map(explorer: Explorer, height: int) -> go.Figure:
-    """A copy of the small map (a sample of the test images), to add traces to."""
-    fig = go.Figure(map_figure(explorer, explorer.bundle.name, SMALL_MAP))
-    fig.update_layout(height=height)
-    return fig
+    """A copy of the small map (a sample of the test images, one picture), to add traces to."""
+    return go.Figure(map_figure(explorer, explorer.bundle.name, replace(SMALL_MAP, height=height)))
 
 
 def inside_map(
@@ -146,7 +144,9 @@ def inside_map(
         )
     if zoom and shown is not None:
         (x0, x1), (y0, y1) = close_up(explorer, shown)
+        style = replace(SMALL_MAP, height=height)
         fig.update_layout(
+            images=[points_picture(explorer, style, (x0, x1), (y0, y1))],  # the close-up's own, sharp
             margin={"t": 22},
             title={"text": "close-up around mu", "font": {"size": 12}, "x": 0.02, "y": 0.99},
             xaxis={"range": [x0, x1]},
