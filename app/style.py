@@ -53,6 +53,10 @@ PAGE_CSS = """
 .st-key-page_title h1 { font-size: 2.1rem; }
 /* Overlay components only draw on the map: they take no room of their own. */
 div[class*="st-key-overlay_"] { position: absolute; width: 0; height: 0; overflow: hidden; }
+/* The model's own code (app.panels.inside.code_box): literal text that wraps, never a box that scrolls. */
+.model-code { margin: 0; padding: .75rem 1rem; border-radius: .5rem; background: #F0F2F6; color: #31333F;
+  font-family: "Source Code Pro", monospace; font-size: .8rem; line-height: 1.5;
+  white-space: pre-wrap; overflow-wrap: anywhere; }
 /* Crisp pixels wherever the browser scales an image. */
 [data-testid="stImage"] img { image-rendering: pixelated; }
 /* A file the browser refuses (over server.maxUploadSize) gets only a red "!" whose reason is a

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import html
 import textwrap
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -305,14 +306,22 @@ def loss_ui(explorer: Explorer, shown: Shown) -> None:
 
 def code_ui(names: tuple[str, ...], note: str, folded: bool = False) -> None:
     """The model's own source for ``names`` (from vae_core.model) under ``note``; ``folded``: in a
-    closed expander named ``note``. Never in a box that scrolls (a keyboard could not scroll it)."""
+    closed expander named ``note``. Never in a box that scrolls (a keyboard could not scroll it).
+
+    Plain text (``code_box``), not ``st.code``: the page's first ``st.code`` loads and starts
+    Streamlit's syntax highlighter, half a second of the browser's time (bench/clicks.py)."""
     code = "\n\n".join(source_of(n) for n in names)
     if folded:
         with st.expander(note, icon=":material/code:"):
-            st.code(code, language="python", wrap_lines=True)
+            st.html(code_box(code))
         return
     st.caption(note)
-    st.code(code, language="python", wrap_lines=True)
+    st.html(code_box(code))
+
+
+def code_box(code: str) -> str:
+    """``code`` as literal text in a wrapped, monospace box (PAGE_CSS's .model-code)."""
+    return f'<pre class="model-code"><code>{html.escape(code)}</code></pre>'
 
 
 def sampling_values_ui(shown: Shown) -> None:

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from app.link import LESSON_STEPS
+from app.panels.inside import code_box
 from tests.app.test_app import no_errors
 
 
@@ -83,7 +84,8 @@ def test_the_loss_step_writes_out_this_images_elbo(app_at):
     line = next(m.value for m in at.markdown if "−ELBO = reconstruction + KL =" in m.value)
     recon, kl, total = (float(v) for v in re.findall(r"(\d+\.\d)", line))
     assert recon + kl == pytest.approx(total, abs=0.11)
-    assert any("def bernoulli_nll" in c.value and "def kl_standard_normal_terms" in c.value for c in at.code)
+    code = [h.proto.body for h in at.get("html") if 'class="model-code"' in h.proto.body]
+    assert any("def bernoulli_nll" in c and "def kl_standard_normal_terms" in c for c in code)
 
 
 def test_the_kl_step_shows_the_autoencoder_and_the_beta_model_beside_the_vae(app_at):
@@ -201,3 +203,9 @@ def test_step_2_shows_what_epsilon_does_when_sigma_is_too_small_to_see(monkeypat
     no_errors(at)
     wide, said = decodes()
     assert any("× sigma × epsilon" in c and "not the model" in c for c in said) and wide != strip
+
+
+def test_the_models_code_is_shown_as_literal_text():
+    box = code_box('if a < b and c > d: s = "<b>&amp;</b>"')
+    assert box.startswith('<pre class="model-code"><code>') and "<b>" not in box
+    assert "a &lt; b and c &gt; d" in box and "&lt;b&gt;&amp;amp;&lt;/b&gt;" in box
