@@ -368,7 +368,7 @@ def test_inside_the_vae_in_the_compact_layout_shows_every_part_whole(browser, ap
         )
         assert [s["name"] for s in samples] == [str(k) for k in range(1, 17)]
         assert min(s["w"] for s in samples) >= 40 and max(s["right"] for s in samples) <= column + 1
-        table = page.get_by_test_id("stDataFrame").first
+        table = page.get_by_test_id("stTable").first
         assert table.evaluate(
             "(e) => [...e.querySelectorAll('*')].every((c) => c.scrollWidth <= c.clientWidth + 1 "
             "|| getComputedStyle(c).overflowX === 'visible')"
