@@ -61,11 +61,12 @@ CURRENT_TRACE = "current point"  # the 3-D scene's trace that live.js moves to t
 def _scatter(style: MapStyle, coords: np.ndarray, idx: np.ndarray, **trace) -> go.Scattergl | go.Scatter3d:
     """One trace of the points ``idx`` at ``coords`` (n, 2 or 3): WebGL points on the plane, or in
     the 3-D scene (smaller markers: they are seen close up)."""
+    xyz = coords[idx].astype(np.float32)  # 4 bytes a number: the map's message is 40% smaller
     if style.three_d:
         marker = dict(trace.pop("marker"))
         marker["size"] = marker["size"] * 0.55  # a number, or one per point
-        return go.Scatter3d(x=coords[idx, 0], y=coords[idx, 1], z=coords[idx, 2], marker=marker, **trace)
-    return go.Scattergl(x=coords[idx, 0], y=coords[idx, 1], **trace)
+        return go.Scatter3d(x=xyz[:, 0], y=xyz[:, 1], z=xyz[:, 2], marker=marker, **trace)
+    return go.Scattergl(x=xyz[:, 0], y=xyz[:, 1], **trace)
 
 
 def density_levels(logp: np.ndarray) -> np.ndarray:
