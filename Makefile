@@ -47,9 +47,11 @@ cluster: $(VENV)/.runtime
 
 # First the Debian packages the browser and real-data tests need (installed if root, else
 # the command to run), so that `make test` runs the whole suite, never skipping it; then the
-# linters (seconds), then the tests.
+# linters (seconds), then the tests: those without a browser on every core (pytest-xdist), then
+# the browser tests one at a time (each drives Chromium against a server on the same cores).
 test: system-deps lint
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not browser" -n auto
+	$(PY) -m pytest -m browser
 
 # ruff for the Python; ESLint (pinned in package-lock.json) for the browser JavaScript.
 lint: $(VENV)/.dev node_modules/.installed
