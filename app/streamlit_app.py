@@ -176,7 +176,7 @@ def page_body(mode: str):
 
     Streamlit gives a new container the children of the container it replaces, and draws them
     (greyed) until the run ends. Had the parts shared one slot, a click from Compare back to
-    Explore would draw Compare's two maps again only to drop them (0.5-0.8 s, bench/clicks.py). In
+    Explore would draw Compare's two maps again only to drop them (over a second, bench/clicks.py). In
     its own slot a part keeps its elements from run to run, and a part that was not drawn last run
     starts empty. The other parts' slots are emptied at once, before this part is drawn."""
     body = None

@@ -470,3 +470,41 @@ def test_a_phone_shows_the_map_first_and_the_decoded_image_under_it(browser, app
         assert_no_errors(app)
     finally:
         page.context.close()
+
+
+# Every chart that appears from now on, with the keyed containers it sits in (innermost first).
+WATCH_NEW_CHARTS = """() => {
+  const seen = new WeakSet(document.querySelectorAll('.js-plotly-plot'));
+  window.vaeNewCharts = [];
+  setInterval(() => {
+    for (const chart of document.querySelectorAll('.js-plotly-plot')) {
+      if (seen.has(chart)) continue;
+      seen.add(chart);
+      const keys = [];
+      for (let e = chart; e; e = e.parentElement) {
+        const key = [...e.classList].find((c) => c.startsWith('st-key-'));
+        if (key) keys.push(key.slice('st-key-'.length));
+      }
+      window.vaeNewCharts.push(keys);
+    }
+  }, 10);
+}"""
+
+
+def test_back_to_explore_from_compare_draws_only_the_explorers_map(browser, app_url):
+    """Streamlit gives a new container the old one's elements until the run ends: with one slot for
+    every part, Compare's two maps were drawn again (greyed) under the explorer on the way back."""
+    app = open_page(browser, app_url, "compare_and_back", PROJECTOR)
+    try:
+        page = app.page
+        page.get_by_role("radio", name="Compare", exact=True).click()
+        page.locator(".st-key-cmp_map_right .js-plotly-plot").wait_for()
+        app.wait_idle()
+        page.evaluate(WATCH_NEW_CHARTS)
+        page.get_by_role("radio", name="Explore", exact=True).click()
+        app.wait_ready()
+        page.wait_for_timeout(300)  # the watch polls every 10 ms
+        new = page.evaluate("() => window.vaeNewCharts")
+        assert [keys[0] for keys in new] == ["latent_map"], new
+    finally:
+        page.context.close()
