@@ -92,3 +92,18 @@ def test_the_floor_is_the_pixels_own_entropy_and_no_decoder_beats_it(explorer):
     trip = explorer.trip(explorer.images[2] / 255.0)
     assert trip.recon_nats >= trip.floor_nats
     assert explorer.floor_nats == pytest.approx(float(pixel_entropy(explorer.images / 255.0).mean()))
+
+
+def test_warming_computes_the_references_once_in_a_thread_of_its_own(tmp_path):
+    path = make_bundle(tmp_path / "w", latent_dim=2, test_images=True, browser_models=True)
+    warm = open_explorer(path, publish=False)
+    counting = CountingNetworks(warm.networks)
+    warm.networks = counting
+    warm.warm_in_background()
+    warm.warm_in_background()  # a second call starts nothing
+    warm._warming.join(timeout=60)
+    assert not warm._warming.is_alive()
+    runs = counting.decodes
+    assert runs > 0  # the references were computed in the thread...
+    _ = warm.share_below(100.0), warm.reconstruction_rms, warm.map_facts
+    assert counting.decodes == runs  # ...and a click then finds them
