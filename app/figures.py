@@ -6,8 +6,8 @@ A figure depends only on the bundle and its options, so the same options give th
 pitfalls"). What moves is drawn over it by ``app.overlay``, or added to a copy by the caller.
 
 A small map is only looked at (no hover, no click), so its points are one picture under the axes
-(:func:`points_picture`) rather than WebGL traces: the browser draws it in about 25 ms where the
-traces took about 200 ms, two WebGL contexts each (bench/clicks.py, "Inside the VAE" and Learn).
+(:func:`points_picture`) rather than WebGL traces, each map two WebGL contexts: the browser draws
+it in a fraction of the time (bench/small_maps.py).
 """
 
 from __future__ import annotations
@@ -248,8 +248,9 @@ def dots_picture(
     for xy, hex_colour in groups:
         xy = np.asarray(xy, dtype=np.float64)
         xy = xy[np.isfinite(xy).all(axis=1)]
-        col = anchor((xy[:, 0] - x0) / (x1 - x0) * w).astype(np.int64)
-        row = anchor((y1 - xy[:, 1]) / (y1 - y0) * h).astype(np.int64)
+        # (clipped to just outside the picture first: a far point's pixel must fit an integer)
+        col = anchor(np.clip((xy[:, 0] - x0) / (x1 - x0) * w, -reach - 1, w + reach)).astype(np.int64)
+        row = anchor(np.clip((y1 - xy[:, 1]) / (y1 - y0) * h, -reach - 1, h + reach)).astype(np.int64)
         cols, rows = (col[:, None] + dx).ravel(), (row[:, None] + dy).ravel()
         on = (cols >= 0) & (cols < w) & (rows >= 0) & (rows < h)
         dots = np.bincount(rows[on] * w + cols[on], minlength=h * w)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -51,7 +52,10 @@ def test_dots_blend_as_webgl_points_do():
 
 
 def test_points_outside_the_ranges_draw_nothing():
-    out = picture([(np.array([[-1.0, 0.5], [5.0, 0.5], [1.0, 3.0], [1.0, np.nan]]), RED)], diameter=3)
+    far = [[-1.0, 0.5], [5.0, 0.5], [1.0, 3.0], [1.0, np.nan], [1e300, -1e300], [np.inf, 0.5]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow on the way
+        out = picture([(np.array(far), RED)], diameter=3)
     assert not out[..., 3].any()
 
 
