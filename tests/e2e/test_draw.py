@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from app.panels.draw_pad import KEY
-from harness.browser import ServerError, new_context
+from harness.browser import IDLE, ServerError, new_context
 from harness.draw_site import build_site, serve_site
 from tests.e2e.conftest import OUTPUT, TIMEOUT_MS
 
@@ -324,6 +324,7 @@ def test_clear_empties_the_pad_and_tells_the_server(pad):
     cleared = wait_encoded(page)
     assert drawn["mu"] != pytest.approx(blank["mu"], abs=1e-3)
     assert cleared["mu"] == pytest.approx(blank["mu"], abs=1e-4)  # the blank pad's encoding again
+    page.wait_for_selector(IDLE, state="attached")  # the run that got stroke 2 has drawn all it draws
     assert page.get_by_text("server mu =").count() == 0  # a blank pad is no drawing to score
 
 
