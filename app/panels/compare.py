@@ -275,13 +275,13 @@ def _table_ui(entries: list[tuple[str, dict | str]], floor_of) -> None:
             groups.setdefault(DataInfo.of(entry).name, []).append((name, entry))
     broken = comparison.metrics_table([(n, e) for n, e in entries if not isinstance(e, dict)])
     st.markdown("**Every bundle in the artifacts folder** (test-set values from each bundle's manifest)")
-    noted = list(broken)
+    noted, columns = list(broken), []
     for data_name, group in groups.items():
         rows = comparison.metrics_table(group, floor_of)
         noted += [row for row in rows if row["note"]]
         if len(groups) > 1:
             st.caption(f"Data set {literal(data_name, 80)}")
-        _metrics_table(rows)
+        columns += [c for c in _metrics_table(rows) if c not in columns]
     notes = [
         "Nats above the floor: -ELBO minus the test pixels' own entropy (each data set's, from its bundle), "
         "which no model can beat."
@@ -291,28 +291,39 @@ def _table_ui(entries: list[tuple[str, dict | str]], floor_of) -> None:
     lines = [" ".join(notes)]  # each row's note, under the tables: a last column was cut at the edge
     lines += [f"**{escape_markdown(row['bundle'])}**: {escape_markdown(row['note'])}" for row in noted]
     st.caption("  \n".join(lines))
+    if columns:
+        _columns_ui(columns)
 
 
-def _metrics_table(rows: list[dict]) -> None:
-    """One table, with the factor columns only when a row's data has known factors."""
+def _metrics_table(rows: list[dict]) -> list[str]:
+    """One table, with the factor columns only when a row's data has known factors; its columns.
+
+    A plain table (st.table), not a data grid: the grid's code loads on the first Compare and draws
+    the grid twice, the last 0.5 s of that click (bench/clicks.py); the rows are few enough to read
+    without sorting, and the columns' meanings follow the tables (:func:`_columns_ui`)."""
     import pandas as pd
 
-    formats = {name: "%.1f" for name in ("-ELBO", "above floor", "reconstruction", "KL", "IWAE bound")}
-    formats.update({"latent dim": "%d", "5-NN": "percent", "MIG": "%.2f"})
+    formats = {name: "{:.1f}" for name in ("-ELBO", "above floor", "reconstruction", "KL", "IWAE bound")}
+    formats.update({"latent dim": "{:.0f}", "epochs": "{:.0f}", "MIG": "{:.2f}"})
+    formats["5-NN"] = "{:.1%}"  # (whole numbers as {:.0f}: a column with a missing value is of floats)
     columns = [
         name
         for name in comparison.COLUMNS
         if name != "note"
         and (name not in comparison.FACTOR_COLUMNS or any(row["MIG"] is not None for row in rows))
     ]
-    config = {
-        name: st.column_config.NumberColumn(name, help=meaning, format=formats[name])
-        if name in formats
-        else st.column_config.TextColumn(name, help=meaning or None)
-        for name, meaning in comparison.COLUMNS.items()
-        if name in columns
-    }
-    st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True, column_config=config)
+    frame = pd.DataFrame(rows, columns=columns)
+    shown = {name: f for name, f in formats.items() if name in columns}
+    st.table(frame.style.format(shown, na_rep="–"), hide_index=True)
+    return columns
+
+
+def _columns_ui(columns: list[str]) -> None:
+    """What each column of the tables means (a column's help, for a plain table)."""
+    with st.expander("What the columns mean", icon=":material/help:"):
+        st.markdown(
+            "\n".join(f"- **{escape_markdown(name)}**: {comparison.COLUMNS[name]}" for name in columns)
+        )
 
 
 def data_key(manifest: dict) -> tuple:

@@ -93,7 +93,7 @@ def image_captions(at) -> list[list[str]]:
 
 
 def table(at):
-    return at.dataframe[0].value
+    return at.table[0].value
 
 
 def test_the_vae_and_the_autoencoder_side_by_side_with_the_same_image_ringed_in_both(
@@ -218,7 +218,7 @@ def test_the_shipped_autoencoder_and_beta_vae_load_beside_the_vae(compare_at):
     rows = table(at).set_index("bundle")
     assert rows.loc[autoencoders[0], "objective"] == "autoencoder"
     assert rows.loc[betas[0], "objective"].startswith("β-VAE (β=")
-    listed = [name for t in at.dataframe for name in t.value["bundle"]]  # one table per data set
+    listed = [name for t in at.table for name in t.value["bundle"]]  # one table per data set
     assert sorted(listed) == sorted(manifests)
 
 

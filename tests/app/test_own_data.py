@@ -100,7 +100,7 @@ def test_compare_pairs_only_bundles_of_the_same_data_set(app_at):
     assert set(right.options) == {"shapes-2d", "shapes-3d"}  # not plain-2d, not tiny-2d
     assert view(at).vs == "shapes-3d"
     # the metrics: one table per data set, each under its name; factor columns only where known
-    tables = [t.value for t in at.dataframe]
+    tables = [t.value for t in at.table]
     names = [c.value for c in at.caption if c.value.startswith("Data set ")]
     assert len(tables) == len(names) >= 3
     bundles = sorted(b for t in tables for b in t["bundle"])

@@ -102,7 +102,7 @@ def test_both_maps_and_the_decoded_images_fit_one_screen_and_a_click_picks_an_im
         assert page.get_by_test_id("stAlertContentError").count() == 0
         assert page.get_by_test_id("stException").count() == 0
         # the metrics of the Fashion-MNIST bundles: every column in view, none behind a sideways scroll
-        table = page.get_by_test_id("stDataFrame").first
+        table = page.get_by_test_id("stTable").first
         table.scroll_into_view_if_needed()
         assert table.evaluate(
             "(e) => [...e.querySelectorAll('*')].every((c) => c.scrollWidth <= c.clientWidth + 1 "
