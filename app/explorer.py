@@ -8,7 +8,7 @@ limits, sliders, ellipses) from ``explorer.map`` (a ``vae_core.latent_map.Latent
 An Explorer is built once per bundle (``app.resources.load_explorer``) and shared by every
 session; after loading it only reads, except :meth:`Explorer.reference_neg_elbo`,
 :attr:`Explorer.map_facts` and :attr:`Explorer.reconstruction_rms`, computed once and then kept
-(on first use, or beforehand: :meth:`Explorer.warm_in_background`).
+(on first use, or the first two beforehand: :meth:`Explorer.warm_in_background`).
 """
 
 from __future__ import annotations
@@ -171,9 +171,9 @@ class Explorer:
 
     def warm(self) -> None:
         """Compute now what is otherwise computed on first use: the references an image's -ELBO and a
-        decode's distance from the data are compared with, and the map's facts."""
+        decode's distance from the data are compared with (the map's facts take milliseconds)."""
         self.reference_neg_elbo()
-        _ = self.reconstruction_rms, self.map_facts
+        _ = self.reconstruction_rms
 
     def warm_in_background(self) -> None:
         """Start :meth:`warm` in a thread of its own, once, so that no click waits for it (the 2-D

@@ -105,5 +105,5 @@ def test_warming_computes_the_references_once_in_a_thread_of_its_own(tmp_path):
     assert not warm._warming.is_alive()
     runs = counting.decodes
     assert runs > 0  # the references were computed in the thread...
-    _ = warm.share_below(100.0), warm.reconstruction_rms, warm.map_facts
+    _ = warm.share_below(100.0), warm.reconstruction_rms
     assert counting.decodes == runs  # ...and a click then finds them
