@@ -161,28 +161,27 @@ def build_map(explorer: Explorer, style: MapStyle, revision: str = "") -> go.Fig
     zoom across reruns: Plotly's uirevision)."""
     bundle, lmap = explorer.bundle, explorer.map
     names = explorer.class_names
-    colors = class_colors(len(names))
     labelled = bundle.data.labelled
     fig = go.Figure()
     coords = bundle.z_mean if style.three_d else lmap.xy
     if style.background != "none" and not style.three_d:
         fig.add_trace(_background_trace(explorer, style.background))
-    rows = _rows(explorer, style)
+    rows = map_rows(explorer, style)
     sizes = style.marker_size
     if style.size_by_std:
         std = explorer.posterior_std
         sizes = 3.0 + 9.0 * (std - std.min()) / max(float(np.ptp(std)), 1e-9)
-    shown = range(len(names)) if style.classes is None else style.classes
+    classes = []
     if style.small and not style.three_d:  # the points are one picture: no traces
         fig.add_layout_image(points_picture(explorer, style, *lmap.limits))
-        shown = ()
-    elif style.colour in explorer.factors:
+    elif style.colour in explorer.factors:  # the factor's traces replace the classes'
+        shown = range(len(names)) if style.classes is None else style.classes
         rows = rows[np.isin(bundle.labels[rows], list(shown))]
         for trace in _factor_traces(explorer, style, rows, sizes, coords):
             fig.add_trace(trace)
-        shown = ()  # the factor's traces replace the classes'
-    for c in shown:
-        idx = rows[bundle.labels[rows] == c]
+    else:
+        classes = class_points(explorer, style, rows)
+    for c, idx, colour in classes:
         name = plotly_text(names[c]) if labelled else "test images"  # a class name is the bundle's
         fig.add_trace(
             _scatter(
@@ -192,7 +191,7 @@ def build_map(explorer: Explorer, style: MapStyle, revision: str = "") -> go.Fig
                 mode="markers",
                 name=name,
                 marker={
-                    "color": colors[c] if labelled else UNLABELLED_COLOR,
+                    "color": colour,
                     "size": sizes[idx] if style.size_by_std else sizes,
                     "opacity": style.opacity,
                 },
@@ -211,12 +210,21 @@ def build_map(explorer: Explorer, style: MapStyle, revision: str = "") -> go.Fig
     return fig
 
 
-def _rows(explorer: Explorer, style: MapStyle) -> np.ndarray:
+def map_rows(explorer: Explorer, style: MapStyle) -> np.ndarray:
     """The test images a map draws: all of them, or its fixed random sample."""
     rows = np.arange(len(explorer.bundle.labels))
     if style.sample is not None and style.sample < len(rows):
         rows = np.sort(np.random.default_rng(0).choice(rows, style.sample, replace=False))
     return rows
+
+
+def class_points(explorer: Explorer, style: MapStyle, rows: np.ndarray) -> list[tuple[int, np.ndarray, str]]:
+    """(class, its test images among ``rows``, its colour) for each class the map draws, in drawing
+    order; a data set without classes has one, drawn in UNLABELLED_COLOR."""
+    bundle, n = explorer.bundle, len(explorer.class_names)
+    colors = class_colors(n) if bundle.data.labelled else (UNLABELLED_COLOR,) * n
+    shown = range(n) if style.classes is None else style.classes
+    return [(c, rows[bundle.labels[rows] == c], colors[c]) for c in shown]
 
 
 def dots_picture(
@@ -271,19 +279,12 @@ def points_picture(
 ) -> dict:
     """A small map's points over ``x_range`` x ``y_range``, coloured by class, as one picture: a
     Plotly layout image (under the axes) for a map ``style.height`` pixels tall (300 if unset)."""
-    bundle, names = explorer.bundle, explorer.class_names
     (x0, x1), (y0, y1) = x_range, y_range
     # The axes have equal scales: the picture has the ranges' shape, its longer side the map's height.
     side, aspect = PICTURE_SCALE * (style.height or 300), (x1 - x0) / (y1 - y0)
     h, w = (side, max(1, round(side * aspect))) if aspect <= 1 else (max(1, round(side / aspect)), side)
-    rows = _rows(explorer, style)
-    xy = explorer.map.xy
-    if bundle.data.labelled:
-        colors = class_colors(len(names))
-        shown = range(len(names)) if style.classes is None else style.classes
-        groups = [(xy[rows[bundle.labels[rows] == c]], colors[c]) for c in shown]
-    else:
-        groups = [(xy[rows], UNLABELLED_COLOR)]
+    points = class_points(explorer, style, map_rows(explorer, style))
+    groups = [(explorer.map.xy[idx], colour) for _, idx, colour in points]
     picture = dots_picture(groups, x_range, y_range, (h, w), PICTURE_SCALE * style.marker_size, style.opacity)
     png = io.BytesIO()  # 64 colours: a third of the bytes, and no difference to see
     Image.fromarray(picture, "RGBA").quantize(64, method=Image.Quantize.FASTOCTREE).save(png, format="PNG")

@@ -50,33 +50,30 @@ def figures(bundle: Path) -> dict[str, str]:
     import numpy as np
     import plotly.graph_objects as go
 
-    from app.figures import _rows
+    from app.figures import class_points, map_rows
     from app.panels import inside
     from app.resources import open_explorer
-    from app.style import class_colors
 
     explorer = open_explorer(bundle, publish=False)
     shown = inside.show(explorer, explorer.images[0].astype(np.float32) / 255.0, seed=0)
-    style, labels, xy = inside.SMALL_MAP, explorer.bundle.labels, explorer.map.xy
-    rows = _rows(explorer, style)
-    colors = class_colors(len(explorer.class_names))
+    style, xy = inside.SMALL_MAP, explorer.map.xy
+    classes = class_points(explorer, style, map_rows(explorer, style))
     out = {}
     for name, zoom in (("whole map", False), ("close-up", True)):
         picture = inside.inside_map(explorer, shown, samples=True, height=260, zoom=zoom, legend=False)
         webgl = go.Figure(picture)
         webgl.layout.images = ()
-        for c in range(len(explorer.class_names)):
-            idx = rows[labels[rows] == c]
+        for _, idx, colour in classes:
             trace = go.Scattergl(
                 x=xy[idx, 0].astype(np.float32),
                 y=xy[idx, 1].astype(np.float32),
                 mode="markers",
-                marker={"color": colors[c], "size": style.marker_size, "opacity": style.opacity},
+                marker={"color": colour, "size": style.marker_size, "opacity": style.opacity},
                 hoverinfo="skip",
                 showlegend=False,
             )
             webgl.add_trace(trace)
-        webgl.data = webgl.data[-len(explorer.class_names) :] + webgl.data[: -len(explorer.class_names)]
+        webgl.data = webgl.data[-len(classes) :] + webgl.data[: -len(classes)]  # the points below
         out[f"{name}, picture"] = picture.to_json()
         out[f"{name}, WebGL"] = webgl.to_json()
     return out

@@ -90,11 +90,6 @@ def close_up(explorer: Explorer, shown: Shown) -> tuple[tuple[float, float], tup
     return (shown.xy[0] - half, shown.xy[0] + half), (shown.xy[1] - half, shown.xy[1] + half)
 
 
-def small_map(explorer: Explorer, height: int) -> go.Figure:
-    """A copy of the small map (a sample of the test images, one picture), to add traces to."""
-    return go.Figure(map_figure(explorer, explorer.bundle.name, replace(SMALL_MAP, height=height)))
-
-
 def inside_map(
     explorer: Explorer,
     shown: Shown | None,
@@ -105,7 +100,8 @@ def inside_map(
 ) -> go.Figure:
     """The test set's map with this image's q(z|x) ellipse, its mu and (optionally) the samples;
     with ``zoom``, a close-up around mu."""
-    fig = small_map(explorer, height)
+    style = replace(SMALL_MAP, height=height)
+    fig = go.Figure(map_figure(explorer, explorer.bundle.name, style))  # a copy, to add traces to
     if shown is not None:
         fig.add_trace(
             go.Scatter(
@@ -145,7 +141,6 @@ def inside_map(
         )
     if zoom and shown is not None:
         (x0, x1), (y0, y1) = close_up(explorer, shown)
-        style = replace(SMALL_MAP, height=height)
         fig.update_layout(
             images=[points_picture(explorer, style, (x0, x1), (y0, y1))],  # the close-up's own, sharp
             margin={"t": 22},
