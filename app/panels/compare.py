@@ -304,8 +304,8 @@ def _metrics_table(rows: list[dict]) -> list[str]:
     import pandas as pd
 
     formats = {name: "{:.1f}" for name in ("-ELBO", "above floor", "reconstruction", "KL", "IWAE bound")}
-    formats.update({"latent dim": "{:.0f}", "epochs": "{:.0f}", "MIG": "{:.2f}"})
-    formats["5-NN"] = "{:.1%}"  # (whole numbers as {:.0f}: a column with a missing value is of floats)
+    # whole numbers as {:.0f}: a column with a missing value is a column of floats
+    formats.update({"latent dim": "{:.0f}", "epochs": "{:.0f}", "MIG": "{:.2f}", "5-NN": "{:.1%}"})
     columns = [
         name
         for name in comparison.COLUMNS
