@@ -92,6 +92,8 @@ class LivePoint {
   update(data, setTriggerValue) {
     const first = this.data === null;
     const slidersChanged = first || JSON.stringify(data.sliders) !== JSON.stringify(this.data.sliders);
+    // Another bundle: the server numbers its commits afresh, and a point of ours belongs to the old one.
+    if (!first && data.loaded !== this.data.loaded) this.commits = 0;
     this.data = data;
     this.setTrigger = setTriggerValue;
     if (slidersChanged) this.buildSliders();

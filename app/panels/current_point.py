@@ -195,6 +195,7 @@ def live_data(explorer: Explorer, view: View, pv: PointView, sliders: list[dict]
         "z": list(view.z),
         "pixels": pixels,
         "seen": view.commit_n,
+        "loaded": view.loaded,  # the bundle (and version) the point and "seen" belong to
         "sliders": sliders,
         "principal": principal,
         "projection": {

@@ -197,6 +197,30 @@ def test_switching_to_the_3d_bundle_and_walking_the_page_keeps_scene_selector_an
     assert explorer.errors == []
 
 
+def test_a_held_slider_drag_then_another_bundle_shows_that_bundles_point(explorer):
+    """The browser numbers its commits by the clock; a newly loaded bundle's point starts the
+    server's count afresh. The panel took that point for a stale one and kept the old bundle's:
+    its caption showed the 2-D point, and the scene's diamond was not placed (on the way back to
+    2-D, the map's marker was drawn at NaN)."""
+    page = explorer.page
+    slider = page.locator(SLIDER.format(0)).bounding_box()
+    y = slider["y"] + slider["height"] / 2
+    page.mouse.move(slider["x"] + slider["width"] * 0.5, y)
+    page.mouse.down()
+    for k in range(1, 4):
+        page.mouse.move(slider["x"] + slider["width"] * (0.5 + 0.1 * k), y)
+        page.wait_for_timeout(100)
+    page.mouse.up()
+    page.wait_for_selector(IDLE, state="attached")
+    choose_in_selector(page, "fashion-mnist-3d")
+    page.wait_for_function("() => /[?&]z=[^&]*%2C[^&]*%2C/.test(location.search)")  # the 3-D point
+    served = [float(v) for v in parse_qs(urlparse(page.url).query)["z"][0].split(",")]
+    assert caption_z(page) == pytest.approx(served, abs=0.006)
+    wait_scene(page)
+    assert diamond(page) == pytest.approx(served, abs=0.006)
+    assert explorer.errors == []
+
+
 def choose_in_selector(page, name: str) -> None:
     page.locator(".st-key-bundle").get_by_role("combobox").click()
     page.get_by_role("option", name=re.compile(rf"(^|· ){re.escape(name)}$")).click()
