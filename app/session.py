@@ -25,6 +25,7 @@ EVENTS = "view_events"  # events recorded by callbacks, applied at the top of th
 # Data too big for the view (and the link), each written by one panel:
 UPLOADED = "uploaded"  # app.panels.upload: (pixels (H, W, C), title) of the image encoded last
 DRAWING = "drawing"  # app.panels.lesson: the pad's last drawing (H, W, C), or None
+EXPLORER_DRAWN = "explorer_drawn"  # the explorer's elements are on the page (see app.view.redraw)
 
 
 def current() -> View:
@@ -52,13 +53,19 @@ def record(*events: Event) -> None:
     before = functools.reduce(next_view, queued, current())  # as the next run will find it
     after = functools.reduce(next_view, events, before)
     queued.extend(events)
-    parts = redraw(before, after)
+    parts = redraw(before, after, st.session_state.get(EXPLORER_DRAWN, False))
     if not parts:
         return
     try:
         st.rerun(parts)
     except StreamlitAPIException:  # a part that is not on the page now: run the whole page
         st.rerun("app")
+
+
+def explorer_drawn(drawn: bool) -> None:
+    """Whether the explorer's elements are on the page: False from the top of a whole-page run that
+    leaves them out, True once one has drawn them all."""
+    st.session_state[EXPLORER_DRAWN] = drawn
 
 
 def bind(

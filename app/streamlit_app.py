@@ -6,6 +6,8 @@ Bundles are read from artifacts/ (or $VAE_ARTIFACTS). The app never trains or do
 
 Each run: the view (``app.view``) takes the events callbacks recorded, the page loads the view's
 bundle and fits the view to it, draws the part of the page the view shows, and writes the link.
+The way between Explore and Learn or Compare runs only the fragment "page" (``page_fragment``):
+the explorer stays on the page, hidden, and comes back as it was.
 """
 
 from __future__ import annotations
@@ -170,22 +172,31 @@ def intro_ui(explorer: Explorer, compact: bool, colour: str = "", scene: bool = 
             st.info(text, icon=":material/explore:")
 
 
-def page_body(mode: str):
-    """The container of the part of the page below the title: each part has its own slot, and the
-    other parts' slots are empty.
+@st.fragment(key="page")
+def page_fragment(explorer: Explorer, root: Path, names: list[str]) -> None:
+    """The title row and, off Explore, the lesson or the comparison: the fragment "page".
 
-    Streamlit gives a new container the children of the container it replaces, and draws them
-    (greyed) until the run ends. Had the parts shared one slot, a click from Compare back to
-    Explore would draw Compare's two maps again only to drop them (over a second, bench/clicks.py). In
-    its own slot a part keeps its elements from run to run, and a part that was not drawn last run
-    starts empty. The other parts' slots are emptied at once, before this part is drawn."""
-    body = None
-    for part in MODE_LABELS:
-        if part == mode:
-            body = st.container(key=f"{part}_page")
-        else:
+    Going from Explore to Learn or Compare and back runs only this fragment. The explorer's
+    elements stay on the page, hidden while the lesson or the comparison shows (PAGE_CSS), so coming
+    back draws nothing again; ``app.view.redraw`` says when the explorer must be drawn anew.
+
+    Learn and Compare have a slot each: Streamlit gives a new container the children of the
+    container it replaces and draws them (greyed) until the run ends, so with one slot the way
+    from Compare to Learn would draw Compare's two maps again, only to drop them."""
+    view = session.apply_events()
+    title_ui(view, explorer)
+    for part in ("learn", "compare"):
+        if part != view.mode:
             st.empty()
-    return body
+            continue
+        with st.container(key=f"{part}_page"):
+            st.markdown(LESSON_CSS, unsafe_allow_html=True)  # both fit a 720-pixel screen
+            if part == "learn":
+                lesson.lesson_page(explorer, view, root, names, explorer_at)
+            else:
+                compare.compare_fragment(root, names, explorer)
+    if session.in_fragment_run():
+        session.write_link(session.current())
 
 
 def explore_page(explorer: Explorer, view: View, key: str, root: Path, names: list[str]) -> None:
@@ -230,6 +241,7 @@ def main() -> None:
         no_bundle_ui(root)
         return
     view = open_view(names)
+    session.explorer_drawn(False)  # until this run has drawn the explorer
     path = root / view.bundle
     key = f"{view.bundle}:{bundle_version(path)}"
     try:
@@ -253,16 +265,11 @@ def main() -> None:
         )
     )
     notices_ui(view)
-    title_ui(view, explorer)
-    with page_body(view.mode):
-        if view.mode != "explore":  # the lesson and the comparison fit a 720-pixel screen
-            st.markdown(LESSON_CSS, unsafe_allow_html=True)
-        if view.mode == "learn":
-            lesson.lesson_page(explorer, view, root, names, explorer_at)
-        elif view.mode == "compare":
-            compare.compare_fragment(root, names, explorer)
-        else:
+    page_fragment(explorer, root, names)
+    if view.mode == "explore":
+        with st.container(key="explore_page"):
             explore_page(explorer, view, key, root, names)
+        session.explorer_drawn(True)
     session.write_link(session.current())
     explorer.warm_in_background()  # the page is drawn: what its next clicks need, computed meanwhile
 

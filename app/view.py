@@ -411,6 +411,8 @@ _VIEW = {
     "widen",
 }
 _COMPARE = {"vs", "compare_index", "cz", "cz_for"}
+# The part of the page other than the explorer: which part, the lesson's step and image, the comparison.
+_PAGE = {"mode", "step", "lesson_image", "lesson_source"} | _COMPARE
 
 
 def _view_follows(after: View, changed: set[str]) -> bool:
@@ -425,8 +427,12 @@ def _view_follows(after: View, changed: set[str]) -> bool:
     return False
 
 
-def redraw(before: View, after: View) -> str | list[str]:
-    """The part of the page to run again after a change: "app" (the whole page) or fragment keys."""
+def redraw(before: View, after: View, explorer_drawn: bool = False) -> str | list[str]:
+    """The part of the page to run again after a change: "app" (the whole page) or fragment keys.
+
+    ``explorer_drawn``: the explorer's elements are on the page (hidden while the lesson or the
+    comparison shows), drawn for a view that differs from ``after`` only in the fields of the rest
+    of the page; then going back to Explore only shows them again (the fragment "page")."""
     changed = {f.name for f in dataclasses.fields(View) if getattr(before, f.name) != getattr(after, f.name)}
     if not changed:
         return []
@@ -439,6 +445,8 @@ def redraw(before: View, after: View) -> str | list[str]:
         return parts
     if after.mode == "compare" and changed <= _COMPARE:
         return ["compare"]
+    if changed <= _PAGE and (after.mode != "explore" or explorer_drawn):
+        return ["page"]
     return "app"
 
 

@@ -131,10 +131,28 @@ def test_what_each_change_redraws():
     assert redraw(v, gridded) == ["view"]
     assert redraw(gridded, next_view(gridded, Committed((1.0, 1.0), 3, True))) == ["point"]
     assert redraw(v, next_view(v, Set("sized", True))) == "app"  # the map itself changes
-    assert redraw(v, next_view(v, Set("mode", "learn"))) == "app"
     comparing = next_view(v, Set("mode", "compare"))
     assert redraw(comparing, next_view(comparing, Set("compare_index", 4))) == ["compare"]
     assert redraw(v, v) == []
+
+
+def test_leaving_the_explorer_and_coming_back_redraws_it_only_when_it_is_not_on_the_page():
+    v = opened()
+    learning = next_view(v, Set("mode", "learn"))
+    assert redraw(v, learning) == ["page"]  # the explorer stays on the page, hidden
+    stepped = next_view(learning, Set("step", 3))
+    assert redraw(learning, stepped) == ["page"]
+    comparing = next_view(stepped, Set("mode", "compare"))
+    assert redraw(stepped, comparing) == ["page"]
+    back = next_view(comparing, Set("mode", "explore"))
+    assert redraw(comparing, back, explorer_drawn=True) == ["page"]  # shown again as it was
+    assert redraw(comparing, back, explorer_drawn=False) == "app"  # e.g. the link opened Compare
+    # A change the explorer shows, made off Explore (a new bundle, Inside's epsilons in the lesson),
+    # runs the whole page, which leaves the explorer out: coming back then draws it anew.
+    assert redraw(comparing, next_view(comparing, Set("bundle", "tiny-3d"))) == "app"
+    assert redraw(learning, next_view(learning, Set("eps_seed", 5))) == "app"
+    followed = next_view(next_view(learning, Set("view", "inside")), Set("mode", "explore"))
+    assert redraw(learning, followed, explorer_drawn=True) == "app"
 
 
 def test_the_link_says_what_the_part_of_the_page_shows():
@@ -154,6 +172,7 @@ def test_after_learn_compare_explore_the_selector_shows_the_bundle_the_page_show
     at.selectbox(key="bundle").set_value("tiny-5d").run()
     for mode in ("learn", "compare", "explore"):
         at.segmented_control(key="mode").set_value(mode).run()
+    run(at)  # the way back only showed the explorer again (the fragment "page")
     assert not at.exception
     assert at.selectbox(key="bundle").value == view(at).bundle == "tiny-5d"
     assert "5 latent dimensions" in at.info[0].value  # the page shows the 5-D model too
@@ -165,6 +184,7 @@ def test_point_size_by_uncertainty_survives_a_lesson(app_at):
     at.segmented_control(key="mode").set_value("learn").run()
     at.segmented_control(key="lesson_step").set_value(5).run()
     at.segmented_control(key="mode").set_value("explore").run()
+    run(at)
     assert at.toggle(key="map_size_std").value is True and view(at).sized
 
 
@@ -174,6 +194,7 @@ def test_the_interpolation_settings_survive_a_visit_to_compare(app_at):
     run(at)
     at.segmented_control(key="mode").set_value("compare").run()
     at.segmented_control(key="mode").set_value("explore").run()
+    run(at)
     assert at.slider(key="ip_steps").value == 23
 
 

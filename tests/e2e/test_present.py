@@ -491,20 +491,28 @@ WATCH_NEW_CHARTS = """() => {
 }"""
 
 
-def test_back_to_explore_from_compare_draws_only_the_explorers_map(browser, app_url):
-    """Streamlit gives a new container the old one's elements until the run ends: with one slot for
-    every part, Compare's two maps were drawn again (greyed) under the explorer on the way back."""
+def test_back_to_explore_from_compare_keeps_the_explorers_map_and_draws_no_chart_again(browser, app_url):
+    """Off Explore the explorer stays on the page, hidden: coming back from Compare shows the same map
+    element where it was, and draws no chart at all (before: the explorer's map was drawn anew, and
+    before that Compare's two maps too, greyed, under it)."""
     app = open_page(browser, app_url, "compare_and_back", PROJECTOR)
     try:
         page = app.page
+        app.wait_ready()
+        page.evaluate(f"() => {{ window.vaeFirstMap = document.querySelector('{MAP}'); }}")
+        where = page.locator(MAP).bounding_box()
         page.get_by_role("radio", name="Compare", exact=True).click()
         page.locator(".st-key-cmp_map_right .js-plotly-plot").wait_for()
         app.wait_idle()
+        assert not page.locator(MAP).is_visible()  # hidden, not gone
+        assert page.evaluate(f"() => document.querySelector('{MAP}') === window.vaeFirstMap")
         page.evaluate(WATCH_NEW_CHARTS)
         page.get_by_role("radio", name="Explore", exact=True).click()
         app.wait_ready()
         page.wait_for_timeout(300)  # the watch polls every 10 ms
-        new = page.evaluate("() => window.vaeNewCharts")
-        assert [keys[0] for keys in new] == ["latent_map"], new
+        assert page.evaluate("() => window.vaeNewCharts") == []
+        assert page.evaluate(f"() => document.querySelector('{MAP}') === window.vaeFirstMap")
+        assert page.locator(MAP).is_visible() and page.locator(MAP).bounding_box() == where
+        assert not page.locator(".st-key-cmp_map_right").count()  # Compare is gone
     finally:
         page.context.close()
