@@ -449,7 +449,7 @@ def compare_fragment(root: Path, names: list[str], left_explorer: Explorer) -> N
         _images_ui(models, views, z, (cx, cy))
     maps_col.markdown(EXPLANATION)
     _traversals_ui(models, i)
-    _table_ui(entries, lambda name: _floor(root, name, left_explorer))
+    _table_ui(entries, lambda name: _floor(manifests.get(name), left_explorer))  # each read once a run
     if session.in_fragment_run():
         session.write_link(view)
 
@@ -471,10 +471,9 @@ def _traversals_ui(models: dict[str, Explorer], i: int) -> None:
                 )
 
 
-def _floor(root: Path, name: str, loaded: Explorer) -> float | None:
-    """A bundle's floor from its manifest; a bundle of the same data set as ``loaded`` without one
-    (made before manifests carried it) shares ``loaded``'s."""
-    manifest = dict(comparison.read_manifests(root, [name])).get(name)
+def _floor(manifest: dict | str | None, loaded: Explorer) -> float | None:
+    """A bundle's floor from its manifest (as ``comparison.read_manifests`` gave it); a bundle of the
+    same data set as ``loaded`` without one (made before manifests carried it) shares ``loaded``'s."""
     if not isinstance(manifest, dict):
         return None
     floor = (manifest.get("data") or {}).get("floor_nats")
