@@ -177,7 +177,7 @@ def page_fragment(explorer: Explorer, root: Path, names: list[str]) -> None:
     """The title row and, off Explore, the lesson or the comparison: the fragment "page".
 
     Going from Explore to Learn or Compare and back runs only this fragment. The explorer's
-    elements stay on the page, hidden while the lesson or the comparison shows (PAGE_CSS), so coming
+    elements stay on the page, hidden while the lesson or the comparison shows (LESSON_CSS), so coming
     back draws nothing again; ``app.view.redraw`` says when the explorer must be drawn anew.
 
     Learn and Compare have a slot each: Streamlit gives a new container the children of the
@@ -190,7 +190,7 @@ def page_fragment(explorer: Explorer, root: Path, names: list[str]) -> None:
             st.empty()
             continue
         with st.container(key=f"{part}_page"):
-            st.markdown(LESSON_CSS, unsafe_allow_html=True)  # both fit a 720-pixel screen
+            st.markdown(LESSON_CSS, unsafe_allow_html=True)  # hides the explorer
             if part == "learn":
                 lesson.lesson_page(explorer, view, root, names, explorer_at)
             else:

@@ -51,10 +51,6 @@ PAGE_CSS = """
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
 /* The title shares its row with the page's parts (Explore, Learn, Compare): one line at 1280 px. */
 .st-key-page_title h1 { font-size: 2.1rem; }
-/* Off Explore, the explorer stays on the page (app.streamlit_app.page_fragment), hidden: not drawn,
-   not laid out, out of the keyboard's and screen readers' way, taking no room. */
-.stApp:has(.st-key-learn_page, .st-key-compare_page) .st-key-explore_page {
-  content-visibility: hidden; visibility: hidden; height: 0; overflow: hidden; }
 /* Overlay components only draw on the map: they take no room of their own. */
 div[class*="st-key-overlay_"] { position: absolute; width: 0; height: 0; overflow: hidden; }
 /* The model's own code (app.panels.inside.code_box): literal text that wraps, never a box that scrolls. */
@@ -136,8 +132,12 @@ h1 { font-size: 1.6rem !important; padding: 0 !important; }
 """
 
 
+# Added with the lesson or the comparison (app.streamlit_app.page_fragment): both fit a 720-pixel screen.
 LESSON_CSS = """
 <style>
+/* The explorer stays on the page, hidden: not drawn, not laid out, out of the keyboard's and
+   screen readers' way, taking no room. */
+.st-key-explore_page { content-visibility: hidden; visibility: hidden; height: 0; overflow: hidden; }
 [data-testid="stMainBlockContainer"] { padding-top: 0.8rem; padding-bottom: 0.5rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li { font-size: 0.95rem; }
