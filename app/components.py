@@ -7,6 +7,7 @@ its ``mount``. Every component on the page shares the modules' state: one runtim
 
 * ``live_point``: the current point's decoded image, sliders and marker (``live.js``);
 * ``map_overlay``: one named layer drawn over the map (``overlay.js``; app/overlay.py);
+* ``map_picker``: hover and click on a map drawn as a picture (``picker.js``; app/panels/compare.py);
 * ``draw_pad``: the drawing pad (``draw.js``; app/panels/draw_pad.py);
 * ``traversals``: the latent traversals (``traversals.js``; app/panels/traversals.py).
 """
@@ -47,6 +48,10 @@ def live_point():
 
 def map_overlay():
     return component("vae_map_overlay", "overlay.js")
+
+
+def map_picker():
+    return component("vae_map_picker", "picker.js")
 
 
 def draw_pad():

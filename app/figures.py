@@ -5,9 +5,10 @@ A figure depends only on the bundle and its options, so the same options give th
 (cached): reruns send the same spec and the browser keeps the chart (DESIGN.md, "Measured
 pitfalls"). What moves is drawn over it by ``app.overlay``, or added to a copy by the caller.
 
-A small map is only looked at (no hover, no click), so its points are one picture under the axes
-(:func:`points_picture`) rather than WebGL traces, each map two WebGL contexts: the browser draws
-it in a fraction of the time (bench/small_maps.py).
+A small map's points are one picture under the axes (:func:`points_picture`) rather than WebGL
+traces, each map two WebGL contexts: the browser draws it in a fraction of the time
+(bench/small_maps.py). Plotly cannot hover or pick a picture's points: Compare's maps, which are
+pictures too, have the browser's picker for that (``app/frontend/picker.js``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from vae_core.density import highest_density_share
 
 BACKGROUND_GRID = 90  # cells per side of the density layer
 PICTURE_SCALE = 2  # a small map's picture has this many pixels per screen pixel: sharp on any screen
+FILL_REACH = 0.2  # a filling map's picture reaches this share of the limits' span beyond each side
 DENSITY_BANDS = (0.5, 0.9, 0.99)  # the background's bands: the densest regions holding these shares
 BACKGROUNDS = {
     "none": "No background",
@@ -52,6 +54,8 @@ class MapStyle:
     height: int | None = None  # None: the container's height
     small: bool = False  # a small, fixed map: tight margins, equal axes, no zoom; its points are one
     # picture, coloured by class (points_picture)
+    fill: bool = False  # with small: the equal axes fill the plot area (a range grows to fit it) and
+    # are named; the picture reaches FILL_REACH beyond the limits, into the grown range
     three_d: bool = False  # a 3-D model's codes in a rotatable 3-D scene (no density background)
 
 
@@ -173,7 +177,7 @@ def build_map(explorer: Explorer, style: MapStyle, revision: str = "") -> go.Fig
         sizes = 3.0 + 9.0 * (std - std.min()) / max(float(np.ptp(std)), 1e-9)
     classes = []
     if style.small and not style.three_d:  # the points are one picture: no traces
-        fig.add_layout_image(points_picture(explorer, style, *lmap.limits))
+        fig.add_layout_image(points_picture(explorer, style, *picture_ranges(lmap.limits, style)))
     elif style.colour in explorer.factors:  # the factor's traces replace the classes'
         shown = range(len(names)) if style.classes is None else style.classes
         rows = rows[np.isin(bundle.labels[rows], list(shown))]
@@ -274,14 +278,23 @@ def dots_picture(
     return np.round(picture * 255).astype(np.uint8)
 
 
+def picture_ranges(limits: tuple, style: MapStyle) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The x and y ranges a small map's picture covers: the map's limits, widened by FILL_REACH of
+    their span on each side for a map that fills its plot area."""
+    reach = FILL_REACH if style.fill else 0.0
+    return tuple((lo - reach * (hi - lo), hi + reach * (hi - lo)) for lo, hi in limits)
+
+
 def points_picture(
     explorer: Explorer, style: MapStyle, x_range: tuple[float, float], y_range: tuple[float, float]
 ) -> dict:
     """A small map's points over ``x_range`` x ``y_range``, coloured by class, as one picture: a
     Plotly layout image (under the axes) for a map ``style.height`` pixels tall (300 if unset)."""
     (x0, x1), (y0, y1) = x_range, y_range
-    # The axes have equal scales: the picture has the ranges' shape, its longer side the map's height.
+    # The axes have equal scales: the picture has the ranges' shape, its longer side the map's height
+    # (a filling map's picture reaches beyond the map's limits: as many pixels more).
     side, aspect = PICTURE_SCALE * (style.height or 300), (x1 - x0) / (y1 - y0)
+    side = round(side * (1 + 2 * FILL_REACH)) if style.fill else side
     h, w = (side, max(1, round(side * aspect))) if aspect <= 1 else (max(1, round(side / aspect)), side)
     points = class_points(explorer, style, map_rows(explorer, style))
     groups = [(explorer.map.xy[idx], colour) for _, idx, colour in points]
@@ -310,17 +323,20 @@ def _plane_layout(fig: go.Figure, explorer: Explorer, style: MapStyle, revision:
     d = bundle.latent_dim
     axis_title = ("z₁", "z₂") if d == 2 else ("PC 1", "PC 2") if d > 2 else ("z₁", "")
     if style.small:
+        constrain = "range" if style.fill else "domain"
         fig.update_layout(
             margin={"l": 4, "r": 4, "t": 4, "b": 4},
             # no grid: Plotly draws it over the points' picture
-            xaxis={"range": [x0, x1], "zeroline": False, "showgrid": False, "constrain": "domain"},
+            xaxis={"range": [x0, x1], "zeroline": False, "showgrid": False, "constrain": constrain},
             yaxis={
                 "range": [y0, y1],
                 "scaleanchor": "x",
                 "zeroline": False,
                 "showgrid": False,
-                "constrain": "domain",
+                "constrain": constrain,
+                "title": {"text": axis_title[1] if style.fill else ""},
             },
+            annotations=[_corner_title(axis_title[0])] if style.fill else [],
             showlegend=False,
             plot_bgcolor="white",
             dragmode=False,
@@ -332,19 +348,7 @@ def _plane_layout(fig: go.Figure, explorer: Explorer, style: MapStyle, revision:
             yaxis={"range": [y0, y1], "title": axis_title[1], "zeroline": False},
             # The x axis is named inside the plot's corner: the legend under the tick labels never
             # covers it, whatever height the screen gives the map.
-            annotations=[
-                {
-                    "text": axis_title[0],
-                    "xref": "paper",
-                    "yref": "paper",
-                    "x": 1,
-                    "y": 0,
-                    "xanchor": "right",
-                    "yanchor": "bottom",
-                    "showarrow": False,
-                    "font": {"size": 14, "color": "#444"},
-                }
-            ],
+            annotations=[_corner_title(axis_title[0])],
             legend={
                 "orientation": "h",
                 "y": -0.07,
@@ -360,6 +364,21 @@ def _plane_layout(fig: go.Figure, explorer: Explorer, style: MapStyle, revision:
             uirevision=revision,
             plot_bgcolor="#FAFAFA",
         )
+
+
+def _corner_title(text: str) -> dict:
+    """The x axis's name inside the plot's lower right corner."""
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": 1,
+        "y": 0,
+        "xanchor": "right",
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": {"size": 14, "color": "#444"},
+    }
 
 
 def _scene_layout(fig: go.Figure, style: MapStyle, revision: str) -> None:

@@ -12,6 +12,8 @@ function create() {
     map: { layers: null, api: null, drawn: 0 },
     // the latent traversals (traversals.js): grids painted, in the browser or from the server's pixels
     traversals: { painted: 0, decoded: 0, z: null, ms: [] },
+    // the pickers of maps drawn as pictures (picker.js), by target: points, the one hovered, the one picked
+    pickers: {},
   };
 }
 

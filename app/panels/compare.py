@@ -9,6 +9,7 @@ the right one ``view.vs``; their choices, the ringed image and the decoded point
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from pathlib import Path
 
@@ -16,13 +17,14 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import alt, comparison, session
+from app import alt, comparison, components, session
 from app.explorer import Explorer, PointView
-from app.figures import MapStyle
+from app.figures import MapStyle, picture_ranges
 from app.figures import map_figure as base_map
 from app.panels import traversals
+from app.panels.current_point import parse_pick
 from app.resources import DEFAULT_BUNDLE, bundle_version, default_bundle_name, load_explorer
-from app.style import CURRENT_COLOR, PATH_COLOR, class_chip
+from app.style import CURRENT_COLOR, PATH_COLOR, UNLABELLED_COLOR, class_chip, class_colors
 from app.text import escape_markdown, literal, public_message
 from app.view import Set
 from vae_core.bundle import DataInfo
@@ -33,8 +35,12 @@ LEFT_KEY, RIGHT_KEY = "cmp_left", "cmp_right"  # the two bundle selectors
 INDEX_KEY = "cmp_index"  # the highlighted test image
 TRAVERSALS_KEY = "cmp_traversals_open"  # the traversals expander: open or not
 X_KEY, Y_KEY = "cmp_x", "cmp_y"  # the decoded point, on the left map's plane
-MAP_KEYS = {"left": "cmp_map_left", "right": "cmp_map_right"}  # the charts (a clicked point)
+MAP_KEYS = {"left": "cmp_map_left", "right": "cmp_map_right"}  # the charts
+PICK_KEYS = {"left": "cmp_pick_left", "right": "cmp_pick_right"}  # their pickers (hover, a clicked point)
 MAP_HEIGHT = 390  # px: two maps and the decoded images fit a 1280 x 720 screen
+# Each map's points are one picture (as the lesson's small maps), not 10,000 WebGL points: Compare
+# answers a click in about half the time (bench/clicks.py). A picture does not zoom: Explore's map does.
+MAP_STYLE = MapStyle(legend=False, hover=False, height=MAP_HEIGHT, small=True, fill=True)
 THUMB = 96  # px side of each image (28 px scaled, crisp)
 RING_SIZE = 22  # px: the highlighted image's ring
 MIN_ELLIPSE = 0.004  # an ellipse narrower than this share of the map's span is not drawn (a point)
@@ -103,21 +109,47 @@ def _random_image(n: int) -> None:
     session.record(Set("compare_index", int(np.random.default_rng().integers(n))))
 
 
-def picked_index(selection: object) -> int | None:
-    """The test image a click on a map selected (its customdata), or None."""
-    points = ((selection or {}).get("selection") or {}).get("points") or []
-    for point in points:
-        data = point.get("customdata") if isinstance(point, dict) else None
-        data = data[0] if isinstance(data, list) and data else data
-        if isinstance(data, (int, float)) and not isinstance(data, bool):
-            return int(data)
-    return None
-
-
-def _pick(which: str) -> None:
-    index = picked_index(st.session_state.get(MAP_KEYS[which]))
+def _pick(which: str, n: int) -> None:
+    index = parse_pick(st.session_state.get(PICK_KEYS[which]), n)
     if index is not None:
         session.record(Set("compare_index", index))
+
+
+def _base64(a: np.ndarray) -> str:
+    return base64.b64encode(a.astype(a.dtype.newbyteorder("<")).tobytes()).decode("ascii")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _points(_explorer: Explorer, key: str) -> dict:
+    return picker_points(_explorer)
+
+
+def picker_points(explorer: Explorer) -> dict:
+    """What the browser's picker (``picker.js``) needs to name and pick the map's points: their map
+    coordinates (x, y interleaved, little-endian float32) and classes (uint16), base64, with the
+    classes' names and colours (a data set without classes sends no classes and one colour), and the
+    ranges the picture covers (a point beyond them is not drawn: it is not picked)."""
+    bundle = explorer.bundle
+    data = {
+        "xy": _base64(explorer.map.xy[:, :2].astype(np.float32)),
+        "labels": None,
+        "within": picture_ranges(explorer.map.limits, MAP_STYLE),
+    }
+    if bundle.data.labelled:
+        data["labels"] = _base64(bundle.labels.astype(np.uint16))
+        data["names"] = list(explorer.class_names)
+        data["colors"] = list(class_colors(len(explorer.class_names)))
+    else:
+        data["names"], data["colors"] = [], [UNLABELLED_COLOR]
+    return data
+
+
+def map_picker(which: str, explorer: Explorer) -> None:
+    """Hover names the map's point under the pointer, a click on one picks its test image."""
+    key = _key(explorer)
+    data = {"key": key, "target": f".st-key-{MAP_KEYS[which]}", **_points(explorer, key)}
+    n = len(explorer.bundle.labels)
+    components.map_picker()(key=PICK_KEYS[which], data=data, on_click_change=lambda: _pick(which, n))
 
 
 def _pixel_shape(kind: str, x: float, y: float, box: tuple, color: str, width: float) -> dict:
@@ -184,14 +216,9 @@ def overlay_shapes(explorer: Explorer, view: PointView, z_xy: np.ndarray | None)
 
 
 def map_figure(explorer: Explorer, view: PointView, z_xy: np.ndarray | None) -> go.Figure:
-    """The main map's figure (app.panels.map, all classes) copied, smaller, with the overlay shapes."""
-    fig = go.Figure(base_map(explorer, _key(explorer), MapStyle(legend=False)))  # a copy of the cached one
-    fig.update_layout(
-        showlegend=False,
-        height=MAP_HEIGHT,
-        margin={"l": 40, "r": 8, "t": 6, "b": 24},
-        shapes=overlay_shapes(explorer, view, z_xy),
-    )
+    """The map of every test image, its points one picture (``MAP_STYLE``), with the overlay shapes."""
+    fig = go.Figure(base_map(explorer, _key(explorer), MAP_STYLE))  # a copy of the cached one
+    fig.update_layout(margin={"l": 40, "r": 8, "t": 6, "b": 24}, shapes=overlay_shapes(explorer, view, z_xy))
     return fig
 
 
@@ -436,11 +463,10 @@ def compare_fragment(root: Path, names: list[str], left_explorer: Explorer) -> N
             st.plotly_chart(
                 map_figure(explorer, views[which], z_xy),
                 key=MAP_KEYS[which],
-                on_select=lambda w=which: _pick(w),
-                selection_mode="points",
                 theme=None,
-                config={"displaylogo": False, "scrollZoom": False, "modeBarButtonsToRemove": ["lasso2d"]},
+                config={"displayModeBar": False, "scrollZoom": False},
             )
+            map_picker(which, explorer)
             st.caption(f"{literal(explorer.bundle.name)}: {map_caption(explorer, views[which])}")
     with side_col:
         if left_explorer.bundle.data.labelled:

@@ -5,6 +5,7 @@ Tiny untrained bundles stand for a VAE, a β-VAE and an autoencoder; the last te
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -14,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.panels.compare import INDEX_KEY, X_KEY, Y_KEY, picked_index
+from app.panels.compare import INDEX_KEY, X_KEY, Y_KEY, picker_points
+from app.resources import open_explorer
+from app.style import UNLABELLED_COLOR
 from tests import needs
 from tests.app.conftest import APP, make_bundle
 from vae_core.config import DETERMINISTIC_LOG_VAR
@@ -106,8 +109,8 @@ def test_the_vae_and_the_autoencoder_side_by_side_with_the_same_image_ringed_in_
         "tiny-ae",
     )
     left, right = figures(at)
-    for figure in (left, right):  # each map: every class of the encoded test set
-        assert len([t for t in figure["data"] if t.get("type") == "scattergl" and "customdata" in t]) == 10
+    for figure in (left, right):  # each map: the encoded test set as one picture, no WebGL traces
+        assert not figure["data"] and len(figure["layout"]["images"]) == 1
     assert_ring_at(left, z_mean(compare_root, "tiny-vae")[0])
     assert_ring_at(right, z_mean(compare_root, "tiny-ae")[0])
     assert marks(left, "sigma") and not marks(right, "sigma")  # the autoencoder's sigma is 0.001: a point
@@ -189,11 +192,19 @@ def test_a_bundle_that_cannot_load_gets_a_message_and_the_other_map_stays(compar
     assert_ring_at(left, z_mean(compare_root, "tiny-vae")[0])
 
 
-def test_a_click_on_a_point_picks_its_test_image():
-    assert picked_index({"selection": {"points": [{"customdata": 42, "x": 0.1, "y": 0.2}]}}) == 42
-    assert picked_index({"selection": {"points": [{"customdata": [17]}]}}) == 17
-    assert picked_index({"selection": {"points": [{"x": 0.1}]}}) is None
-    assert picked_index(None) is None
+def test_the_picker_gets_every_test_images_place_and_class_and_no_path(compare_root):
+    """What the browser needs to name the point under the pointer and pick it (picker.js)."""
+    explorer = open_explorer(compare_root / "tiny-vae", publish=False)
+    data = picker_points(explorer)
+    xy = np.frombuffer(base64.b64decode(data["xy"]), dtype="<f4").reshape(-1, 2)
+    assert np.array_equal(xy, explorer.map.xy[:, :2].astype(np.float32))
+    labels = np.frombuffer(base64.b64decode(data["labels"]), dtype="<u2")
+    assert np.array_equal(labels, explorer.bundle.labels)
+    assert data["names"] == list(explorer.class_names) and len(data["colors"]) == len(data["names"])
+    (x0, x1), (y0, y1) = data["within"]  # the picture's ranges: it reaches beyond the limits
+    (lx0, lx1), (ly0, ly1) = explorer.map.limits
+    assert x0 < lx0 < lx1 < x1 and y0 < ly0 < ly1 < y1
+    assert str(compare_root) not in json.dumps(data)
 
 
 def test_the_shipped_autoencoder_and_beta_vae_load_beside_the_vae(compare_at):
@@ -237,3 +248,8 @@ def test_with_one_bundle_it_sits_on_both_sides_and_with_none_the_view_says_so(
     empty.mkdir()
     at = compare_at(empty, bundle=None).run()
     assert not at.exception and "No model bundle found" in at.error[0].value
+
+
+def test_a_data_set_without_classes_sends_the_picker_no_classes_and_one_colour(roots):
+    data = picker_points(open_explorer(roots["own"] / "plain-2d", publish=False))
+    assert data["labels"] is None and data["names"] == [] and data["colors"] == [UNLABELLED_COLOR]

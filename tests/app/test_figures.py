@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.figures import MapStyle, build_map, dots_picture, points_picture
+from app.figures import FILL_REACH, MapStyle, build_map, dots_picture, points_picture
 from app.resources import open_explorer
 
 RED, BLUE = "#FF0000", "#0000FF"
@@ -95,3 +95,21 @@ def test_the_picture_draws_only_the_classes_shown(explorer):
     none = replace(every, classes=())
     assert decoded(points_picture(explorer, every, *explorer.map.limits))[..., 3].any()
     assert not decoded(points_picture(explorer, none, *explorer.map.limits))[..., 3].any()
+
+
+def test_a_filling_map_names_its_axes_and_its_picture_reaches_into_the_grown_range(explorer):
+    """Compare's maps: equal axes that fill the plot area (Plotly grows a range to fit), so the picture
+    reaches FILL_REACH beyond the limits on each side, with the pixels to match."""
+    style = MapStyle(hover=False, legend=False, small=True, fill=True, height=200)
+    fig = build_map(explorer, style)
+    assert (fig.layout.xaxis.constrain, fig.layout.yaxis.constrain) == ("range", "range")
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.xaxis.range == explorer.map.limits[0]
+    assert fig.layout.yaxis.title.text == "z₂" and [a.text for a in fig.layout.annotations] == ["z₁"]
+    (image,) = fig.layout.images
+    (x0, x1), (y0, y1) = explorer.map.limits
+    r = FILL_REACH
+    wide = (x0 - r * (x1 - x0), y1 + r * (y1 - y0), (1 + 2 * r) * (x1 - x0), (1 + 2 * r) * (y1 - y0))
+    assert (image.x, image.y, image.sizex, image.sizey) == pytest.approx(wide)
+    pixels = decoded(image.to_plotly_json())
+    assert max(pixels.shape[:2]) == round(400 * (1 + 2 * r))  # as sharp as a map of the limits alone
+    assert pixels[..., 3].any()

@@ -8,7 +8,11 @@ the screenshot is test-output/e2e/compare-1280x720.png.
 
 from __future__ import annotations
 
+import io
+
+import numpy as np
 import pytest
+from PIL import Image
 
 from harness.browser import IDLE, ServerError, new_context, serve_app
 from tests.e2e.conftest import OUTPUT, STARTUP_S, TIMEOUT_MS
@@ -42,22 +46,35 @@ HEADING = (
 )
 
 
-# Screen position and test image number of the point of a map's class trace farthest from the plot's
-# lower left corner (an outlying point of the top right Trouser cluster: nothing else under the pointer).
-POINT_ON_MAP = """([chart, trace]) => {
-  const gd = document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')[chart];
-  const t = gd._fullData[trace], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+# Screen position and test image number of the point of a map farthest from its plot's lower left
+# corner (an outlying point of the top right cluster: nothing else under the pointer), from the
+# points the map's picker holds (picker.js), and the colour of its class.
+POINT_ON_MAP = """(chart) => {
+  const target = `.st-key-cmp_map_${chart}`;
+  const p = window.vaeTestHooks.pickers[target].points;
+  const gd = document.querySelector(`${target} .js-plotly-plot`);
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
   const box = gd.getBoundingClientRect();
   let best = 0, far = -1;
-  for (let i = 0; i < t.x.length; i++) {
-    const d = Math.hypot(t.x[i] - xa.range[0], t.y[i] - ya.range[0]);
-    const inside = t.x[i] > xa.range[0] && t.x[i] < xa.range[1]
-      && t.y[i] > ya.range[0] && t.y[i] < ya.range[1];
+  for (let i = 0; i < p.n; i++) {
+    const x = p.xy[2 * i], y = p.xy[2 * i + 1];
+    const d = Math.hypot(x - xa.range[0], y - ya.range[0]);
+    const inside = x > xa.range[0] && x < xa.range[1] && y > ya.range[0] && y < ya.range[1]
+      && x >= p.x0 && x <= p.x1 && y >= p.y0 && y <= p.y1;
     if (inside && d > far) { far = d; best = i; }
   }
-  return { index: t.customdata[best], px: box.left + xa._offset + xa.l2p(t.x[best]),
-           py: box.top + ya._offset + ya.l2p(t.y[best]) };
+  return { index: best, name: p.names[p.labels[best]], color: p.colors[p.labels[best]],
+           px: box.left + xa._offset + xa.l2p(p.xy[2 * best]),
+           py: box.top + ya._offset + ya.l2p(p.xy[2 * best + 1]) };
 }"""
+HOVER_LABEL = (
+    "() => [...document.querySelectorAll('.vae-pick')].filter((b) => b.style.display !== 'none')"
+    ".map((b) => b.innerText)"
+)
+
+
+def rgb(color: str) -> tuple[int, int, int]:
+    return tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))
 
 
 def test_both_maps_and_the_decoded_images_fit_one_screen_and_a_click_picks_an_image(browser, compare_url):
@@ -85,7 +102,7 @@ def test_both_maps_and_the_decoded_images_fit_one_screen_and_a_click_picks_an_im
         )
         for i in range(images.count()):
             assert on_screen(images.nth(i).bounding_box()), i
-        page.wait_for_timeout(500)  # WebGL points drawn
+        page.wait_for_timeout(300)  # the maps' pictures drawn
         page.screenshot(path=str(OUTPUT / "compare-1280x720.png"))
 
         before = page.evaluate(HEADING)
@@ -94,8 +111,15 @@ def test_both_maps_and_the_decoded_images_fit_one_screen_and_a_click_picks_an_im
         page.wait_for_function(f"(old) => ({HEADING})() !== old", arg=before)
         page.wait_for_selector(IDLE, state="attached")
 
-        point = page.evaluate(POINT_ON_MAP, [1, 1])  # a Trouser on the right map
-        page.mouse.move(point["px"], point["py"])
+        point = page.evaluate(POINT_ON_MAP, "right")
+        # the map's picture shows a dot of the point's class where the picker has it
+        shot = page.screenshot(clip={"x": point["px"] - 1, "y": point["py"] - 1, "width": 3, "height": 3})
+        pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), dtype=float).reshape(-1, 3)
+        assert np.abs(pixels - rgb(point["color"])).sum(axis=1).min() < 80, (pixels, point)
+        page.mouse.move(point["px"] - 40, point["py"] + 40)
+        page.mouse.move(point["px"], point["py"], steps=5)  # hovering names it, as a Plotly point's label
+        page.wait_for_function(f"() => ({HOVER_LABEL})().length === 1")
+        assert page.evaluate(HOVER_LABEL) == [f"#{point['index']} · {point['name']}"]
         page.mouse.click(point["px"], point["py"])
         page.wait_for_function(f"(n) => ({HEADING})().startsWith(`Test image #${{n}} `)", arg=point["index"])
         page.wait_for_selector(IDLE, state="attached")
