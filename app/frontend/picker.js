@@ -26,15 +26,24 @@ function bytes(base64) {
   return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 }
 
-// The points of `data`: map coordinates (x, y interleaved, float32), a class per point (uint16), the
-// classes' names and colours, the ranges the picture covers; decoded once per bundle.
+const NOT_DRAWN = 65535; // a point's place beyond the picture (app/panels/compare.py)
+
+// The points of `data` (compare.picker_points): their places in map coordinates (x, y interleaved;
+// NaN where not drawn), a class per point, the classes' names and colours; decoded once per bundle.
 function points(data) {
   let p = decoded.get(data.key);
   if (!p) {
-    const xy = new Float32Array(bytes(data.xy).buffer);
-    const labels = data.labels ? new Uint16Array(bytes(data.labels).buffer) : null;
+    const places = new Uint16Array(bytes(data.xy).buffer);
     const [[x0, x1], [y0, y1]] = data.within;
-    p = { xy, labels, n: xy.length / 2, names: data.names || [], colors: data.colors || [], x0, x1, y0, y1 };
+    const xy = new Float32Array(places.length);
+    for (let i = 0; i < places.length; i += 2) {
+      const out = places[i] === NOT_DRAWN || places[i + 1] === NOT_DRAWN;
+      xy[i] = out ? NaN : x0 + (places[i] / (NOT_DRAWN - 1)) * (x1 - x0);
+      xy[i + 1] = out ? NaN : y0 + (places[i + 1] / (NOT_DRAWN - 1)) * (y1 - y0);
+    }
+    const Labels = data.label_bytes === 2 ? Uint16Array : Uint8Array;
+    const labels = data.labels ? new Labels(bytes(data.labels).buffer) : null;
+    p = { xy, labels, n: xy.length / 2, names: data.names || [], colors: data.colors || [] };
     decoded.set(data.key, p);
     if (decoded.size > 4) decoded.delete(decoded.keys().next().value);
   }
@@ -48,12 +57,9 @@ export function nearest(p, ax, px, py) {
   let best = -1;
   let bestD = REACH_PX * REACH_PX;
   for (let i = 0; i < p.n; i++) {
-    const x = p.xy[2 * i];
-    const y = p.xy[2 * i + 1];
-    if (!(x >= p.x0 && x <= p.x1 && y >= p.y0 && y <= p.y1)) continue; // not drawn (or not finite)
-    const dx = (x - at.x) / ux;
-    const dy = (y - at.y) / uy;
-    const d = dx * dx + dy * dy;
+    const dx = (p.xy[2 * i] - at.x) / ux;
+    const dy = (p.xy[2 * i + 1] - at.y) / uy;
+    const d = dx * dx + dy * dy; // NaN for a point not drawn: never under the pointer
     if (d <= bestD) {
       bestD = d;
       best = i;

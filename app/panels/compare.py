@@ -124,23 +124,30 @@ def _points(_explorer: Explorer, key: str) -> dict:
     return picker_points(_explorer)
 
 
+NOT_DRAWN = 65535  # a picker's point beyond the picture (or not finite): not drawn, not picked
+
+
 def picker_points(explorer: Explorer) -> dict:
-    """What the browser's picker (``picker.js``) needs to name and pick the map's points: their map
-    coordinates (x, y interleaved, little-endian float32) and classes (uint16), base64, with the
-    classes' names and colours (a data set without classes sends no classes and one colour), and the
-    ranges the picture covers (a point beyond them is not drawn: it is not picked)."""
+    """What the browser's picker (``picker.js``) needs to name and pick the map's points, base64 and
+    little-endian: their places (x, y interleaved, uint16: 0 to NOT_DRAWN - 1 across the ranges
+    ``within`` that the picture covers, NOT_DRAWN beyond them) and classes (uint8, or uint16 past
+    256 classes), with the classes' names and colours (a data set without classes sends no classes
+    and one colour). A 16-bit step is a thousandth of a pixel: exact enough, half of float32's bytes."""
     bundle = explorer.bundle
-    data = {
-        "xy": _base64(explorer.map.xy[:, :2].astype(np.float32)),
-        "labels": None,
-        "within": picture_ranges(explorer.map.limits, MAP_STYLE),
-    }
+    within = picture_ranges(explorer.map.limits, MAP_STYLE)
+    lo, hi = np.array([r[0] for r in within]), np.array([r[1] for r in within])
+    with np.errstate(invalid="ignore"):
+        share = (explorer.map.xy[:, :2] - lo) / (hi - lo)
+        drawn = np.all((share >= 0) & (share <= 1), axis=1)  # NaN: not drawn
+    places = np.where(drawn[:, None], np.round(np.nan_to_num(share) * (NOT_DRAWN - 1)), NOT_DRAWN)
+    data = {"xy": _base64(places.astype(np.uint16)), "within": within, "labels": None, "label_bytes": 1}
     if bundle.data.labelled:
-        data["labels"] = _base64(bundle.labels.astype(np.uint16))
-        data["names"] = list(explorer.class_names)
-        data["colors"] = list(class_colors(len(explorer.class_names)))
+        n = len(explorer.class_names)
+        dtype = np.uint8 if n <= 256 else np.uint16
+        data |= {"labels": _base64(bundle.labels.astype(dtype)), "label_bytes": np.dtype(dtype).itemsize}
+        data |= {"names": list(explorer.class_names), "colors": list(class_colors(n))}
     else:
-        data["names"], data["colors"] = [], [UNLABELLED_COLOR]
+        data |= {"names": [], "colors": [UNLABELLED_COLOR]}
     return data
 
 

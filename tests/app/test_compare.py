@@ -6,16 +6,18 @@ Tiny untrained bundles stand for a VAE, a β-VAE and an autoencoder; the last te
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from app.panels.compare import INDEX_KEY, X_KEY, Y_KEY, picker_points
+from app.panels.compare import INDEX_KEY, NOT_DRAWN, X_KEY, Y_KEY, picker_points
 from app.resources import open_explorer
 from app.style import UNLABELLED_COLOR
 from tests import needs
@@ -196,15 +198,32 @@ def test_the_picker_gets_every_test_images_place_and_class_and_no_path(compare_r
     """What the browser needs to name the point under the pointer and pick it (picker.js)."""
     explorer = open_explorer(compare_root / "tiny-vae", publish=False)
     data = picker_points(explorer)
-    xy = np.frombuffer(base64.b64decode(data["xy"]), dtype="<f4").reshape(-1, 2)
-    assert np.array_equal(xy, explorer.map.xy[:, :2].astype(np.float32))
-    labels = np.frombuffer(base64.b64decode(data["labels"]), dtype="<u2")
-    assert np.array_equal(labels, explorer.bundle.labels)
-    assert data["names"] == list(explorer.class_names) and len(data["colors"]) == len(data["names"])
     (x0, x1), (y0, y1) = data["within"]  # the picture's ranges: it reaches beyond the limits
     (lx0, lx1), (ly0, ly1) = explorer.map.limits
     assert x0 < lx0 < lx1 < x1 and y0 < ly0 < ly1 < y1
+    places = np.frombuffer(base64.b64decode(data["xy"]), dtype="<u2").reshape(-1, 2).astype(float)
+    xy = np.array([x0, y0]) + places / (NOT_DRAWN - 1) * np.array([x1 - x0, y1 - y0])
+    assert (places < NOT_DRAWN).all()  # every point of this bundle is drawn
+    step = np.array([x1 - x0, y1 - y0]) / (NOT_DRAWN - 1)
+    assert np.all(np.abs(xy - explorer.map.xy) <= step)
+    labels = np.frombuffer(base64.b64decode(data["labels"]), dtype="u1")
+    assert data["label_bytes"] == 1 and np.array_equal(labels, explorer.bundle.labels)
+    assert data["names"] == list(explorer.class_names) and len(data["colors"]) == len(data["names"])
     assert str(compare_root) not in json.dumps(data)
+
+
+def test_a_point_the_picture_does_not_draw_cannot_be_picked(compare_root):
+    explorer = open_explorer(compare_root / "tiny-vae", publish=False)
+    (x0, x1), _ = explorer.map.limits
+    xy = explorer.map.xy.copy()
+    xy[3] = [x1 + 10 * (x1 - x0), 0.0]  # far beyond the picture
+    xy[4] = [np.nan, 0.0]
+    moved = SimpleNamespace(
+        bundle=explorer.bundle, class_names=explorer.class_names, map=dataclasses.replace(explorer.map, xy=xy)
+    )
+    places = np.frombuffer(base64.b64decode(picker_points(moved)["xy"]), dtype="<u2").reshape(-1, 2)
+    assert places[3].tolist() == places[4].tolist() == [NOT_DRAWN, NOT_DRAWN]
+    assert (np.delete(places, [3, 4], axis=0) < NOT_DRAWN).all()
 
 
 def test_the_shipped_autoencoder_and_beta_vae_load_beside_the_vae(compare_at):

@@ -59,8 +59,7 @@ POINT_ON_MAP = """(chart) => {
   for (let i = 0; i < p.n; i++) {
     const x = p.xy[2 * i], y = p.xy[2 * i + 1];
     const d = Math.hypot(x - xa.range[0], y - ya.range[0]);
-    const inside = x > xa.range[0] && x < xa.range[1] && y > ya.range[0] && y < ya.range[1]
-      && x >= p.x0 && x <= p.x1 && y >= p.y0 && y <= p.y1;
+    const inside = x > xa.range[0] && x < xa.range[1] && y > ya.range[0] && y < ya.range[1]; // NaN: no
     if (inside && d > far) { far = d; best = i; }
   }
   return { index: best, name: p.names[p.labels[best]], color: p.colors[p.labels[best]],
