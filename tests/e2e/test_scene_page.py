@@ -215,6 +215,12 @@ def test_a_held_slider_drag_then_another_bundle_shows_that_bundles_point(explore
     choose_in_selector(page, "fashion-mnist-3d")
     page.wait_for_function("() => /[?&]z=[^&]*%2C[^&]*%2C/.test(location.search)")  # the 3-D point
     served = [float(v) for v in parse_qs(urlparse(page.url).query)["z"][0].split(",")]
+    # the link is written at the end of the server's run, the panel paints its point when it gets it:
+    # give the panel a moment (the old code never showed the new point)
+    for _ in range(50):
+        if len(caption_z(page)) == len(served):
+            break
+        page.wait_for_timeout(100)
     assert caption_z(page) == pytest.approx(served, abs=0.006)
     wait_scene(page)
     assert diamond(page) == pytest.approx(served, abs=0.006)
