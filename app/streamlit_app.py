@@ -218,7 +218,7 @@ def explore_page(explorer: Explorer, view: View, key: str, root: Path, names: li
                 bundle_selector_ui(root, names, compact)
             with c2:
                 map_panel.map_options_ui(explorer)
-            map_panel.map_ui(explorer, key, view)
+            map_panel.map_fragment(explorer, key)
         with point_col:
             current_point.point_fragment(explorer)
         with view_col, st.container(key="view_box"):

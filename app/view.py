@@ -387,7 +387,9 @@ def _loaded(view: View, event: Loaded) -> View:
 
 # ---------------------------------------------------------------------------- what to draw again
 
-_POINT = {"z", "index", "commit_n", "painted", "neighbours", "extra_dims"}
+_POINT = {"z", "index", "commit_n", "painted", "neighbours", "extra_dims", "hover"}
+# The map's display options that only the map shows (its colour and 2-D/3-D switch change the intro too).
+_MAP = {"classes", "sized", "background", "camera"}
 _VIEW = {
     "view",
     "a_kind",
@@ -436,8 +438,10 @@ def redraw(before: View, after: View, explorer_drawn: bool = False) -> str | lis
     changed = {f.name for f in dataclasses.fields(View) if getattr(before, f.name) != getattr(after, f.name)}
     if not changed:
         return []
-    if after.mode == "explore" and changed <= _POINT | _VIEW:
+    if after.mode == "explore" and changed <= _POINT | _VIEW | _MAP:
         parts = []
+        if changed & _MAP:
+            parts.append("map")
         if changed & _POINT:
             parts.append("point")
         if changed & _VIEW or _view_follows(after, changed):

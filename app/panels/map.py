@@ -158,6 +158,16 @@ def _box_drawn() -> None:
         session.record(BoxDrawn(box))
 
 
+@st.fragment(key="map")
+def map_fragment(explorer: Explorer, key: str) -> None:
+    """The map as the fragment "map": a display option that only the map shows (``app.view.redraw``)
+    runs this alone, not the whole page (a whole-page run took a second, bench/clicks.py)."""
+    view = session.apply_events()
+    map_ui(explorer, key, view)
+    if session.in_fragment_run():
+        session.write_link(view)
+
+
 def map_ui(explorer: Explorer, key: str, view: View) -> None:
     """Draw the (static) map inside the container the overlay looks for; a box drawn with the
     box-select tool opens the decoded grid over it."""

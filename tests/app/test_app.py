@@ -11,7 +11,7 @@ from PIL import Image
 
 from app.panels.model_card import OPEN_KEY
 from app.text import literal
-from tests.app.conftest import commit, live_data, view
+from tests.app.conftest import commit, live_data, run, view
 from vae_core.data import CLASS_NAMES
 
 
@@ -343,7 +343,9 @@ def test_uncertainty_view_adds_a_density_background_and_sizes_points_by_std(app_
 
     at = app_at("one").run()
     at.selectbox(key="map_background").set_value("aggregate").run()
+    run(at)  # only the map runs: the page again
     at.toggle(key="map_size_std").set_value(True).run()
+    run(at)
     no_errors(at)
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert figure["data"][0]["type"] == "heatmap"

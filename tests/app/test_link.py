@@ -8,7 +8,7 @@ import pytest
 
 from app.link import KEYS, MAX_VALUE_CHARS, VIEWS, LinkState, format_query, format_z, parse_query
 from app.view import BoxDrawn
-from tests.app.conftest import commit, live_data, record, view
+from tests.app.conftest import commit, live_data, record, run, view
 
 
 def test_round_trip_of_a_full_view():
@@ -210,8 +210,8 @@ def _reopened(app_at, at):
     """A new session opened from ``at``'s link; both sessions rendered without errors."""
     link = _link(at)
     again = app_at("two", link).run()
-    for run in (at, again):
-        assert not (run.exception or run.error or run.warning), (run.exception, run.error, run.warning)
+    for page in (at, again):
+        assert not (page.exception or page.error or page.warning), (page.exception, page.error, page.warning)
     assert _link(again) == link  # the reopened page writes the same link
     return again, link
 
@@ -278,11 +278,14 @@ def test_a_link_reopens_the_map_display_options(app_at):
 
     at = app_at("two").run()
     at.multiselect(key="map_classes").unselect("Bag").unselect("Coat").run()
+    run(at)  # only the map runs
     at.toggle(key="map_size_std").set_value(True).run()
+    run(at)
     at.selectbox(key="map_background").set_value("aggregate").run()
+    run(at)
     again, link = _reopened(app_at, at)
     assert link["classes"] == "0,1,2,3,5,6,7,9" and link["size"] == "std" and link["bg"] == "aggregate"
-    figure = [json.loads(run.get("plotly_chart")[0].proto.spec) for run in (at, again)]
+    figure = [json.loads(page.get("plotly_chart")[0].proto.spec) for page in (at, again)]
     assert figure[0]["data"] == figure[1]["data"]
     assert "Background: darker grey = higher density" in " ".join(c.value for c in again.caption)
 

@@ -130,7 +130,11 @@ def test_what_each_change_redraws():
     gridded = next_view(v, Set("view", "manifold"))
     assert redraw(v, gridded) == ["view"]
     assert redraw(gridded, next_view(gridded, Committed((1.0, 1.0), 3, True))) == ["point"]
-    assert redraw(v, next_view(v, Set("sized", True))) == "app"  # the map itself changes
+    assert redraw(v, next_view(v, Set("sized", True))) == ["map"]  # only the map shows its options
+    assert redraw(v, next_view(v, Set("background", "aggregate"))) == ["map"]
+    assert redraw(v, next_view(v, Set("classes", (0, 1)))) == ["map"]
+    assert redraw(v, next_view(v, Set("hover", False))) == ["point"]  # the live panel's preview
+    assert redraw(v, next_view(v, Set("flat", True))) == "app"  # a 3-D model's map and sliders change
     comparing = next_view(v, Set("mode", "compare"))
     assert redraw(comparing, next_view(comparing, Set("compare_index", 4))) == ["compare"]
     assert redraw(v, v) == []
@@ -181,6 +185,7 @@ def test_after_learn_compare_explore_the_selector_shows_the_bundle_the_page_show
 def test_point_size_by_uncertainty_survives_a_lesson(app_at):
     at = app_at("one").run()
     at.toggle(key="map_size_std").set_value(True).run()
+    run(at)  # only the map ran
     at.segmented_control(key="mode").set_value("learn").run()
     at.segmented_control(key="lesson_step").set_value(5).run()
     at.segmented_control(key="mode").set_value("explore").run()
