@@ -5,41 +5,121 @@
 
 One `streamlit run` on the shipped bundles (and, with --compare, a second one with that
 Streamlit setting; with --before, first one of another checkout: each measured in the same run),
-one headless Chromium at 1280x800. Each click is
-timed from the click to the page's last change (a MutationObserver on the whole document), taken
-once the page has not changed for 400 ms and Streamlit is idle; the median of --repeat rounds is
-reported, slowest first. Prints a table; writes bench/results/clicks.json.
+one headless Chromium at 1280x800. A tour of the page (``TOUR``: the views, an upload followed
+inside the VAE, the map's display options, another bundle and back, the lesson's steps, Compare
+and back) is taken --repeat times, each on a fresh page. Each gesture is timed from the click
+(or the file given to the uploader) to the page's last change (a MutationObserver on the whole
+document), taken once the page has not changed for 400 ms and Streamlit is idle; what leads to
+it (opening a select box's list, scrolling to the control) is not timed. The median of the
+rounds is reported, slowest first. Prints a table; writes bench/results/clicks.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
+import re
 import statistics
 from pathlib import Path
 
+import numpy as np
 from common import CHROMIUM, CHROMIUM_ARGS, IDLE, MAP, new_context, serve_app
+from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT_MS = 180_000
+OTHER_BUNDLE, BACK = "fashion-mnist-16d", "fashion-mnist-2d"  # shipped bundles: away and back
 
-# (what a person does, the role and name of what they click); in this order, each round.
-CLICKS = [
-    ("view: Decoded grid", "radio", "Decoded grid"),
-    ("view: Prior samples", "radio", "Prior samples"),
-    ("view: Encode an image", "radio", "Encode an image"),
-    ("view: Inside the VAE", "radio", "Inside the VAE"),
-    ("view: Interpolate", "radio", "Interpolate"),
-    ("page: Learn", "radio", "Learn"),
-    ("Learn: step 2", "radio", "2"),
-    ("Learn: step 3", "radio", "3"),
-    ("Learn: step 4", "radio", "4"),
-    ("Learn: step 5", "radio", "5"),
-    ("Learn: step 6", "radio", "6"),
-    ("page: Compare", "radio", "Compare"),
-    ("page: Explore", "radio", "Explore"),
+
+def _upload_png() -> bytes:
+    """A light shape on black, 64 x 64 (the app scales it to the bundle's images)."""
+    pixels = np.zeros((64, 64), np.uint8)
+    pixels[12:52, 20:44] = 220
+    pixels[12:24, 8:56] = 220
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# Each step readies the page (untimed) and returns the gesture to time.
+def clicking(role: str, name: str):
+    def ready(page):
+        target = page.get_by_role(role, name=name, exact=True)
+        target.scroll_into_view_if_needed()
+        return target.click
+
+    return ready
+
+
+def toggling(label: str):
+    """A toggle in the open popover (Map display)."""
+
+    def ready(page):
+        return page.get_by_test_id("stPopoverBody").get_by_text(label, exact=True).click
+
+    return ready
+
+
+def choosing(key: str, option: str):
+    """An option of the select box ``key``: its list is opened first (untimed)."""
+
+    def ready(page):
+        page.locator(f".st-key-{key}").get_by_role("combobox").click()
+        target = page.get_by_role("option", name=re.compile(rf"(^|· ){re.escape(option)}$"))
+        target.wait_for()
+        return target.click
+
+    return ready
+
+
+def uploading(png: bytes):
+    def ready(page):
+        files = page.get_by_test_id("stFileUploader").locator("input[type=file]")
+        return lambda: files.set_input_files({"name": "shape.png", "mimeType": "image/png", "buffer": png})
+
+    return ready
+
+
+def closing_the_popover_then(step):
+    def ready(page):
+        page.keyboard.press("Escape")
+        page.mouse.click(5, 5)
+        page.wait_for_selector(IDLE, state="attached")
+        return step(page)
+
+    return ready
+
+
+# (what a person does, how); in this order, each round.
+TOUR = [
+    ("view: Decoded grid", clicking("radio", "Decoded grid")),
+    ("view: Prior samples", clicking("radio", "Prior samples")),
+    ("view: Inside the VAE", clicking("radio", "Inside the VAE")),
+    ("view: Interpolate", clicking("radio", "Interpolate")),
+    ("view: Encode an image", clicking("radio", "Encode an image")),
+    ("Encode: upload an image", uploading(_upload_png())),
+    ("Encode: Follow it inside the VAE", clicking("button", "Follow it inside the VAE")),
+    ("Map display (open)", clicking("button", "Map display")),
+    ("Map display: point size on", toggling("Point size = encoder uncertainty")),
+    (
+        "Map display: aggregate background",
+        choosing("map_background", "Where the data is (aggregate posterior)"),
+    ),
+    ("Map display: no background", choosing("map_background", "No background")),
+    ("Map display: point size off", toggling("Point size = encoder uncertainty")),
+    (f"bundle: {OTHER_BUNDLE}", closing_the_popover_then(choosing("bundle", OTHER_BUNDLE))),
+    (f"bundle: back to {BACK}", choosing("bundle", BACK)),
+    ("page: Learn", clicking("radio", "Learn")),
+    ("Learn: step 2", clicking("radio", "2")),
+    ("Learn: step 3", clicking("radio", "3")),
+    ("Learn: step 4", clicking("radio", "4")),
+    ("Learn: step 5", clicking("radio", "5")),
+    ("Learn: step 6", clicking("radio", "6")),
+    ("page: Compare", clicking("radio", "Compare")),
+    ("page: Explore", clicking("radio", "Explore")),
 ]
 
 
@@ -61,7 +141,7 @@ def answered(page, since: float) -> float:
 
 
 def measure(browser, url: str, repeat: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {what: [] for what, _, _ in CLICKS}
+    times: dict[str, list[float]] = {what: [] for what, _ in TOUR}
     for _ in range(repeat):
         context = new_context(
             browser, TIMEOUT_MS, viewport={"width": 1280, "height": 800}, init_scripts=(WATCH,)
@@ -70,12 +150,11 @@ def measure(browser, url: str, repeat: int) -> dict[str, list[float]]:
         page.goto(url, timeout=TIMEOUT_MS)
         page.wait_for_selector(f"{MAP} .legendtext", state="attached")
         answered(page, 0.0)
-        for what, role, name in CLICKS:
-            target = page.get_by_role(role, name=name, exact=True)
-            target.scroll_into_view_if_needed()
-            page.wait_for_timeout(200)
+        for what, ready in TOUR:
+            gesture = ready(page)
+            page.wait_for_timeout(300)
             since = page.evaluate("() => performance.now()")
-            target.click()
+            gesture()
             times[what].append(answered(page, since))
         context.close()
     return times
@@ -113,9 +192,9 @@ def main() -> None:
         f"click -> page idle, median of {args.repeat} (s); {os.cpu_count()} cores, "
         f"load before {load_before[0]:.1f}"
     )
-    print(f"{'click':26}" + "".join(f"{label:>28}" for label in labels))
+    print(f"{'click':36}" + "".join(f"{label:>12}" for label in labels))
     for what in order:
-        print(f"{what:26}" + "".join(f"{results[label][what]:>28.2f}" for label in labels))
+        print(f"{what:36}" + "".join(f"{results[label][what]:>12.2f}" for label in labels))
     for label in labels:
         over = [w for w in order if results[label][w] > 1.0]
         print(f"over 1 s, {label}: {len(over)} of {len(order)}")
