@@ -18,8 +18,8 @@ import { hooks } from "./hooks.js";
 import { onMapClick, setDragging, setLayer } from "./overlay.js";
 import { pointPainted } from "./point.js";
 import {
-  axes, inPlotArea, isScene, listens, mapElement, onSceneCamera, onSceneClick, onScenePlot, placeInScene,
-  span, toData, toScreen,
+  axes, inPlotArea, isScene, listens, mapElement, matchScreen, onSceneCamera, onSceneClick, onScenePlot,
+  placeInScene, span, toData, toScreen,
 } from "./plotly_map.js";
 
 const HOVER_PX = 84; // the preview beside the pointer
@@ -304,6 +304,7 @@ class LivePoint {
         return;
       }
       this.boundMap = gd;
+      matchScreen();
       this.moveMarker(this.z);
       this.sceneClick = onSceneClick(gd, (index) => this.setTrigger("click", { pick: index }));
       onSceneCamera(gd, (eye) => this.setTrigger("camera", { eye }));

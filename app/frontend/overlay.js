@@ -11,7 +11,8 @@
 import { hooks } from "./hooks.js";
 import * as plotly from "./plotly_map.js";
 import {
-  axes, figureSize, hiddenTraces, inPlotArea, mapElement, onRedraw, plotArea, toData, toScreen, unitsPerPixel,
+  axes, figureSize, hiddenTraces, inPlotArea, mapElement, matchScreen, onRedraw, plotArea, toData, toScreen,
+  unitsPerPixel,
 } from "./plotly_map.js";
 
 const NS = "http://www.w3.org/2000/svg";
@@ -182,6 +183,7 @@ function bind(gd) {
 function ensure(target) {
   const gd = mapElement(target);
   if (!gd || !axes(gd)) return false;
+  matchScreen();
   if (!bound.has(gd)) {
     bind(gd);
     bound.add(gd);

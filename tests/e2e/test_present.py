@@ -516,3 +516,29 @@ def test_back_to_explore_from_compare_keeps_the_explorers_map_and_draws_no_chart
         assert not page.locator(".st-key-cmp_map_right").count()  # Compare is gone
     finally:
         page.context.close()
+
+
+# The WebGL canvas's pixels per CSS pixel (of the map's points): what Plotly drew.
+GL_RATIO = f"""() => {{
+  const canvas = document.querySelector('{MAP} canvas.gl-canvas-context');
+  return canvas && canvas.clientWidth ? canvas.width / canvas.clientWidth : null;
+}}"""
+
+
+@pytest.mark.parametrize("scale", [1, 2])
+def test_the_maps_webgl_draws_as_many_pixels_as_the_screen_has(browser, app_url, scale):
+    """Plotly draws WebGL at twice the screen's pixels unless told otherwise: four times the pixels a
+    1x screen shows, for nothing (the 10,000-point map drew in 0.36 s where 0.22 s does).
+    A 2x screen keeps its sharp dots."""
+    context = new_context(browser, TIMEOUT_MS, viewport=PROJECTOR, device_scale_factor=scale)
+    app = Explorer(context.new_page(), f"gl_ratio_{scale}")
+    try:
+        app.page.goto(app_url, timeout=TIMEOUT_MS)
+        app.wait_ready()
+        body = open_map_display(app.page)
+        body.get_by_text("Point size = encoder uncertainty").click()  # the map is drawn again
+        app.wait_idle()
+        app.page.wait_for_function(f"() => ({GL_RATIO})() === {scale}", timeout=15_000)
+        assert_no_errors(app)
+    finally:
+        context.close()
