@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 ACTIVE_KL = 0.1  # nats: a latent dimension with less average KL carries (almost) no information
 REFERENCE_IMAGES = 1000  # test images whose -ELBO forms the reference an encoded image is compared with
+BACKGROUND_GRID = 90  # cells per side of the map's density background
 OFF_DATA_REFERENCE = 200  # test images whose reconstructions say how near real data a decode usually is
 
 
@@ -79,6 +80,7 @@ class Explorer:
         self.floor_nats = bundle.data.floor_nats or floor_nats(images)
         self.factors = bundle_factors(bundle)  # name -> (n,) values of the test images' known factors
         self._reference: np.ndarray | None = None
+        self._densities: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
         self._warming: threading.Thread | None = None
 
@@ -150,9 +152,18 @@ class Explorer:
         """(n, H, W, C) decodes of n samples from the prior."""
         return self.decode(sample_prior(self.bundle.prior, self.bundle.latent_dim, n, seed))
 
-    def density_background(self, kind: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def density_background(
+        self, kind: str, n: int = BACKGROUND_GRID
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Log density of the prior or of the aggregate posterior ("prior" | "aggregate") on an
-        n x n grid over the map: xs (n,) left to right, ys (n,) top to bottom, log p (n, n)."""
+        n x n grid over the map: xs (n,) left to right, ys (n,) top to bottom, log p (n, n). Kept:
+        the aggregate one takes 0.5-0.6 s (10,000 Gaussians at each of 8,100 points)."""
+        key = (kind, n)
+        if key not in self._densities:
+            self._densities[key] = self._density(kind, n)
+        return self._densities[key]
+
+    def _density(self, kind: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         (x0, x1), (y0, y1) = self.map.limits
         points = self.map.grid_points(self.map.limits, n)  # image order
         if kind == "prior":
@@ -171,9 +182,11 @@ class Explorer:
 
     def warm(self) -> None:
         """Compute now what is otherwise computed on first use: the references an image's -ELBO and a
-        decode's distance from the data are compared with (the map's facts take milliseconds)."""
+        decode's distance from the data are compared with, and the map's aggregate posterior
+        background (the map's facts take milliseconds)."""
         self.reference_neg_elbo()
         _ = self.reconstruction_rms
+        self.density_background("aggregate")
 
     def warm_in_background(self) -> None:
         """Start :meth:`warm` in a thread of its own, once, so that no click waits for it (the 2-D

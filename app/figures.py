@@ -22,12 +22,11 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from app.explorer import Explorer
+from app.explorer import BACKGROUND_GRID, Explorer
 from app.style import UNLABELLED_COLOR, class_colors
 from app.text import plotly_text
 from vae_core.density import highest_density_share
 
-BACKGROUND_GRID = 90  # cells per side of the density layer
 PICTURE_SCALE = 2  # a small map's picture has this many pixels per screen pixel: sharp on any screen
 FILL_REACH = 0.2  # a filling map's picture reaches this share of the limits' span beyond each side
 DENSITY_BANDS = (0.5, 0.9, 0.99)  # the background's bands: the densest regions holding these shares

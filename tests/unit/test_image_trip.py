@@ -4,6 +4,8 @@
 import numpy as np
 import pytest
 
+from app import explorer as explorer_module
+from app.explorer import BACKGROUND_GRID
 from app.resources import open_explorer
 from tests.conftest import make_bundle
 from vae_core.evaluate import elbo_terms, pixel_entropy
@@ -94,7 +96,7 @@ def test_the_floor_is_the_pixels_own_entropy_and_no_decoder_beats_it(explorer):
     assert explorer.floor_nats == pytest.approx(float(pixel_entropy(explorer.images / 255.0).mean()))
 
 
-def test_warming_computes_the_references_once_in_a_thread_of_its_own(tmp_path):
+def test_warming_computes_the_references_once_in_a_thread_of_its_own(tmp_path, monkeypatch):
     path = make_bundle(tmp_path / "w", latent_dim=2, test_images=True, browser_models=True)
     warm = open_explorer(path, publish=False)
     counting = CountingNetworks(warm.networks)
@@ -107,3 +109,12 @@ def test_warming_computes_the_references_once_in_a_thread_of_its_own(tmp_path):
     assert runs > 0  # the references were computed in the thread...
     _ = warm.share_below(100.0), warm.reconstruction_rms
     assert counting.decodes == runs  # ...and a click then finds them
+    # the map's aggregate posterior background too: computed there, found by the map
+    monkeypatch.setattr(explorer_module, "aggregate_posterior_log_density", _not_again)
+    xs, ys, logp = warm.density_background("aggregate")
+    assert logp.shape == (BACKGROUND_GRID, BACKGROUND_GRID) and np.isfinite(logp).all()
+    assert warm.density_background("aggregate")[2] is logp
+
+
+def _not_again(*args, **kwargs):
+    raise AssertionError("computed again")
