@@ -20,6 +20,8 @@ const pickers = new Map(); // target selector -> {points, send}
 const decoded = new Map(); // data key -> points, the last few bundles'
 let listening = false;
 let frame = 0;
+let latest = null; // the pointer's last move, for the next frame
+let pointed = null; // the map element whose cursor says a point is under the pointer
 let down = null; // the press that may become a click
 
 function bytes(base64) {
@@ -29,7 +31,8 @@ function bytes(base64) {
 const NOT_DRAWN = 65535; // a point's place beyond the picture (app/panels/compare.py)
 
 // The points of `data` (compare.picker_points): their places in map coordinates (x, y interleaved;
-// NaN where not drawn), a class per point, the classes' names and colours; decoded once per bundle.
+// NaN where not drawn), a class per point, the classes' names, colours and text colours on them;
+// decoded once per bundle.
 function points(data) {
   let p = decoded.get(data.key);
   if (!p) {
@@ -43,7 +46,8 @@ function points(data) {
     }
     const Labels = data.label_bytes === 2 ? Uint16Array : Uint8Array;
     const labels = data.labels ? new Labels(bytes(data.labels).buffer) : null;
-    p = { xy, labels, n: xy.length / 2, names: data.names || [], colors: data.colors || [] };
+    const { names = [], colors = [], inks = [] } = data;
+    p = { xy, labels, n: xy.length / 2, names, colors, inks };
     decoded.set(data.key, p);
     if (decoded.size > 4) decoded.delete(decoded.keys().next().value);
   }
@@ -51,7 +55,7 @@ function points(data) {
 }
 
 // The test image nearest screen position (px, py) of the map's plot element, within REACH_PX; or -1.
-export function nearest(p, ax, px, py) {
+function nearest(p, ax, px, py) {
   const at = toData(ax, px, py);
   const { ux, uy } = unitsPerPixel(ax);
   let best = -1;
@@ -82,13 +86,6 @@ function locate(e) {
     return { target, picker, gd, ax, index: nearest(picker.points, ax, px, py) };
   }
   return null;
-}
-
-function textOn(hex) {
-  const [r, g, b] = [1, 3, 5].map((i) => parseInt(String(hex).slice(i, i + 2), 16) / 255);
-  const lin = (c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
-  const luminance = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
-  return luminance > 0.2 ? "#111111" : "#ffffff";
 }
 
 // The hover label of map element `gd` (a ring on the point and its name), made on first use.
@@ -129,38 +126,44 @@ function show(hit) {
   const c = p.labels ? p.labels[i] : 0; // a data set without classes: one colour, no name
   const name = p.labels ? p.names[c] : undefined;
   const colour = p.colors[c] || "#444444";
+  const ink = p.inks[c] || "#ffffff";
   const [ring, text] = box.children;
   ring.style.left = `${px}px`;
   ring.style.top = `${py}px`;
   text.textContent = name === undefined ? `#${i}` : `#${i} · ${name}`; // text, never markup
   text.style.background = colour;
-  text.style.color = textOn(colour);
+  text.style.color = ink;
   // beside the point, on the side with room
   const right = px < hit.ax.fl.width * 0.6;
   text.style.left = `${right ? px + 10 : px - 10}px`;
   text.style.transform = right ? "" : "translateX(-100%)";
   text.style.top = `${py - 11}px`;
   box.style.display = "block";
-  hit.gd.style.cursor = "pointer";
+  point(hit.gd);
   hooks.pickers[hit.target].hovered = i;
+}
+
+// The pointer's cursor over `gd` says a point is under it (null: over none).
+function point(gd) {
+  if (pointed && pointed !== gd) pointed.style.cursor = "";
+  if (gd) gd.style.cursor = "pointer";
+  pointed = gd;
 }
 
 function onMove(e) {
   if (e.pointerType === "touch") return;
-  const { target, clientX, clientY } = e;
+  latest = { target: e.target, clientX: e.clientX, clientY: e.clientY };
   if (frame) return;
   frame = requestAnimationFrame(() => {
     frame = 0;
-    const hit = locate({ target, clientX, clientY });
+    const hit = locate(latest);
     if (hit && hit.index >= 0) {
       show(hit);
       return;
     }
     hide(null);
-    if (hit) {
-      hit.gd.style.cursor = "";
-      hooks.pickers[hit.target].hovered = -1;
-    }
+    point(null);
+    if (hit) hooks.pickers[hit.target].hovered = -1;
   });
 }
 

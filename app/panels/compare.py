@@ -24,7 +24,7 @@ from app.figures import map_figure as base_map
 from app.panels import traversals
 from app.panels.current_point import parse_pick
 from app.resources import DEFAULT_BUNDLE, bundle_version, default_bundle_name, load_explorer
-from app.style import CURRENT_COLOR, PATH_COLOR, UNLABELLED_COLOR, class_chip, class_colors
+from app.style import CURRENT_COLOR, PATH_COLOR, UNLABELLED_COLOR, class_chip, class_colors, ink_on
 from app.text import escape_markdown, literal, public_message
 from app.view import Set
 from vae_core.bundle import DataInfo
@@ -131,8 +131,9 @@ def picker_points(explorer: Explorer) -> dict:
     """What the browser's picker (``picker.js``) needs to name and pick the map's points, base64 and
     little-endian: their places (x, y interleaved, uint16: 0 to NOT_DRAWN - 1 across the ranges
     ``within`` that the picture covers, NOT_DRAWN beyond them) and classes (uint8, or uint16 past
-    256 classes), with the classes' names and colours (a data set without classes sends no classes
-    and one colour). A 16-bit step is a thousandth of a pixel: exact enough, half of float32's bytes."""
+    256 classes), with the classes' names, colours and the text colour on each (as on a class's
+    chip); a data set without classes sends no classes and one colour. A 16-bit step is a
+    thousandth of a pixel: exact enough, half of float32's bytes."""
     bundle = explorer.bundle
     within = picture_ranges(explorer.map.limits, MAP_STYLE)
     lo, hi = np.array([r[0] for r in within]), np.array([r[1] for r in within])
@@ -145,9 +146,10 @@ def picker_points(explorer: Explorer) -> dict:
         n = len(explorer.class_names)
         dtype = np.uint8 if n <= 256 else np.uint16
         data |= {"labels": _base64(bundle.labels.astype(dtype)), "label_bytes": np.dtype(dtype).itemsize}
-        data |= {"names": list(explorer.class_names), "colors": list(class_colors(n))}
+        colors = list(class_colors(n))
+        data |= {"names": list(explorer.class_names), "colors": colors, "inks": [ink_on(c) for c in colors]}
     else:
-        data |= {"names": [], "colors": [UNLABELLED_COLOR]}
+        data |= {"names": [], "colors": [UNLABELLED_COLOR], "inks": [ink_on(UNLABELLED_COLOR)]}
     return data
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from app.panels.compare import INDEX_KEY, NOT_DRAWN, X_KEY, Y_KEY, picker_points
 from app.resources import open_explorer
-from app.style import UNLABELLED_COLOR
+from app.style import UNLABELLED_COLOR, ink_on
 from tests import needs
 from tests.app.conftest import APP, make_bundle
 from vae_core.config import DETERMINISTIC_LOG_VAR
@@ -209,6 +209,7 @@ def test_the_picker_gets_every_test_images_place_and_class_and_no_path(compare_r
     labels = np.frombuffer(base64.b64decode(data["labels"]), dtype="u1")
     assert data["label_bytes"] == 1 and np.array_equal(labels, explorer.bundle.labels)
     assert data["names"] == list(explorer.class_names) and len(data["colors"]) == len(data["names"])
+    assert data["inks"] == [ink_on(c) for c in data["colors"]]  # the label's text reads on its colour
     assert str(compare_root) not in json.dumps(data)
 
 
