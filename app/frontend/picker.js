@@ -22,6 +22,7 @@ let listening = false;
 let frame = 0;
 let latest = null; // the pointer's last move, for the next frame
 let pointed = null; // the map element whose cursor says a point is under the pointer
+let shown = null; // the hover label on show
 let down = null; // the press that may become a click
 
 function bytes(base64) {
@@ -110,10 +111,10 @@ function label(gd) {
   return box;
 }
 
+// Hide the label shown now (there is one at most), unless it is `except`.
 function hide(except) {
-  for (const box of document.querySelectorAll(".vae-pick")) {
-    if (box !== except) box.style.display = "none";
-  }
+  if (shown && shown !== except) shown.style.display = "none";
+  if (shown !== except) shown = null;
 }
 
 function show(hit) {
@@ -139,6 +140,7 @@ function show(hit) {
   text.style.transform = right ? "" : "translateX(-100%)";
   text.style.top = `${py - 11}px`;
   box.style.display = "block";
+  shown = box;
   point(hit.gd);
   hooks.pickers[hit.target].hovered = i;
 }
@@ -151,7 +153,8 @@ function point(gd) {
 }
 
 function onMove(e) {
-  if (e.pointerType === "touch") return;
+  // Off Compare (no picker, no label) a move costs nothing: the listeners stay, the page moves on.
+  if (e.pointerType === "touch" || (!pickers.size && !shown && !pointed)) return;
   latest = { target: e.target, clientX: e.clientX, clientY: e.clientY };
   if (frame) return;
   frame = requestAnimationFrame(() => {

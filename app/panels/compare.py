@@ -136,7 +136,7 @@ def picker_points(explorer: Explorer) -> dict:
     thousandth of a pixel: exact enough, half of float32's bytes."""
     bundle = explorer.bundle
     within = picture_ranges(explorer.map.limits, MAP_STYLE)
-    lo, hi = np.array([r[0] for r in within]), np.array([r[1] for r in within])
+    lo, hi = np.array(within).T  # (x0, y0), (x1, y1)
     with np.errstate(invalid="ignore"):
         share = (explorer.map.xy[:, :2] - lo) / (hi - lo)
         drawn = np.all((share >= 0) & (share <= 1), axis=1)  # NaN: not drawn
