@@ -188,13 +188,15 @@ class Explorer:
         _ = self.reconstruction_rms
         self.density_background("aggregate")
 
-    def warm_in_background(self) -> None:
+    def warm_in_background(self) -> threading.Thread:
         """Start :meth:`warm` in a thread of its own, once, so that no click waits for it (the 2-D
-        default's first "Inside the VAE" waited 1.2 s for its reference, bench/clicks.py)."""
+        default's first "Inside the VAE" waited 1.2 s for its reference, bench/clicks.py). Returns
+        that thread (join it to wait until the explorer is warm)."""
         with self._lock:
             if self._warming is None:
                 self._warming = threading.Thread(target=self._warm, name="warm-explorer", daemon=True)
                 self._warming.start()
+            return self._warming
 
     def _warm(self) -> None:
         try:

@@ -33,6 +33,7 @@ from app.resources import (  # noqa: E402
     data_sets,
     default_bundle_name,
     load_explorer,
+    preload_in_background,
 )
 from app.style import COMPACT_CSS, LESSON_CSS, PAGE_CSS  # noqa: E402
 from app.text import escape_markdown, literal, public_message  # noqa: E402
@@ -272,6 +273,9 @@ def main() -> None:
         session.explorer_drawn(True)
     session.write_link(session.current())
     explorer.warm_in_background()  # the page is drawn: what its next clicks need, computed meanwhile
+    preload_in_background(  # then the bundles a visitor most likely opens next (once per process)
+        root, explorer, lambda: compare.likely_next(names, compare.readable_manifests(root, names), path.name)
+    )
 
 
 if __name__ == "__main__":

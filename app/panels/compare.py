@@ -86,6 +86,24 @@ def default_pair(names: list[str], manifests: dict[str, dict], left: str | None 
     return left, autoencoder or first(others, lambda c: c.get("latent_dim") == d) or others[0]
 
 
+def likely_next(names: list[str], manifests: dict[str, dict], current: str) -> list[str]:
+    """The bundles a visitor of ``current`` most likely opens next, for preloading: Compare's default
+    partner, then the other bundles of its data set, by name. ``manifests``: the readable bundles."""
+    if current not in manifests:
+        return []
+    ours = data_key(manifests[current])
+    same = [n for n in names if n != current and n in manifests and data_key(manifests[n]) == ours]
+    if not same:
+        return []
+    partner = default_pair([current, *same], manifests, current)[1]
+    return [partner, *(n for n in same if n != partner)]
+
+
+def readable_manifests(root: Path, names: list[str]) -> dict[str, dict]:
+    """The manifests of the bundles under ``root`` that can be read."""
+    return {n: m for n, m in comparison.read_manifests(root, names) if isinstance(m, dict)}
+
+
 def _key(explorer: Explorer) -> str:
     """A key for a loaded bundle: its folder (unique, unlike a manifest's name) and version. It reaches the
     browser (the map's uirevision), so the folder is hashed: no server path in the page."""
