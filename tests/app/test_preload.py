@@ -30,8 +30,9 @@ def test_only_bundles_of_the_same_data_set_and_readable_ones_are_preloaded(roots
     manifests = readable_manifests(root, names)
     chosen = _likely(root, "shapes-2d")
     assert chosen and "shapes-2d" not in chosen
-    assert all(data_key(manifests[n]) == data_key(manifests["shapes-2d"]) for n in chosen)
-    others = [n for n in names if n in manifests and data_key(manifests[n]) != data_key(manifests["shapes-2d"])]
+    ours = data_key(manifests["shapes-2d"])
+    assert all(data_key(manifests[n]) == ours for n in chosen)
+    others = [n for n in names if n in manifests and data_key(manifests[n]) != ours]
     assert others and not set(others) & set(chosen)  # the root holds other data sets: none chosen
     assert _likely(root, "not-a-bundle") == []
     schema = roots["schema"]  # its one bundle's manifest cannot be read
@@ -109,6 +110,6 @@ def test_one_preloading_thread_per_artifacts_folder(roots, monkeypatch):
 
 @pytest.mark.parametrize("thread_name, shown", [(resources.PRELOAD_THREAD, False), ("ScriptRunner", True)])
 def test_streamlits_no_spinner_warning_is_dropped_for_the_preloading_thread_only(thread_name, shown):
-    record = logging.LogRecord("streamlit", logging.WARNING, __file__, 1, "missing ScriptRunContext!", (), None)
+    record = logging.LogRecord("streamlit", logging.WARNING, __file__, 1, "no ScriptRunContext", (), None)
     record.threadName = thread_name
     assert resources._NoSpinnerWarning().filter(record) is shown
