@@ -46,7 +46,7 @@ def _no_second_load(monkeypatch):
     monkeypatch.setattr(resources, "open_explorer", fail)
 
 
-def test_preloading_loads_and_warms_the_bundles_in_order_and_keeps_them(roots, monkeypatch):
+def test_preloading_loads_and_warms_the_bundles_and_keeps_them(roots, monkeypatch):
     root = roots["family"]
     current = open_explorer(root / "tiny-2d", publish=False)
     resources.preload(root, current, lambda: _likely(root, "tiny-2d"))
@@ -81,12 +81,12 @@ def test_a_failing_choice_is_logged_not_raised(roots, caplog):
     assert any("choosing them failed" in r.getMessage() for r in caplog.records)
 
 
-def test_at_most_the_cache_s_room_is_preloaded(roots, monkeypatch):
+def test_at_most_the_cache_s_room_is_preloaded_in_the_order_given(roots, monkeypatch):
     loaded = []
     monkeypatch.setattr(resources, "load_explorer", lambda path, _v: loaded.append(path) or _Warm())
     current = open_explorer(roots["one"] / "tiny-2d", publish=False)
     resources.preload(roots["one"], current, lambda: [f"b{i}" for i in range(10)])
-    assert len(loaded) == resources.LOADED_BUNDLES - 1
+    assert loaded == [str(roots["one"] / f"b{i}") for i in range(resources.LOADED_BUNDLES - 1)]
 
 
 class _Warm:
