@@ -78,8 +78,8 @@ _preloading_lock = threading.Lock()
 
 
 def preload_in_background(root: Path, current: Explorer, likely: Callable[[], list[str]]) -> None:
-    """Once per process and artifacts folder: load and warm, in a thread of their own, the bundles a
-    visitor most likely opens next (``likely()``, the first LOADED_BUNDLES - 1 of them), after
+    """Once per process and artifacts folder: load and warm, in a thread of their own at the lowest
+    priority, the bundles a visitor most likely opens next (``likely()``, the first LOADED_BUNDLES - 1 of them), after
     ``current`` is warm. Their first visit then answers as a later one does (the 16-D bundle's first
     took 2.3 s, a later one 0.8 s, bench/clicks.py). A bundle that cannot be loaded is logged and
     skipped: its own visit says what is wrong."""
@@ -92,6 +92,7 @@ def preload_in_background(root: Path, current: Explorer, likely: Callable[[], li
 
 def preload(root: Path, current: Explorer, likely: Callable[[], list[str]]) -> None:
     """What preload_in_background's thread does (here, in the caller's thread)."""
+    _yield_the_cpu()
     current.warm_in_background().join()  # the open bundle's own references come first
     try:
         names = likely()[: LOADED_BUNDLES - 1]
@@ -106,6 +107,15 @@ def preload(root: Path, current: Explorer, likely: Callable[[], list[str]]) -> N
             log.warning("bundle %s not preloaded: %s", name, e)
         except Exception:
             log.exception("bundle %s not preloaded", name)
+
+
+def _yield_the_cpu() -> None:
+    """Lower this thread's priority (and that of the threads it starts), where the system allows it:
+    the pages' own runs come first."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # Linux: a thread's own niceness
+    except (AttributeError, OSError):
+        pass
 
 
 class _NoSpinnerWarning(logging.Filter):

@@ -5,6 +5,7 @@ wait for them."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 import pytest
@@ -39,6 +40,14 @@ def test_only_bundles_of_the_same_data_set_and_readable_ones_are_preloaded(roots
     assert _likely(schema, "tiny-2d") == []
 
 
+def _preload(root, current, likely) -> None:
+    """resources.preload in a thread of its own, as the app runs it (it lowers its thread's priority)."""
+    thread = threading.Thread(target=resources.preload, args=(root, current, likely))
+    thread.start()
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+
+
 def _no_second_load(monkeypatch):
     def fail(*_a, **_k):
         raise AssertionError("loaded again: the preloaded Explorer was not kept")
@@ -49,7 +58,7 @@ def _no_second_load(monkeypatch):
 def test_preloading_loads_and_warms_the_bundles_and_keeps_them(roots, monkeypatch):
     root = roots["family"]
     current = open_explorer(root / "tiny-2d", publish=False)
-    resources.preload(root, current, lambda: _likely(root, "tiny-2d"))
+    _preload(root, current, lambda: _likely(root, "tiny-2d"))
     assert not current.warm_in_background().is_alive()  # the open bundle was warmed first
     _no_second_load(monkeypatch)
     for name in ("tiny-2d-autoencoder", "tiny-2d-beta4"):
@@ -63,7 +72,7 @@ def test_a_bundle_that_cannot_be_loaded_is_logged_and_the_next_is_still_preloade
     root = roots["mixed"]  # broken-2d: its decoder is not an ONNX model
     current = open_explorer(roots["one"] / "tiny-2d", publish=False)
     with caplog.at_level(logging.WARNING, logger="app.resources"):
-        resources.preload(root, current, lambda: ["broken-2d", "tiny-2d"])
+        _preload(root, current, lambda: ["broken-2d", "tiny-2d"])
     assert any("broken-2d not preloaded" in r.getMessage() for r in caplog.records)
     _no_second_load(monkeypatch)
     path = root / "tiny-2d"
@@ -77,7 +86,7 @@ def test_a_failing_choice_is_logged_not_raised(roots, caplog):
         raise OSError("the folder went away")
 
     with caplog.at_level(logging.ERROR, logger="app.resources"):
-        resources.preload(roots["one"], current, broken)
+        _preload(roots["one"], current, broken)
     assert any("choosing them failed" in r.getMessage() for r in caplog.records)
 
 
@@ -85,8 +94,20 @@ def test_at_most_the_cache_s_room_is_preloaded_in_the_order_given(roots, monkeyp
     loaded = []
     monkeypatch.setattr(resources, "load_explorer", lambda path, _v: loaded.append(path) or _Warm())
     current = open_explorer(roots["one"] / "tiny-2d", publish=False)
-    resources.preload(roots["one"], current, lambda: [f"b{i}" for i in range(10)])
+    _preload(roots["one"], current, lambda: [f"b{i}" for i in range(10)])
     assert loaded == [str(roots["one"] / f"b{i}") for i in range(resources.LOADED_BUNDLES - 1)]
+
+
+def test_preloading_runs_below_the_pages_priority(roots):
+    seen = []
+
+    def likely() -> list[str]:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return []
+
+    current = open_explorer(roots["one"] / "tiny-2d", publish=False)
+    _preload(roots["one"], current, likely)
+    assert seen and seen[0] > os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
 
 class _Warm:
