@@ -79,10 +79,10 @@ _preloading_lock = threading.Lock()
 
 def preload_in_background(root: Path, current: Explorer, likely: Callable[[], list[str]]) -> None:
     """Once per process and artifacts folder: load and warm, in a thread of their own at the lowest
-    priority, the bundles a visitor most likely opens next (``likely()``, the first LOADED_BUNDLES - 1 of them), after
-    ``current`` is warm. Their first visit then answers as a later one does (the 16-D bundle's first
-    took 2.3 s, a later one 0.8 s, bench/clicks.py). A bundle that cannot be loaded is logged and
-    skipped: its own visit says what is wrong."""
+    priority, the bundles a visitor most likely opens next (``likely()``, the first
+    LOADED_BUNDLES - 1 of them), after ``current`` is warm. Their first visit then answers as a
+    later one does (the 16-D bundle's first took 2.3 s, a later one 0.8 s, bench/clicks.py). A
+    bundle that cannot be loaded is logged and skipped: its own visit says what is wrong."""
     with _preloading_lock:
         if str(root) in _preloading:
             return

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/clicks.py [--repeat 3] [--compare runner.postScriptGC=true]
     git worktree add /tmp/before <commit> && .venv/bin/python bench/clicks.py --before /tmp/before
+    .venv/bin/python bench/clicks.py --fresh  # every round on a server of its own: first visits
 
 One `streamlit run` on the shipped bundles (and, with --compare, a second one with that
 Streamlit setting; with --before, first one of another checkout: each measured in the same run),
@@ -162,6 +163,16 @@ def measure(browser, url: str, repeat: int) -> dict[str, list[float]]:
     return times
 
 
+def rounds(browser, checkout: Path, options, log: Path, repeat: int, fresh: bool) -> dict[str, list[float]]:
+    """``repeat`` rounds of the tour on one server of ``checkout`` or, when ``fresh``, each on its own."""
+    times: dict[str, list[float]] = {}
+    for _ in range(repeat if fresh else 1):
+        with serve_app(REPO / "artifacts", log, options, cwd=checkout, import_root=checkout) as server:
+            for what, seconds in measure(browser, server.url, 1 if fresh else repeat).items():
+                times.setdefault(what, []).extend(seconds)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -169,6 +180,9 @@ def main() -> None:
         "--compare", action="append", default=[], help="a Streamlit setting for a second server"
     )
     parser.add_argument("--before", type=Path, help="another checkout to measure first, in the same run")
+    parser.add_argument(
+        "--fresh", action="store_true", help="each round on a server of its own: every round a first visit"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "clicks.json")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -184,15 +198,15 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for label, (checkout, options) in runs.items():
             log = REPO / "test-output" / "bench" / f"clicks-{len(results)}.log"
-            with serve_app(REPO / "artifacts", log, options, cwd=checkout, import_root=checkout) as server:
-                times = measure(browser, server.url, args.repeat)
+            times = rounds(browser, checkout, options, log, args.repeat, args.fresh)
             results[label] = {what: round(statistics.median(v), 3) for what, v in times.items()}
             slowest[label] = {what: round(max(v), 3) for what, v in times.items()}
         browser.close()
     labels = list(results)
     order = sorted(results[labels[0]], key=lambda w: -results[labels[0]][w])
     print(
-        f"click -> page idle, median of {args.repeat} (s); {os.cpu_count()} cores, "
+        f"click -> page idle, median of {args.repeat} (s){', each on its own server' if args.fresh else ''}; "
+        f"{os.cpu_count()} cores, "
         f"load before {load_before[0]:.1f}"
     )
     heads = [f"{label:>12}" for label in labels] + [f"{'slowest, ' + label:>20}" for label in labels]
@@ -216,6 +230,7 @@ def main() -> None:
         "slowest": slowest,
         "checkouts": {label: str(checkout) for label, (checkout, _) in runs.items()},
         "repeat": args.repeat,
+        "fresh": args.fresh,
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "load_average_before": load_before,
