@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -75,6 +76,7 @@ def load_explorer(path: str, version: str) -> Explorer:
 
 _preloading: set[str] = set()  # the artifacts folders whose bundles a thread has been started for
 _preloading_lock = threading.Lock()
+_stopping = threading.Event()  # set at exit: a preloading thread stops after its bundle
 
 
 def preload_in_background(root: Path, current: Explorer, likely: Callable[[], list[str]]) -> None:
@@ -100,6 +102,8 @@ def preload(root: Path, current: Explorer, likely: Callable[[], list[str]]) -> N
         log.exception("no bundles preloaded: choosing them failed")
         return
     for name in names:
+        if _stopping.is_set():
+            return
         path = root / name
         try:
             load_explorer(str(path), bundle_version(path)).warm_in_background().join()
@@ -107,6 +111,16 @@ def preload(root: Path, current: Explorer, likely: Callable[[], list[str]]) -> N
             log.warning("bundle %s not preloaded: %s", name, e)
         except Exception:
             log.exception("bundle %s not preloaded", name)
+
+
+@atexit.register
+def _stop_preloading() -> None:
+    """At exit, let a preloading thread finish the bundle it is on, and stop: a process that ends
+    while a thread is still in ONNX Runtime aborts ("terminate called without an active exception")."""
+    _stopping.set()
+    for thread in threading.enumerate():
+        if thread.name == PRELOAD_THREAD:
+            thread.join(timeout=60)
 
 
 def _yield_the_cpu() -> None:

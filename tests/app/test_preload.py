@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from app import resources
 from app.panels.compare import data_key, likely_next, readable_manifests
 from app.resources import bundle_names, bundle_version, load_explorer, open_explorer
+from tests.app.conftest import APP
 
 
 def _likely(root, current: str) -> list[str]:
@@ -134,3 +137,27 @@ def test_streamlits_no_spinner_warning_is_dropped_for_the_preloading_thread_only
     record = logging.LogRecord("streamlit", logging.WARNING, __file__, 1, "no ScriptRunContext", (), None)
     record.threadName = thread_name
     assert resources._NoSpinnerWarning().filter(record) is shown
+
+
+EXIT_RIGHT_AFTER_A_PAGE = """
+import sys
+from streamlit.testing.v1 import AppTest
+
+AppTest.from_file(sys.argv[1], default_timeout=120).run()  # the first page starts the preloading
+"""
+
+
+def test_a_process_that_ends_while_preloading_exits_cleanly(roots):
+    """A process that ends while a thread is still in ONNX Runtime aborts: at exit, the preloading
+    stops after its bundle."""
+    env = dict(os.environ, VAE_ARTIFACTS=str(roots["family"]))
+    for _ in range(3):
+        result = subprocess.run(
+            [sys.executable, "-c", EXIT_RIGHT_AFTER_A_PAGE, APP],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
