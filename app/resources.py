@@ -93,7 +93,7 @@ def preload_in_background(root: Path, current: Explorer, likely: Callable[[], li
 
 
 def preload(root: Path, current: Explorer, likely: Callable[[], list[str]]) -> None:
-    """What preload_in_background's thread does (here, in the caller's thread)."""
+    """What preload_in_background's thread does, in the caller's thread (whose priority it lowers)."""
     _yield_the_cpu()
     current.warm_in_background().join()  # the open bundle's own references come first
     try:
