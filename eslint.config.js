@@ -9,7 +9,7 @@ const browser = {
   DecompressionStream: "readonly", console: "readonly",
   setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", requestAnimationFrame: "readonly",
   cancelAnimationFrame: "readonly", HTMLCanvasElement: "readonly", ImageData: "readonly",
-  MutationObserver: "readonly", atob: "readonly",
+  MutationObserver: "readonly", ResizeObserver: "readonly", atob: "readonly",
 };
 const rules = {
   "no-unused-vars": ["error", { args: "after-used", argsIgnorePattern: "^_" }],

@@ -17,6 +17,7 @@ The Docker build publishes both ahead of time:
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import logging
@@ -114,6 +115,20 @@ def publish_frontend(published: Path = PUBLISHED_FRONTEND) -> str:
             write_bytes_atomically(folder / file.name, file.read_bytes())
         write_bytes_atomically(folder / ".complete", b"")
     return f"{STATIC_URL}/frontend/{version}/"
+
+
+@functools.cache
+def streamlit_plotly_url() -> str | None:
+    """The URL (relative to the app's base URL) of the module holding Streamlit's own chart element,
+    which defines ``window.Plotly`` when loaded (figure.js draws the map with it), or None when this
+    Streamlit has no such module (an upgrade renamed it: the map then says it cannot be drawn)."""
+    import streamlit
+
+    found = sorted((Path(streamlit.__file__).parent / "static" / "static" / "js").glob("PlotlyChart.*.js"))
+    if len(found) != 1:
+        log.warning("Streamlit's chart module (static/js/PlotlyChart.*.js): %d candidates", len(found))
+        return None
+    return f"static/js/{found[0].name}"
 
 
 def publish_bundle(bundle_dir: Path, models_dir: Path = MODELS_DIR) -> dict[str, str | None]:

@@ -9,7 +9,10 @@ its ``mount``. Every component on the page shares the modules' state: one runtim
 * ``map_overlay``: one named layer drawn over the map (``overlay.js``; app/overlay.py);
 * ``map_picker``: hover and click on a map drawn as a picture (``picker.js``; app/panels/compare.py);
 * ``draw_pad``: the drawing pad (``draw.js``; app/panels/draw_pad.py);
-* ``traversals``: the latent traversals (``traversals.js``; app/panels/traversals.py).
+* ``traversals``: the latent traversals (``traversals.js``; app/panels/traversals.py);
+* ``plotly_figure``: the explorer's map, a Plotly figure redrawn in place (``figure.js``; app/panels/map.py).
+  Its plot lives in the page's own DOM (no shadow root): Plotly's styles are the page's, and the
+  overlay and the live point find the plot element there.
 """
 
 from __future__ import annotations
@@ -35,11 +38,11 @@ def _frontend_url() -> str:
 
 
 @functools.cache
-def component(name: str, module: str, css: str | None = None):
+def component(name: str, module: str, css: str | None = None, isolate_styles: bool = True):
     """The mounting command of component ``name`` running ``app/frontend/<module>``."""
     js = STUB.format(url=json.dumps(_frontend_url() + module))
     style = (FRONTEND_DIR / css).read_text(encoding="utf-8") if css else None
-    return st.components.v2.component(name, html="", css=style, js=js)
+    return st.components.v2.component(name, html="", css=style, js=js, isolate_styles=isolate_styles)
 
 
 def live_point():
@@ -60,3 +63,7 @@ def draw_pad():
 
 def traversals():
     return component("vae_traversals", "traversals.js", "traversals.css")
+
+
+def plotly_figure():
+    return component("vae_plotly_figure", "figure.js", "figure.css", isolate_styles=False)

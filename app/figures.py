@@ -14,11 +14,14 @@ pictures too, have the browser's picker for that (``app/frontend/picker.js``).
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+import json
 from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 from PIL import Image
 
@@ -359,6 +362,7 @@ def _plane_layout(fig: go.Figure, explorer: Explorer, style: MapStyle, revision:
             },
             showlegend=style.legend,
             dragmode="zoom",
+            hovermode="closest",
             hoverdistance=6,
             uirevision=revision,
             plot_bgcolor="#FAFAFA",
@@ -428,3 +432,11 @@ def map_figure(_explorer: Explorer, key: str, style: MapStyle) -> go.Figure:
     """build_map, kept: the same object for the same bundle ``key`` and style. Callers that add to
     it work on a copy (``go.Figure(fig)``)."""
     return build_map(_explorer, style, key)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def map_spec(_explorer: Explorer, key: str, style: MapStyle) -> dict:
+    """map_figure as the page draws it itself (app/frontend/figure.js): ``{"figure": its plain JSON,
+    "revision": a digest of it}`` (the page redraws only when the revision changes)."""
+    text = pio.to_json(map_figure(_explorer, key, style), validate=False)
+    return {"figure": json.loads(text), "revision": hashlib.sha256(text.encode()).hexdigest()[:16]}

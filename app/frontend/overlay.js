@@ -91,7 +91,9 @@ function draw(gd) {
   let svg = host.querySelector("svg.vae-overlay");
   if (!svg) {
     svg = el("svg", { class: "vae-overlay" });
-    svg.style.cssText = "position:absolute;left:0;top:0;pointer-events:none;overflow:hidden;";
+    // Above all of the plot's layers, whatever their order: a figure drawn in place (figure.js) puts
+    // its new WebGL layer after this one.
+    svg.style.cssText = "position:absolute;left:0;top:0;z-index:1;pointer-events:none;overflow:hidden;";
     host.appendChild(svg);
   }
   const size = figureSize(ax);
@@ -178,8 +180,8 @@ function bind(gd) {
   onRedraw(gd, () => draw(gd));
 }
 
-// Bind and draw on the map element that is on the page now. Streamlit replaces that element
-// whenever the figure changes (a Map display option), and no mount runs again then.
+// Bind and draw on the map element that is on the page now. A 3-D scene's element is replaced
+// whenever its figure changes (st.plotly_chart), and no mount runs again then.
 function ensure(target) {
   const gd = mapElement(target);
   if (!gd || !axes(gd)) return false;

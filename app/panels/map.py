@@ -2,7 +2,11 @@
 
 The figure depends only on the bundle and the display options, so it stays identical
 across reruns (the browser keeps the chart; see DESIGN.md, "Measured pitfalls"). The
-moving parts (current point, paths, uploads) are drawn over it by ``app.overlay``.
+moving parts (current point, paths, uploads) are drawn over it by ``app.overlay``. The page
+draws the flat map itself (``app/frontend/figure.js``), on one plot element that a new figure
+(another bundle, a display option) updates in place: st.plotly_chart mounted a new chart
+for each and drew it twice. A display option now draws once; another bundle costs about the
+same either way on this machine's software WebGL (BENCHMARKS.md, "The map drawn in place").
 
 A 3-D model's map is a 3-D scene instead (``scene_ui``): its figure also holds the camera the
 view keeps, so it is sent again after the scene was turned; the current point is one trace that
@@ -11,16 +15,28 @@ the browser moves (``app/frontend/live.js``).
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import glossary, session
+from app import components, glossary, session
+from app.browser_assets import streamlit_plotly_url
 from app.explorer import Explorer
-from app.figures import BACKGROUNDS, MapStyle, map_figure
+from app.figures import BACKGROUNDS, MapStyle, map_figure, map_spec
 from app.overlay import MAP_CONTAINER_KEY
 from app.view import BoxDrawn, View
 
-MAP_KEY = "latent_map"  # the chart's widget key (its box selection)
+MAP_KEY = "latent_map"  # the map component's key (its box selection)
+# Plotly's settings for the flat map. No wheel zoom: the wheel over the map scrolls the page
+# (overlay.js does the same for a swipe); zoom with the toolbar or a box.
+MAP_CONFIG = {
+    "displaylogo": False,
+    "showSendToCloud": False,
+    "scrollZoom": False,
+    "modeBarButtonsToRemove": ["lasso2d", "autoScale2d", "toImage"],
+    "showTips": False,  # no "double-click to zoom back out" toast over the page's headings
+}
 
 
 def three_d(explorer: Explorer, view: View) -> bool:
@@ -140,14 +156,17 @@ def background_legend(background: str, d: int) -> str:
     )
 
 
-def box_of(selection: object) -> tuple[float, float, float, float] | None:
-    """The last box of a chart selection as (x0, x1, y0, y1) (sorted), or None."""
-    boxes = ((selection or {}).get("selection") or {}).get("box") or []
-    if not boxes:
+def box_of(value: object) -> tuple[float, float, float, float] | None:
+    """The box in a component value ``{"box": {"x": [x0, x1], "y": [y0, y1]}}`` (map coordinates, as
+    figure.js sends a box selection) as (x0, x1, y0, y1), sorted, or None when malformed or empty."""
+    box = value.get("box") if hasattr(value, "get") else None
+    if not hasattr(box, "get"):
         return None
     try:
-        (x0, x1), (y0, y1) = sorted(map(float, boxes[-1]["x"])), sorted(map(float, boxes[-1]["y"]))
+        (x0, x1), (y0, y1) = sorted(map(float, box["x"])), sorted(map(float, box["y"]))
     except (KeyError, TypeError, ValueError):
+        return None
+    if not all(map(math.isfinite, (x0, x1, y0, y1))):
         return None
     return (x0, x1, y0, y1) if x1 > x0 and y1 > y0 else None
 
@@ -174,23 +193,13 @@ def map_ui(explorer: Explorer, key: str, view: View) -> None:
     if three_d(explorer, view):
         scene_ui(explorer, key, view)
         return
-    fig = map_figure(explorer, key, style_of(view))
+    spec = map_spec(explorer, key, style_of(view))
     with st.container(key=MAP_CONTAINER_KEY):
-        st.plotly_chart(
-            fig,
+        components.plotly_figure()(
             key=MAP_KEY,
-            on_select=_box_drawn,
-            selection_mode="box",
-            theme=None,
+            data={**spec, "config": MAP_CONFIG, "plotly": streamlit_plotly_url()},
             height="stretch",
-            # No wheel zoom: the wheel over the map scrolls the page (overlay.js does the same for a swipe);
-            # zoom with the toolbar or a box.
-            config={
-                "displaylogo": False,
-                "scrollZoom": False,
-                "modeBarButtonsToRemove": ["lasso2d", "autoScale2d", "toImage"],
-                "showTips": False,  # no "double-click to zoom back out" toast over the page's headings
-            },
+            on_box_change=_box_drawn,
         )
     if view.background != "none":
         st.caption(background_legend(view.background, explorer.bundle.latent_dim))

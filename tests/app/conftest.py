@@ -141,6 +141,23 @@ def live_data(at) -> dict:
     return json.loads(panel.proto.json)
 
 
+def map_data(at) -> dict | None:
+    """The data the explorer's flat map (app/panels/map.py) was drawn with: figure, revision, config;
+    None when the page has no flat map (an error, a 3-D scene, another page)."""
+    import json
+
+    mounts = [c for c in at.get("bidi_component") if c.proto.component_name == "vae_plotly_figure"]
+    return json.loads(mounts[0].proto.json) if mounts else None
+
+
+def map_figure(at) -> dict:
+    """The explorer's map as a Plotly figure: the flat map's, or a 3-D scene's (st.plotly_chart)."""
+    import json
+
+    data = map_data(at)
+    return data["figure"] if data is not None else json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
 def view(at):
     """The session's view (app.view.View)."""
     from app.session import VIEW

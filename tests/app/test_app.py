@@ -11,7 +11,7 @@ from PIL import Image
 
 from app.panels.model_card import OPEN_KEY
 from app.text import literal
-from tests.app.conftest import commit, live_data, run, view
+from tests.app.conftest import commit, live_data, map_data, map_figure, run, view
 from vae_core.data import CLASS_NAMES
 
 
@@ -37,13 +37,10 @@ def no_errors(at) -> None:
 def test_first_screen_shows_the_map_the_decoded_point_and_metrics(app_at):
     at = app_at("one").run()
     no_errors(at)
-    chart = at.get("plotly_chart")[0]
-    import json
-
-    figure = json.loads(chart.proto.spec)
+    figure = map_figure(at)
     names = [t.get("name") for t in figure["data"] if t.get("type") == "scattergl"]
     assert names == list(CLASS_NAMES)
-    assert json.loads(chart.proto.config)["showTips"] is False  # no toast over the page (issue 27)
+    assert map_data(at)["config"]["showTips"] is False  # no toast over the page (issue 27)
     assert sum(_length(t["customdata"]) for t in figure["data"] if t.get("type") == "scattergl") == 200
     assert "Test -ELBO" in [m.label for m in at.metric]
     assert decoded_pixels(at).shape == (784,) and decoded_pixels(at).max() > 0  # decoded at the default point
@@ -184,7 +181,7 @@ def test_a_bad_upload_says_what_is_wrong_and_the_app_keeps_working(app_at, case)
     assert not at.exception
     assert len(at.error) == 1 and at.error[0].value.startswith(f"Cannot use {literal(name)}: ")
     assert message in at.error[0].value
-    assert decoded_pixels(at).max() > 0 and at.get("plotly_chart")  # the rest of the page is intact
+    assert decoded_pixels(at).max() > 0 and map_data(at)  # the rest of the page is intact
     at.file_uploader(key="enc_file").upload("shirt.png", _png(True), "image/png").run()
     no_errors(at)  # the next (good) upload is encoded
     assert "Reconstruction" in [c for img in at.image for c in img.captions]
@@ -274,7 +271,7 @@ def test_bad_bundles_show_an_error_with_the_fix(app_at, root, expected):
     at = app_at(root).run()
     assert not at.exception
     assert len(at.error) == 1 and expected in at.error[0].value
-    assert not at.get("plotly_chart")
+    assert not at.get("plotly_chart") and map_data(at) is None
 
 
 def test_a_bundle_without_onnx_models_says_how_to_add_them(app_at, roots, tmp_path, monkeypatch):
@@ -309,7 +306,7 @@ def test_a_broken_bundle_keeps_the_selector_so_another_can_be_chosen(app_at):
     assert "decoder.onnx does not match its SHA-256" in at.error[0].value
     at.selectbox(key="bundle").set_value("tiny-2d").run()
     no_errors(at)
-    assert at.get("plotly_chart") and decoded_pixels(at).max() > 0
+    assert map_data(at) and decoded_pixels(at).max() > 0
     assert at.query_params["bundle"] in ("tiny-2d", ["tiny-2d"])  # the link no longer names the broken one
 
 
@@ -339,7 +336,6 @@ def test_a_link_point_of_the_wrong_dimension_is_ignored(app_at):
 
 
 def test_uncertainty_view_adds_a_density_background_and_sizes_points_by_std(app_at):
-    import json
 
     at = app_at("one").run()
     at.selectbox(key="map_background").set_value("aggregate").run()
@@ -347,7 +343,7 @@ def test_uncertainty_view_adds_a_density_background_and_sizes_points_by_std(app_
     at.toggle(key="map_size_std").set_value(True).run()
     run(at)
     no_errors(at)
-    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    figure = map_figure(at)
     assert figure["data"][0]["type"] == "heatmap"
     # The shading is explained: a colour bar with its quantity, and a line saying what it shows.
     bar = figure["data"][0]["colorbar"]
@@ -361,6 +357,40 @@ def test_uncertainty_view_adds_a_density_background_and_sizes_points_by_std(app_
     )
     sizes = figure["data"][1]["marker"]["size"]
     assert _length(sizes) == 20  # one size per point of the class, not a constant
+
+
+def test_the_map_is_sent_with_a_revision_that_changes_only_with_its_figure(app_at):
+    """The page redraws its map only when the revision changes (app/frontend/figure.js)."""
+    at = app_at("two").run()
+    first = map_data(at)
+    assert first["plotly"].startswith("static/js/PlotlyChart.")  # Streamlit's own Plotly, found
+    run(at)  # the page again: the same figure, the same revision
+    assert map_data(at)["revision"] == first["revision"] and map_data(at)["figure"] == first["figure"]
+    at.toggle(key="map_size_std").set_value(True).run()
+    run(at)
+    sized = map_data(at)
+    assert sized["revision"] != first["revision"] and sized["figure"] != first["figure"]
+    at.selectbox(key="bundle").set_value(at.selectbox(key="bundle").options[1]).run()
+    assert map_data(at)["revision"] not in (first["revision"], sized["revision"])
+
+
+@pytest.mark.parametrize(
+    "value, box",
+    [
+        ({"box": {"x": [1.5, -1.0], "y": [-2.0, 0.25]}}, (-1.0, 1.5, -2.0, 0.25)),  # sorted
+        ({"box": {"x": [0.0, 0.0], "y": [0.0, 1.0]}}, None),  # no width
+        ({"box": {"x": [0.0, float("nan")], "y": [0.0, 1.0]}}, None),
+        ({"box": {"x": [0.0, 1.0]}}, None),
+        ({"box": {"x": ["a", 1.0], "y": [0.0, 1.0]}}, None),
+        ({"box": [0.0, 1.0, 0.0, 1.0]}, None),
+        ({"selection": {"box": [{"x": [0.0, 1.0], "y": [0.0, 1.0]}]}}, None),  # st.plotly_chart's, no more
+        (None, None),
+    ],
+)
+def test_a_box_from_the_map_is_read_or_refused(value, box):
+    from app.panels.map import box_of
+
+    assert box_of(value) == box
 
 
 def test_the_clicked_image_panel_says_what_each_image_is_and_when_the_point_has_left_it(app_at):

@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from tests.app.conftest import N_IMAGES
+from tests.app.conftest import N_IMAGES, map_figure
 
 
 def _values(data) -> np.ndarray:
@@ -17,10 +17,7 @@ def _values(data) -> np.ndarray:
 
 def _map(at) -> dict:
     """The map: a plane, or the 3-D scene of this 3-D fixture (coloured the same way)."""
-    (chart,) = [
-        c for c in at.get("plotly_chart") if "scattergl" in c.proto.spec or "scatter3d" in c.proto.spec
-    ]
-    return json.loads(chart.proto.spec)
+    return map_figure(at)
 
 
 def _points(figure) -> list[dict]:

@@ -214,6 +214,7 @@ triggers = st.fixed_dictionaries(
             {"x": json_values, "y": json_values, "ux": json_values, "uy": json_values, "hidden": json_values}
         ),
         "stroke": json_values | st.fixed_dictionaries({"pixels": json_values, "n": json_values}),
+        "box": json_values | st.fixed_dictionaries({"x": json_values, "y": json_values}),
     },
 )
 
@@ -223,7 +224,8 @@ triggers = st.fixed_dictionaries(
 def test_a_component_value_is_parsed_or_ignored_never_raises(value):
     from app.panels.current_point import parse_click, parse_commit
     from app.panels.draw_pad import parse_stroke
-    from app.view import View, next_view
+    from app.panels.map import box_of
+    from app.view import BoxDrawn, View, next_view
 
     commit = parse_commit(value, 2)
     if commit is not None:  # whatever is accepted is a usable event
@@ -234,6 +236,9 @@ def test_a_component_value_is_parsed_or_ignored_never_raises(value):
         (x, y), (ux, uy), hidden = click
         assert ux > 0 and uy > 0 and all(isinstance(h, str) for h in hidden)
     parse_stroke(value, (28, 28, 1))
+    box = box_of(value)
+    if box is not None:  # a usable box: the decoded grid covers it
+        assert next_view(View(z=(0.0, 0.0)), BoxDrawn(box)).box == box
 
 
 path_parts = st.sampled_from(

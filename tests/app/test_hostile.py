@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from tests.app.conftest import map_figure
 from tests.conftest import make_bundle
 from tests.literal_check import assert_literal
 
@@ -242,7 +243,7 @@ def test_class_names_reach_the_map_as_text_and_the_legend_hides_them(app_at, roo
     monkeypatch.setenv("VAE_ARTIFACTS", str(path.parent))  # this folder instead of "one"
     at.run()
     assert not at.exception
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    spec = map_figure(at)
     trace = next(t for t in spec["data"] if t.get("name") == plotly_text(HOSTILE_CLASS))
     assert all(HOSTILE_CLASS not in str(t.get("name")) for t in spec["data"])
     assert "<b>" not in trace["hovertemplate"] and "%{x}" not in trace["hovertemplate"]

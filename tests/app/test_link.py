@@ -8,7 +8,7 @@ import pytest
 
 from app.link import KEYS, MAX_VALUE_CHARS, VIEWS, LinkState, format_query, format_z, parse_query
 from app.view import BoxDrawn
-from tests.app.conftest import commit, live_data, record, run, view
+from tests.app.conftest import commit, live_data, map_data, map_figure, record, run, view
 
 
 def test_round_trip_of_a_full_view():
@@ -136,7 +136,7 @@ def _renders_with_defaults(at) -> None:
     """No exception or error; the map and the decoded first test image are there."""
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
-    assert at.get("plotly_chart")
+    assert map_data(at)
     assert max(live_data(at)["pixels"]) > 0
     assert view(at).bundle == "tiny-2d" and view(at).index == 0
     assert view(at).view == "interpolate"
@@ -274,7 +274,6 @@ def test_a_link_reopens_the_encode_view_and_the_point(app_at):
 
 
 def test_a_link_reopens_the_map_display_options(app_at):
-    import json
 
     at = app_at("two").run()
     at.multiselect(key="map_classes").unselect("Bag").unselect("Coat").run()
@@ -285,7 +284,7 @@ def test_a_link_reopens_the_map_display_options(app_at):
     run(at)
     again, link = _reopened(app_at, at)
     assert link["classes"] == "0,1,2,3,5,6,7,9" and link["size"] == "std" and link["bg"] == "aggregate"
-    figure = [json.loads(page.get("plotly_chart")[0].proto.spec) for page in (at, again)]
+    figure = [map_figure(page) for page in (at, again)]
     assert figure[0]["data"] == figure[1]["data"]
     assert "Background: darker grey = higher density" in " ".join(c.value for c in again.caption)
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from app.style import UNLABELLED_COLOR
 from app.view import Set
-from tests.app.conftest import live_data, record, view
+from tests.app.conftest import live_data, map_figure, record, view
 from tests.app.test_app import no_errors
 
 VIEWS = ("manifold", "prior", "encode", "inside", "interpolate")
@@ -65,10 +65,8 @@ def test_a_colour_bundle_decodes_shows_and_takes_uploads_in_colour(roots):
 def test_an_unlabelled_bundle_has_one_colour_and_no_legend(app_at):
     at = app_at("own", {"bundle": "plain-2d"}).run()
     no_errors(at)
-    import json
 
-    (chart,) = [c for c in at.get("plotly_chart") if "scattergl" in c.proto.spec]
-    figure = json.loads(chart.proto.spec)
+    figure = map_figure(at)
     points = [t for t in figure["data"] if t.get("type") == "scattergl" and "customdata" in t]
     assert len(points) == 1 and points[0]["showlegend"] is False
     assert points[0]["marker"]["color"] == UNLABELLED_COLOR

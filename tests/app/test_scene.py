@@ -3,20 +3,18 @@ from the page (the browser side is tests/e2e/test_scene_page.py)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from app import link
 from app.figures import CURRENT_TRACE
 from app.panels.current_point import parse_camera, parse_pick
 from app.view import Set
-from tests.app.conftest import live_data, record, view
+from tests.app.conftest import live_data, map_figure, record, view
 from tests.app.test_app import no_errors
 
 
 def spec(at) -> dict:
-    return json.loads(at.get("plotly_chart")[0].proto.spec)
+    return map_figure(at)
 
 
 def test_a_3d_model_opens_on_a_scene_of_its_codes_with_the_current_point_in_it(app_at):

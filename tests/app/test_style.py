@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import json
 
 import numpy as np
 import pytest
 
 from app.style import CLASS_COLORS
+from tests.app.conftest import map_figure
 
 # Machado, Oliveira and Fernandes (2009): full-severity simulation matrices on linear RGB.
 SIMULATIONS = {
@@ -71,7 +71,7 @@ def test_the_check_catches_the_old_palette():
 
 def test_the_map_uses_the_class_colours(app_at):
     at = app_at("one").run()
-    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    figure = map_figure(at)
     colors = [t["marker"]["color"] for t in figure["data"] if t.get("type") == "scattergl"]
     assert colors == list(CLASS_COLORS)
 

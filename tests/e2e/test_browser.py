@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import io
 import os
+import re
 
 import numpy as np
 import pytest
 
-from harness.browser import SLIDER, SLIDER_VALUE
+from harness.browser import MAP, SLIDER, SLIDER_VALUE
 from tests.e2e.conftest import REPO, parse_z
 
 pytestmark = [
@@ -109,6 +110,54 @@ def test_page_shows_the_map_with_the_ten_classes(explorer):
     assert explorer.decoded()["caption"].startswith("z = (")
     assert explorer.marker("current") is not None  # the current point is marked on the map
     explorer.screenshot()
+    assert_no_errors(explorer)
+
+
+def test_the_map_is_redrawn_in_place_once_per_new_figure(explorer):
+    """One plot element for as long as the map is shown (app/frontend/figure.js): a display option
+    or another bundle draws the map once, on the same element (st.plotly_chart mounted a new chart
+    for each and drew it twice)."""
+    page = explorer.page
+    page.evaluate(f"() => {{ window.__map = document.querySelector('{MAP}'); }}")
+    draws = page.evaluate("() => vaeTestHooks.figures.draws")
+    page.get_by_role("button", name="Map display").click()
+    page.get_by_test_id("stPopoverBody").get_by_text("Point size = encoder uncertainty", exact=True).click()
+    page.wait_for_function("(n) => vaeTestHooks.figures.draws > n", arg=draws)
+    explorer.wait_idle()
+    page.wait_for_timeout(500)
+    assert page.evaluate(f"() => window.__map === document.querySelector('{MAP}')")  # the same element
+    assert page.evaluate("() => vaeTestHooks.figures.draws") == draws + 1  # drawn once
+    sizes = page.evaluate(f"() => new Set(document.querySelector('{MAP}')._fullData[0].marker.size).size")
+    assert sizes > 1  # the points are sized by the encoder's uncertainty
+    if page.locator(".st-key-bundle").count():
+        page.keyboard.press("Escape")
+        page.mouse.click(5, 5)
+        explorer.wait_idle()
+        page.locator(".st-key-bundle").get_by_role("combobox").click()
+        page.get_by_role("option", name=re.compile(r"(^|· )fashion-mnist-16d$")).click()
+        page.wait_for_function("(n) => vaeTestHooks.figures.draws > n", arg=draws + 1)
+        explorer.wait_ready()
+        page.wait_for_timeout(500)
+        assert page.evaluate(f"() => window.__map === document.querySelector('{MAP}')")
+        assert page.evaluate("() => vaeTestHooks.figures.draws") == draws + 2
+        assert page.locator(f"{MAP} .legendtext").all_text_contents() == CLASS_NAMES
+        assert page.locator(f"{MAP} .ytitle").text_content() == "PC 2"  # the 16-D model's plane
+    explorer.screenshot()
+    assert_no_errors(explorer)
+
+
+def test_the_map_has_a_full_screen_button(explorer):
+    page = explorer.page
+    page.locator(f"{MAP} .modebar-btn[data-title^='Full screen']").click()
+    page.wait_for_function(
+        "() => document.fullscreenElement && document.fullscreenElement.matches('.vae-figure')"
+    )
+    page.wait_for_function(f"() => document.querySelector('{MAP}')._fullLayout.width > innerWidth - 60")
+    assert page.locator(f"{MAP} .legendtext").count() == len(CLASS_NAMES)
+    explorer.screenshot()
+    page.locator(f"{MAP} .modebar-btn[data-title^='Full screen']").click()  # again: back to the page
+    page.wait_for_function("() => !document.fullscreenElement")
+    page.wait_for_function(f"() => document.querySelector('{MAP}')._fullLayout.width < innerWidth * 0.7")
     assert_no_errors(explorer)
 
 
