@@ -22,7 +22,7 @@ import json
 
 import streamlit as st
 
-from app.browser_assets import FRONTEND_DIR, publish_frontend
+from app.browser_assets import FRONTEND_DIR, publish_frontend, streamlit_plotly_url
 
 # The component's JavaScript: its module, imported once per page, mounted on every update.
 STUB = """const module = import(new URL({url}, document.baseURI).href);
@@ -67,3 +67,10 @@ def traversals():
 
 def plotly_figure():
     return component("vae_plotly_figure", "figure.js", "figure.css", isolate_styles=False)
+
+
+def show_figure(key: str, spec: dict, config: dict, height: int | str, **callbacks) -> None:
+    """Draw a figure spec (app.figures.figure_spec) with Plotly's ``config``, in a box ``height``
+    pixels tall (or "stretch"): a new spec under the same ``key`` redraws it in place."""
+    data = {**spec, "config": config, "plotly": streamlit_plotly_url(), "name": key}
+    plotly_figure()(key=key, data=data, height=height, **callbacks)

@@ -434,9 +434,14 @@ def map_figure(_explorer: Explorer, key: str, style: MapStyle) -> go.Figure:
     return build_map(_explorer, style, key)
 
 
+def figure_spec(fig: go.Figure) -> dict:
+    """A figure as the page draws it itself (app/frontend/figure.js): ``{"figure": its plain JSON,
+    "revision": a digest of it}`` (the page redraws only when the revision changes)."""
+    text = pio.to_json(fig, validate=False)
+    return {"figure": json.loads(text), "revision": hashlib.sha256(text.encode()).hexdigest()[:16]}
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
 def map_spec(_explorer: Explorer, key: str, style: MapStyle) -> dict:
-    """map_figure as the page draws it itself (app/frontend/figure.js): ``{"figure": its plain JSON,
-    "revision": a digest of it}`` (the page redraws only when the revision changes)."""
-    text = pio.to_json(map_figure(_explorer, key, style), validate=False)
-    return {"figure": json.loads(text), "revision": hashlib.sha256(text.encode()).hexdigest()[:16]}
+    """figure_spec of map_figure, kept."""
+    return figure_spec(map_figure(_explorer, key, style))

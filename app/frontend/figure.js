@@ -1,4 +1,5 @@
-// The explorer's map as a Plotly figure that this page draws itself, and redraws in place.
+// A Plotly figure that this page draws itself, and redraws in place: the explorer's map, and the
+// small maps of Inside the VAE and the lesson.
 //
 // st.plotly_chart mounts a new chart whenever its figure changes (another bundle, a display option)
 // and draws each new chart twice: at a first size, then once more with the size it measured and its
@@ -89,7 +90,7 @@ class Figure {
     matchScreen();
     const started = performance.now();
     await Plotly.react(this.plot, data.figure.data, data.figure.layout, this.config(data.config));
-    const record = hooks.figures;
+    const record = hooks.figures[data.name] || (hooks.figures[data.name] = { draws: 0, ms: [] });
     record.draws += 1;
     record.ms.push(performance.now() - started);
     if (!this.drawn) {

@@ -14,8 +14,8 @@ function create() {
     traversals: { painted: 0, decoded: 0, z: null, ms: [] },
     // the pickers of maps drawn as pictures (picker.js), by target: points, the one hovered, the one picked
     pickers: {},
-    // the map drawn by the page itself (figure.js): how many times Plotly drew it, and how long each took
-    figures: { draws: 0, ms: [] },
+    // the figures drawn by the page itself (figure.js), by key: how many times Plotly drew each, how long each took
+    figures: {},
   };
 }
 

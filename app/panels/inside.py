@@ -20,9 +20,9 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import alt, session
+from app import alt, components, session
 from app.explorer import Explorer
-from app.figures import MapStyle, map_figure, points_picture
+from app.figures import MapStyle, figure_spec, map_figure, points_picture
 from app.style import CURRENT_COLOR, UPLOAD_COLOR
 from app.view import Set
 from vae_core.evaluate import ImageTrip
@@ -144,7 +144,12 @@ def inside_map(
         fig.update_layout(
             images=[points_picture(explorer, style, (x0, x1), (y0, y1))],  # the close-up's own, sharp
             margin={"t": 22},
-            title={"text": "close-up around mu", "font": {"size": 12}, "x": 0.02, "y": 0.99},
+            title={
+                "text": "<b>close-up around mu</b>",
+                "font": {"size": 12, "color": "#31333F"},
+                "x": 0.02,
+                "y": 0.99,
+            },
             xaxis={"range": [x0, x1]},
             yaxis={"range": [y0, y1]},
         )
@@ -176,8 +181,22 @@ def map_pair(
     )
 
 
+# The small maps' look: the page's font, on the page's background (as Streamlit's chart theme draws them).
+SMALL_MAP_LOOK = {
+    "font": {"family": '"Source Sans", "Source Sans Pro", sans-serif', "size": 12, "color": "#5c5e6a"},
+    "paper_bgcolor": "rgba(0,0,0,0)",
+    "hoverlabel": {"font": {"family": '"Source Sans", "Source Sans Pro", sans-serif'}},
+    "xaxis": {"automargin": True},  # room for the tick labels under the small margins
+    "yaxis": {"automargin": True},
+}
+SMALL_MAP_CONFIG = {"displayModeBar": False, "scrollZoom": False}
+
+
 def show_map(fig: go.Figure, key: str) -> None:
-    st.plotly_chart(fig, key=key, config={"displayModeBar": False, "scrollZoom": False})
+    """A small map, drawn by the page (app/frontend/figure.js): the next figure under the same key
+    (another image, another bundle) redraws it in place."""
+    fig.update_layout(SMALL_MAP_LOOK)
+    components.show_figure(key, figure_spec(fig), SMALL_MAP_CONFIG, int(fig.layout.height or 300))
 
 
 # --- the steps -------------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import components, glossary, session
-from app.browser_assets import streamlit_plotly_url
 from app.explorer import Explorer
 from app.figures import BACKGROUNDS, MapStyle, map_figure, map_spec
 from app.overlay import MAP_CONTAINER_KEY
@@ -195,11 +194,6 @@ def map_ui(explorer: Explorer, key: str, view: View) -> None:
         return
     spec = map_spec(explorer, key, style_of(view))
     with st.container(key=MAP_CONTAINER_KEY):
-        components.plotly_figure()(
-            key=MAP_KEY,
-            data={**spec, "config": MAP_CONFIG, "plotly": streamlit_plotly_url()},
-            height="stretch",
-            on_box_change=_box_drawn,
-        )
+        components.show_figure(MAP_KEY, spec, MAP_CONFIG, "stretch", on_box_change=_box_drawn)
     if view.background != "none":
         st.caption(background_legend(view.background, explorer.bundle.latent_dim))

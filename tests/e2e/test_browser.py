@@ -119,14 +119,14 @@ def test_the_map_is_redrawn_in_place_once_per_new_figure(explorer):
     for each and drew it twice)."""
     page = explorer.page
     page.evaluate(f"() => {{ window.__map = document.querySelector('{MAP}'); }}")
-    draws = page.evaluate("() => vaeTestHooks.figures.draws")
+    draws = page.evaluate("() => vaeTestHooks.figures.latent_map.draws")
     page.get_by_role("button", name="Map display").click()
     page.get_by_test_id("stPopoverBody").get_by_text("Point size = encoder uncertainty", exact=True).click()
-    page.wait_for_function("(n) => vaeTestHooks.figures.draws > n", arg=draws)
+    page.wait_for_function("(n) => vaeTestHooks.figures.latent_map.draws > n", arg=draws)
     explorer.wait_idle()
     page.wait_for_timeout(500)
     assert page.evaluate(f"() => window.__map === document.querySelector('{MAP}')")  # the same element
-    assert page.evaluate("() => vaeTestHooks.figures.draws") == draws + 1  # drawn once
+    assert page.evaluate("() => vaeTestHooks.figures.latent_map.draws") == draws + 1  # drawn once
     sizes = page.evaluate(f"() => new Set(document.querySelector('{MAP}')._fullData[0].marker.size).size")
     assert sizes > 1  # the points are sized by the encoder's uncertainty
     if page.locator(".st-key-bundle").count():
@@ -135,11 +135,11 @@ def test_the_map_is_redrawn_in_place_once_per_new_figure(explorer):
         explorer.wait_idle()
         page.locator(".st-key-bundle").get_by_role("combobox").click()
         page.get_by_role("option", name=re.compile(r"(^|· )fashion-mnist-16d$")).click()
-        page.wait_for_function("(n) => vaeTestHooks.figures.draws > n", arg=draws + 1)
+        page.wait_for_function("(n) => vaeTestHooks.figures.latent_map.draws > n", arg=draws + 1)
         explorer.wait_ready()
         page.wait_for_timeout(500)
         assert page.evaluate(f"() => window.__map === document.querySelector('{MAP}')")
-        assert page.evaluate("() => vaeTestHooks.figures.draws") == draws + 2
+        assert page.evaluate("() => vaeTestHooks.figures.latent_map.draws") == draws + 2
         assert page.locator(f"{MAP} .legendtext").all_text_contents() == CLASS_NAMES
         assert page.locator(f"{MAP} .ytitle").text_content() == "PC 2"  # the 16-D model's plane
     explorer.screenshot()
