@@ -4,8 +4,8 @@
 // st.plotly_chart mounts a new chart whenever its figure changes (another bundle, a display option)
 // and draws each new chart twice: at a first size, then once more with the size it measured and its
 // theme (a copy of the figure, which Plotly redraws in full). This component keeps one plot element
-// for as long as the map is on the page and calls Plotly.react on it once per new figure, so the
-// overlay (overlay.js) and the live point (live.js) keep the element they listen to.
+// for as long as the figure is on the page and calls Plotly.react on it once per new figure, so the
+// map's overlay (overlay.js) and live point (live.js) keep the element they listen to.
 //
 // Plotly itself is Streamlit's own copy: the module that holds Streamlit's chart element sets
 // `window.Plotly` when it is loaded, and it is imported from the URL Streamlit serves it at (the

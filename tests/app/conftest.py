@@ -147,7 +147,8 @@ def map_data(at) -> dict | None:
     import json
 
     mounts = [c for c in at.get("bidi_component") if c.proto.component_name == "vae_plotly_figure"]
-    return json.loads(mounts[0].proto.json) if mounts else None
+    figures = [json.loads(c.proto.json) for c in mounts]
+    return next((f for f in figures if f["name"] == "latent_map"), None)  # not a small map
 
 
 def map_figure(at) -> dict:

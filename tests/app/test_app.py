@@ -374,6 +374,24 @@ def test_the_map_is_sent_with_a_revision_that_changes_only_with_its_figure(app_a
     assert map_data(at)["revision"] not in (first["revision"], sized["revision"])
 
 
+def test_inside_the_vae_draws_its_small_maps_in_the_page_with_the_page_font(app_at):
+    """The small maps are figures the page draws in place (app/frontend/figure.js), not new charts."""
+    import json
+
+    at = app_at("one", {"view": "inside", "i": "3"}).run()
+    no_errors(at)
+    mounts = [c for c in at.get("bidi_component") if c.proto.component_name == "vae_plotly_figure"]
+    figures = {d["name"]: d for d in (json.loads(c.proto.json) for c in mounts)}
+    assert set(figures) == {"latent_map", "inside_map_whole", "inside_map_zoom"}
+    assert not at.get("plotly_chart")
+    zoom = figures["inside_map_zoom"]
+    assert zoom["config"]["displayModeBar"] is False
+    assert "Source Sans" in zoom["figure"]["layout"]["font"]["family"]
+    assert "close-up around mu" in zoom["figure"]["layout"]["title"]["text"]
+    names = {t.get("name") for t in zoom["figure"]["data"]}
+    assert {"mu", "q(z|x): the encoder's belief"} <= names
+
+
 @pytest.mark.parametrize(
     "value, box",
     [
