@@ -10,9 +10,10 @@ its ``mount``. Every component on the page shares the modules' state: one runtim
 * ``map_picker``: hover and click on a map drawn as a picture (``picker.js``; app/panels/compare.py);
 * ``draw_pad``: the drawing pad (``draw.js``; app/panels/draw_pad.py);
 * ``traversals``: the latent traversals (``traversals.js``; app/panels/traversals.py);
-* ``plotly_figure``: the explorer's map, a Plotly figure redrawn in place (``figure.js``; app/panels/map.py).
-  Its plot lives in the page's own DOM (no shadow root): Plotly's styles are the page's, and the
-  overlay and the live point find the plot element there.
+* ``plotly_figure``: a Plotly figure redrawn in place (``figure.js``): the explorer's map
+  (app/panels/map.py) and the small maps (app/panels/inside.py). Its plot lives in the page's own
+  DOM (no shadow root): Plotly's styles are the page's, and the overlay and the live point find the
+  map's plot element there.
 """
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ class Figure {
     this.resized.observe(this.box);
   }
 
-  // The map left the page (another page or a 3-D scene is shown): let its plot go.
+  // The figure left the page (another page, view or step is shown): let its plot go.
   release() {
     this.resized.disconnect();
     if (this.drawn && globalThis.Plotly) globalThis.Plotly.purge(this.plot);
@@ -117,6 +117,7 @@ class Figure {
   }
 
   fail(error) {
+    this.revision = null; // the next update tries again
     this.note.textContent = `The map could not be drawn (${error && error.message ? error.message : error}). `
       + "Reload the page; if this stays, the app's Streamlit version may not match the one it was made for.";
     this.note.hidden = false;
