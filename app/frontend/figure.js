@@ -60,6 +60,17 @@ class Figure {
     this.drawing = Promise.resolve();
     this.drawn = false;
     this.setTrigger = () => {};
+    this.fullScreenButton = {
+      name: "Full screen",
+      title: "Full screen (again, or Esc, to leave)",
+      icon: { width: 24, height: 24, path: CORNERS },
+      click: () => {
+        const leave = document.fullscreenElement === this.box;
+        (leave ? document.exitFullscreen() : this.box.requestFullscreen()).catch(() => {});
+      },
+    };
+    this.configKey = null;
+    this.fullConfig = null;
     let frame = 0;
     this.resized = new ResizeObserver(() => { // the box's size follows the page's layout, and full screen
       cancelAnimationFrame(frame);
@@ -103,17 +114,16 @@ class Figure {
     this.note.hidden = true;
   }
 
+  // Plotly's config with the full-screen button. The same object while the server's config does not
+  // change: Plotly.react compares the config it is given with the last (functions by identity), and
+  // a config that differs makes it start the plot over (new WebGL canvases, the zoom forgotten).
   config(config) {
-    const button = {
-      name: "Full screen",
-      title: "Full screen (again, or Esc, to leave)",
-      icon: { width: 24, height: 24, path: CORNERS },
-      click: () => {
-        const leave = document.fullscreenElement === this.box;
-        (leave ? document.exitFullscreen() : this.box.requestFullscreen()).catch(() => {});
-      },
-    };
-    return { ...config, modeBarButtonsToAdd: [button] };
+    const key = JSON.stringify(config);
+    if (key !== this.configKey) {
+      this.configKey = key;
+      this.fullConfig = { ...config, modeBarButtonsToAdd: [this.fullScreenButton] };
+    }
+    return this.fullConfig;
   }
 
   fail(error) {

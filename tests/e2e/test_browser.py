@@ -116,9 +116,30 @@ def test_page_shows_the_map_with_the_ten_classes(explorer):
 def test_the_map_is_redrawn_in_place_once_per_new_figure(explorer):
     """One plot element for as long as the map is shown (app/frontend/figure.js): a display option
     or another bundle draws the map once, on the same element (st.plotly_chart mounted a new chart
-    for each and drew it twice)."""
+    for each and drew it twice), with the same WebGL canvases (Plotly did not start the plot over),
+    and a display option keeps the person's zoom."""
     page = explorer.page
-    page.evaluate(f"() => {{ window.__map = document.querySelector('{MAP}'); }}")
+    ranges = f"() => ['xaxis', 'yaxis'].flatMap((a) => document.querySelector('{MAP}')._fullLayout[a].range)"
+    whole = page.evaluate(ranges)
+    box = page.locator(f"{MAP} .nsewdrag").first.bounding_box()
+    x, y = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
+    page.mouse.move(x, y)  # zoom in: a box dragged with the mouse held down
+    page.mouse.down()
+    page.mouse.move(x + 120, y + 90, steps=8)
+    page.mouse.up()
+    page.wait_for_function(
+        f"(w) => {{ const r = ({ranges})(); return r[1] - r[0] < (w[1] - w[0]) / 2; }}", arg=whole
+    )
+    zoomed = page.evaluate(ranges)
+    page.evaluate(
+        f"() => {{ window.__map = document.querySelector('{MAP}');"
+        " window.__canvases = [...window.__map.querySelectorAll('canvas')]; }"
+    )
+    same_canvases = (
+        f"() => {{ const now = [...document.querySelector('{MAP}').querySelectorAll('canvas')];"
+        " return now.length > 0 && now.length === window.__canvases.length"
+        " && now.every((c) => window.__canvases.includes(c)); }"
+    )
     draws = page.evaluate("() => vaeTestHooks.figures.latent_map.draws")
     page.get_by_role("button", name="Map display").click()
     page.get_by_test_id("stPopoverBody").get_by_text("Point size = encoder uncertainty", exact=True).click()
@@ -127,6 +148,8 @@ def test_the_map_is_redrawn_in_place_once_per_new_figure(explorer):
     page.wait_for_timeout(500)
     assert page.evaluate(f"() => window.__map === document.querySelector('{MAP}')")  # the same element
     assert page.evaluate("() => vaeTestHooks.figures.latent_map.draws") == draws + 1  # drawn once
+    assert page.evaluate(same_canvases)  # in place: no new WebGL contexts
+    assert page.evaluate(ranges) == pytest.approx(zoomed)  # the zoom kept
     sizes = page.evaluate(f"() => new Set(document.querySelector('{MAP}')._fullData[0].marker.size).size")
     assert sizes > 1  # the points are sized by the encoder's uncertainty
     if page.locator(".st-key-bundle").count():
@@ -140,6 +163,8 @@ def test_the_map_is_redrawn_in_place_once_per_new_figure(explorer):
         page.wait_for_timeout(500)
         assert page.evaluate(f"() => window.__map === document.querySelector('{MAP}')")
         assert page.evaluate("() => vaeTestHooks.figures.latent_map.draws") == draws + 2
+        assert page.evaluate(same_canvases)
+        assert page.evaluate(ranges) != pytest.approx(zoomed)  # another map: shown whole
         assert page.locator(f"{MAP} .legendtext").all_text_contents() == CLASS_NAMES
         assert page.locator(f"{MAP} .ytitle").text_content() == "PC 2"  # the 16-D model's plane
     explorer.screenshot()
