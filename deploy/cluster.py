@@ -57,6 +57,34 @@ def workers(master: int) -> set[int]:
         return set()
 
 
+def listening_sockets(port: int) -> set[str]:
+    """The inodes of the sockets listening on ``port`` (from /proc/net/tcp and tcp6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for fields in map(str.split, rows):
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                found.add(fields[9])
+    return found
+
+
+def accepting(pids: set[int], sockets: set[str]) -> set[int]:
+    """Those of ``pids`` that still hold one of the listening ``sockets``: they may still take a new
+    visitor (an old nginx worker closes its copy once the master tells it to stop)."""
+    names = {f"socket:[{inode}]" for inode in sockets}
+    still = set()
+    for pid in pids:
+        try:
+            if any(os.readlink(fd) in names for fd in Path(f"/proc/{pid}/fd").iterdir()):
+                still.add(pid)
+        except OSError:  # it has ended (or is not ours to read)
+            continue
+    return still
+
+
 def healthy(port: int, timeout: float = 1.5) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=timeout) as r:
@@ -141,11 +169,16 @@ class Cluster:
                 print("every replica is down: nginx keeps the last one it had", flush=True)
                 return
             self.write_upstream()
-            old = workers(self.nginx.pid)
+            old, sockets = workers(self.nginx.pid), listening_sockets(self.port)
             self.nginx.send_signal(signal.SIGHUP)  # reload: new workers read the new upstream
             deadline = time.monotonic() + RELOAD_S
-            while not workers(self.nginx.pid) - old and time.monotonic() < deadline:
-                time.sleep(0.05)  # the old workers stop taking connections once a new one runs
+            # Until a new worker runs and every old one has let go of the listening socket (on a
+            # busy machine that can take a while), an old worker may still send a new visitor
+            # to the replica that went down.
+            while time.monotonic() < deadline and (
+                not workers(self.nginx.pid) - old or accepting(old, sockets)
+            ):
+                time.sleep(0.05)
             self.write_state()  # replicas.json says how the front routes now
 
     def stop(self) -> None:
