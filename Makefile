@@ -48,10 +48,11 @@ cluster: $(VENV)/.runtime
 # First the Debian packages the browser and real-data tests need (installed if root, else
 # the command to run), so that `make test` runs the whole suite, never skipping it; then the
 # linters (seconds), then the tests: those without a browser on every core (pytest-xdist), then
-# the browser tests one at a time (each drives Chromium against a server on the same cores).
+# the browser tests two at a time, each file on one worker (its servers are the file's own; much of
+# a browser test is waiting for the page, so two share two cores well).
 test: system-deps lint
 	$(PY) -m pytest -m "not browser" -n auto
-	$(PY) -m pytest -m browser
+	$(PY) -m pytest -m browser -n 2 --dist loadfile
 
 # ruff for the Python; ESLint (pinned in package-lock.json) for the browser JavaScript.
 lint: $(VENV)/.dev node_modules/.installed

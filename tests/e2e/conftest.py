@@ -35,7 +35,9 @@ from harness.browser import (
 from tests import needs
 
 OUTPUT = REPO / "test-output" / "e2e"
-SERVER_LOG = OUTPUT / "server.log"  # the session's app server
+# the session's app server (one per pytest-xdist worker: make test runs the browser tests on two)
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+SERVER_LOG = OUTPUT / (f"server-{_WORKER}.log" if _WORKER else "server.log")
 STARTUP_S = 180  # server start on 2 busy cores (TensorFlow import alone takes ~10 s)
 TIMEOUT_MS = 90_000  # any single wait in the page: generous, the cores are shared with training
 

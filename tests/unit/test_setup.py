@@ -137,12 +137,13 @@ def test_make_test_installs_then_runs_the_whole_suite(machine, tmp_path):
     result = make("test", f"VENV={venv}", env={**env, "FAKE_UID": "0", "APT_WORKS": "1"})
     assert result.returncode == 0, result.stderr
     assert log.read_text().splitlines()[0] == "update"
-    # the linters, then every test: those without a browser on every core, then the browser ones
+    # the linters, then every test: those without a browser on every core, then the browser ones,
+    # two files at a time
     assert calls.read_text().splitlines() == [
         "-m ruff check .",
         "-m ruff format --check .",
         "-m pytest -m not browser -n auto",
-        "-m pytest -m browser",
+        "-m pytest -m browser -n 2 --dist loadfile",
     ]
 
 
