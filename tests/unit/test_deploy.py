@@ -1,10 +1,13 @@
 """The classroom front's files (issue 26), checked without running them: nginx accepts the
 configuration `make cluster` writes (`nginx -t`), and compose.yaml and the Kubernetes manifests
-have what a class needs (health probes, cookie affinity, websocket timeouts, the same front)."""
+have what a class needs (health probes, cookie affinity, websocket timeouts, the same front); and how
+deploy/cluster.py tells that an old nginx worker can no longer take a visitor."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +18,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 sys.path.insert(0, str(DEPLOY))
-from cluster import TOP  # noqa: E402 - deploy/ is a folder of files, not a package
+from cluster import TOP, accepting, listening_sockets  # noqa: E402 - deploy/ is a folder of files, not a package
 
 
 def test_nginx_accepts_the_front_as_make_cluster_writes_it(tmp_path):
@@ -64,3 +67,17 @@ def test_kubernetes_manifests_probe_health_and_keep_a_visitor_on_one_pod():
     assert int(notes["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
     backend = docs["Ingress"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend["name"] == docs["Service"]["metadata"]["name"]
+
+
+def test_a_process_holding_the_listening_socket_counts_as_accepting_until_it_closes_it():
+    """What make cluster waits for after a reload: no old nginx worker may still take a visitor."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    sockets = listening_sockets(port)
+    assert len(sockets) == 1
+    assert accepting({os.getpid()}, sockets) == {os.getpid()}
+    server.close()
+    assert listening_sockets(port) == set()
+    assert accepting({os.getpid()}, sockets) == set()
