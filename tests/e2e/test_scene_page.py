@@ -42,6 +42,10 @@ def open_scene(browser, url: str, query: str = ""):
         arg=MAP,
     )
     page.wait_for_selector(IDLE, state="attached")
+    # and the live panel listens to the scene (clicks, the camera): it binds once Plotly has laid
+    # the scene out, which on busy cores can come after Streamlit is idle
+    bound = "(map) => window.vaeTestHooks?.live.panel?.bound(document.querySelector(map))"
+    page.wait_for_function(bound, arg=MAP)
     page.locator(MAP).scroll_into_view_if_needed()
     return context, page, errors
 
