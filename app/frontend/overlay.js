@@ -91,8 +91,8 @@ function draw(gd) {
   let svg = host.querySelector("svg.vae-overlay");
   if (!svg) {
     svg = el("svg", { class: "vae-overlay" });
-    // Above all of the plot's layers, whatever their order: a figure drawn in place (figure.js) puts
-    // its new WebGL layer after this one.
+    // Above all of the plot's layers, whatever their order: whenever Plotly starts a plot over (a
+    // new config), it adds its new WebGL layers after this one.
     svg.style.cssText = "position:absolute;left:0;top:0;z-index:1;pointer-events:none;overflow:hidden;";
     host.appendChild(svg);
   }

@@ -5,8 +5,8 @@ across reruns (the browser keeps the chart; see DESIGN.md, "Measured pitfalls").
 moving parts (current point, paths, uploads) are drawn over it by ``app.overlay``. The page
 draws the flat map itself (``app/frontend/figure.js``), on one plot element that a new figure
 (another bundle, a display option) updates in place: st.plotly_chart mounted a new chart
-for each and drew it twice. A display option now draws once; another bundle costs about the
-same either way on this machine's software WebGL (BENCHMARKS.md, "The map drawn in place").
+for each and drew it twice. Each now draws once, on the same WebGL canvases, and a display
+option keeps the zoom (BENCHMARKS.md, "Plotly updates the map instead of starting it over").
 
 A 3-D model's map is a 3-D scene instead (``scene_ui``): its figure also holds the camera the
 view keeps, so it is sent again after the scene was turned; the current point is one trace that
