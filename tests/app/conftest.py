@@ -141,14 +141,19 @@ def live_data(at) -> dict:
     return json.loads(panel.proto.json)
 
 
-def map_data(at) -> dict | None:
-    """The data the explorer's flat map (app/panels/map.py) was drawn with: figure, revision, config;
-    None when the page has no flat map (an error, a 3-D scene, another page)."""
+def figures_data(at) -> dict[str, dict]:
+    """The data of each figure the page draws itself (app/frontend/figure.js), by its name (key):
+    figure, revision, config."""
     import json
 
     mounts = [c for c in at.get("bidi_component") if c.proto.component_name == "vae_plotly_figure"]
-    figures = [json.loads(c.proto.json) for c in mounts]
-    return next((f for f in figures if f["name"] == "latent_map"), None)  # not a small map
+    return {d["name"]: d for d in (json.loads(c.proto.json) for c in mounts)}
+
+
+def map_data(at) -> dict | None:
+    """The data the explorer's flat map (app/panels/map.py) was drawn with; None when the page has
+    no flat map (an error, a 3-D scene, another page)."""
+    return figures_data(at).get("latent_map")  # not a small map
 
 
 def map_figure(at) -> dict:

@@ -11,7 +11,7 @@ from PIL import Image
 
 from app.panels.model_card import OPEN_KEY
 from app.text import literal
-from tests.app.conftest import commit, live_data, map_data, map_figure, run, view
+from tests.app.conftest import commit, figures_data, live_data, map_data, map_figure, run, view
 from vae_core.data import CLASS_NAMES
 
 
@@ -336,7 +336,6 @@ def test_a_link_point_of_the_wrong_dimension_is_ignored(app_at):
 
 
 def test_uncertainty_view_adds_a_density_background_and_sizes_points_by_std(app_at):
-
     at = app_at("one").run()
     at.selectbox(key="map_background").set_value("aggregate").run()
     run(at)  # only the map runs: the page again
@@ -376,12 +375,9 @@ def test_the_map_is_sent_with_a_revision_that_changes_only_with_its_figure(app_a
 
 def test_inside_the_vae_draws_its_small_maps_in_the_page_with_the_page_font(app_at):
     """The small maps are figures the page draws in place (app/frontend/figure.js), not new charts."""
-    import json
-
     at = app_at("one", {"view": "inside", "i": "3"}).run()
     no_errors(at)
-    mounts = [c for c in at.get("bidi_component") if c.proto.component_name == "vae_plotly_figure"]
-    figures = {d["name"]: d for d in (json.loads(c.proto.json) for c in mounts)}
+    figures = figures_data(at)
     assert set(figures) == {"latent_map", "inside_map_whole", "inside_map_zoom"}
     assert not at.get("plotly_chart")
     zoom = figures["inside_map_zoom"]

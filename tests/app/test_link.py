@@ -274,7 +274,6 @@ def test_a_link_reopens_the_encode_view_and_the_point(app_at):
 
 
 def test_a_link_reopens_the_map_display_options(app_at):
-
     at = app_at("two").run()
     at.multiselect(key="map_classes").unselect("Bag").unselect("Coat").run()
     run(at)  # only the map runs

@@ -65,7 +65,6 @@ def test_a_colour_bundle_decodes_shows_and_takes_uploads_in_colour(roots):
 def test_an_unlabelled_bundle_has_one_colour_and_no_legend(app_at):
     at = app_at("own", {"bundle": "plain-2d"}).run()
     no_errors(at)
-
     figure = map_figure(at)
     points = [t for t in figure["data"] if t.get("type") == "scattergl" and "customdata" in t]
     assert len(points) == 1 and points[0]["showlegend"] is False
